@@ -1,0 +1,55 @@
+// Builds camrtc into dist/: the server, shared and test TypeScript is transpiled file by file (no
+// bundling, so stack traces and node:test file names stay readable); the browser code is bundled into
+// ES modules served by the HTTP server. Type checking is `npm run typecheck` (tsc), kept apart
+// because esbuild is ~100x faster and `npm start` should not wait for tsc.
+import { build } from 'esbuild';
+import { readdirSync, statSync, rmSync, mkdirSync, cpSync, existsSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const out = join(root, 'dist');
+
+function tsFiles(dir) {
+  if (!existsSync(dir)) return [];
+  const found = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) found.push(...tsFiles(p));
+    else if (p.endsWith('.ts') && !p.endsWith('.d.ts')) found.push(p);
+  }
+  return found;
+}
+
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+
+const nodeEntries = ['server/src', 'shared', 'test', 'examples', 'bench'].flatMap((d) => tsFiles(join(root, d)));
+await build({
+  entryPoints: nodeEntries,
+  outdir: out,
+  outbase: root,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  sourcemap: 'inline',
+  logLevel: 'warning',
+});
+
+await build({
+  entryPoints: {
+    'camrtc-player': join(root, 'web/src/camrtc-player.ts'),
+    app: join(root, 'web/src/app.ts'),
+  },
+  outdir: join(out, 'web'),
+  bundle: true,
+  platform: 'browser',
+  format: 'esm',
+  target: ['chrome110', 'safari16', 'firefox115'],
+  minify: true,
+  sourcemap: true,
+  logLevel: 'warning',
+});
+cpSync(join(root, 'web/public'), join(out, 'web'), { recursive: true });
+// Non-TypeScript assets the server reads at run time (the demo clip).
+cpSync(join(root, 'server/assets'), join(out, 'server/assets'), { recursive: true });

@@ -1,0 +1,113 @@
+/**
+ * The composition root: builds every long-lived object from a Config and closes them in reverse
+ * order (fastify's "children first"): signaling (viewers' peer connections), then sources (RTSP
+ * TEARDOWN to every camera), then the HTTP server, then the demo camera.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import type { Config } from './config/Config.js';
+import { DemoCamera } from './demo/DemoCamera.js';
+import { H264ClipStream } from './demo/ClipStream.js';
+import { ToneStream } from './demo/ToneStream.js';
+import { createHttpApp } from './http/HttpServer.js';
+import type { Logger } from './log/logger.js';
+import { SourceRegistry } from './media/SourceRegistry.js';
+import type { UpstreamFactory } from './media/Source.js';
+import { SignalingServer } from './signaling/SignalingServer.js';
+
+export const DEMO_CLIP = fileURLToPath(new URL('../assets/demo.h264', import.meta.url));
+export const WEB_ROOT = fileURLToPath(new URL('../../web/', import.meta.url));
+
+export interface AppOptions {
+  logger: Logger;
+  /** For tests: replace the RTSP client. */
+  createSession?: UpstreamFactory;
+}
+
+export class App {
+  private _closed = false;
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    readonly config: Readonly<Config>,
+    readonly cameras: SourceRegistry,
+    private readonly http: Server,
+    private readonly signaling: SignalingServer,
+    private readonly demo: DemoCamera | undefined,
+    private readonly logger: Logger,
+  ) {}
+
+  static async start(config: Readonly<Config>, options: AppOptions): Promise<App> {
+    const { logger } = options;
+    const cameras = new SourceRegistry({ logger, createSession: options.createSession });
+    let demo: DemoCamera | undefined;
+    let http: Server | undefined;
+    let signaling: SignalingServer | undefined;
+    try {
+      const withDemo = config.demo ?? config.cameras.length === 0;
+      if (withDemo) {
+        demo = new DemoCamera({
+          host: '127.0.0.1',
+          port: 0,
+          path: '/demo',
+          streams: [new H264ClipStream({ file: DEMO_CLIP, fps: 25 }), new ToneStream({ codec: 'PCMA' })],
+          logger: logger.child({ module: 'demo-camera' }),
+        });
+        const { url } = await demo.listen();
+        cameras.add({ name: 'demo', url, transport: 'tcp', preload: false, idleTimeoutMs: 10_000 });
+      }
+      for (const camera of config.cameras) cameras.add(camera);
+
+      const app = createHttpApp({ cameras, webRoot: WEB_ROOT, logger: logger.child({ module: 'http' }) });
+      http = createServer(app);
+      signaling = new SignalingServer({
+        server: http,
+        cameras,
+        logger: logger.child({ module: 'signaling' }),
+        iceServers: config.webrtc.iceServers,
+        iceHostAddresses: config.webrtc.iceHostAddresses,
+      });
+      await new Promise<void>((resolve, reject) => {
+        http!.once('error', reject);
+        http!.listen(config.port, config.host, () => {
+          http!.off('error', reject);
+          resolve();
+        });
+      });
+      return new App(config, cameras, http, signaling, demo, logger);
+    } catch (err) {
+      await signaling?.close().catch(() => undefined);
+      await cameras.close().catch(() => undefined);
+      if (http?.listening) await new Promise((r) => http!.close(r));
+      await demo?.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** The HTTP port actually bound (differs from config.port when that was 0). */
+  get port(): number {
+    return (this.http.address() as AddressInfo).port;
+  }
+
+  get url(): string {
+    const host = this.config.host === '0.0.0.0' || this.config.host === '::' ? 'localhost' : this.config.host;
+    return `http://${host.includes(':') ? `[${host}]` : host}:${this.port}`;
+  }
+
+  get closed(): boolean {
+    return this._closed;
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this._closed = true;
+      await this.signaling.close().catch((err: unknown) => this.logger.error({ err }, 'closing signaling failed'));
+      await this.cameras.close().catch((err: unknown) => this.logger.error({ err }, 'closing cameras failed'));
+      this.http.closeAllConnections?.();
+      await new Promise<void>((resolve) => this.http.close(() => resolve()));
+      await this.demo?.close().catch((err: unknown) => this.logger.error({ err }, 'closing demo camera failed'));
+    })();
+    return this.closing;
+  }
+}

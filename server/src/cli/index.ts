@@ -1,0 +1,100 @@
+/**
+ * `camrtc` command line: `camrtc [options]` serves cameras (the default command);
+ * `camrtc probe URL` checks one camera. commander gives --help, repeatable options and errors.
+ */
+import { Command, Option, InvalidArgumentError } from 'commander';
+import { loadConfig, parseCameraFlag, TRANSPORTS, type ConfigInput, type RtspTransport } from '../config/Config.js';
+import { CamrtcError } from '../errors.js';
+import { createLogger } from '../log/logger.js';
+import { redactText } from '../log/redact.js';
+import { App } from '../App.js';
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function parsePort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number (0-65535)');
+  return n;
+}
+
+export interface ServeFlags {
+  camera: string[];
+  port: number;
+  host: string;
+  rtspTransport: RtspTransport;
+  demo?: boolean;
+  logLevel: string;
+  iceServer: string[];
+  iceHost: string[];
+  preload?: boolean;
+}
+
+export function configFromFlags(flags: ServeFlags): ConfigInput {
+  return {
+    host: flags.host,
+    port: flags.port,
+    demo: flags.demo,
+    logLevel: flags.logLevel as ConfigInput['logLevel'],
+    cameras: flags.camera.map((c) => ({ ...parseCameraFlag(c), transport: flags.rtspTransport, preload: flags.preload ?? false })),
+    webrtc: { iceServers: flags.iceServer.map((urls) => ({ urls })), iceHostAddresses: flags.iceHost },
+  };
+}
+
+async function serve(flags: ServeFlags): Promise<void> {
+  const config = loadConfig(configFromFlags(flags));
+  const logger = createLogger({ level: config.logLevel });
+  const app = await App.start(config, { logger });
+  logger.info({ url: app.url, cameras: app.cameras.list().map((c) => c.name) }, `camrtc listening on ${app.url}`);
+  // stdout is for logs; tell the person at the terminal where to look in plain words too.
+  if (process.stderr.isTTY) process.stderr.write(`camrtc: open ${app.url} in a browser\n`);
+
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: TEARDOWN to every camera');
+    const force = setTimeout(() => process.exit(1), 5000);
+    force.unref();
+    app.close().then(
+      () => {
+        logger.flush?.();
+        process.exit(0);
+      },
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+export function buildProgram(): Command {
+  const program = new Command('camrtc')
+    .description('Watch RTSP IP cameras in a browser over WebRTC with sub-second latency.')
+    .showHelpAfterError()
+    .option('-c, --camera <NAME=URL>', 'add a camera (repeatable), e.g. front=rtsp://user:pass@192.0.2.10/stream1', collect, [])
+    .option('-p, --port <port>', 'HTTP and WebSocket port', parsePort, 8080)
+    .option('--host <address>', 'interface to bind: 0.0.0.0 = every interface (default), 127.0.0.1 = this machine only', '0.0.0.0')
+    .addOption(new Option('--rtsp-transport <transport>', 'RTSP transport to the cameras').choices([...TRANSPORTS]).default('tcp'))
+    .option('--preload', 'keep every camera connected even with no viewer (faster first frame)')
+    .option('--demo', 'serve the built-in demo camera even when cameras are configured')
+    .option('--no-demo', 'never serve the built-in demo camera')
+    .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'))
+    .option('--ice-server <url>', 'STUN/TURN server for WebRTC (repeatable), e.g. stun:stun.example.org:3478', collect, [])
+    .option('--ice-host <address>', 'use only this local address for WebRTC (repeatable), e.g. the LAN address', collect, [])
+    .action(async (flags: ServeFlags) => serve(flags));
+  return program;
+}
+
+/** Entry point of the `camrtc` bin and `npm start`. Errors are printed without credentials. */
+export async function runCli(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    const code = err instanceof CamrtcError ? ` [${err.code}]` : '';
+    process.stderr.write(`camrtc: ${redactText(message)}${code}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * camrtc's configuration: validated once at start-up (zod), then frozen. Everything that reaches the
+ * rest of the server is a Config; nothing else reads argv or the environment.
+ */
+import { z } from 'zod';
+import { CamrtcError } from '../errors.js';
+import { redactText } from '../log/redact.js';
+
+export const TRANSPORTS = ['tcp', 'udp', 'auto'] as const;
+export type RtspTransport = (typeof TRANSPORTS)[number];
+
+const cameraName = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'camera names use letters, digits, _ . - (at most 64)');
+const rtspUrl = z.string().refine((u) => {
+  try {
+    const p = new URL(u);
+    return (p.protocol === 'rtsp:' || p.protocol === 'rtsps:') && p.hostname !== '';
+  } catch {
+    return false;
+  }
+}, 'must be an rtsp:// or rtsps:// URL with a host');
+
+export const CameraConfigSchema = z.object({
+  name: cameraName,
+  url: rtspUrl,
+  /** RTSP transport to the camera. Default tcp (works through NAT and firewalls, no loss). */
+  transport: z.enum(TRANSPORTS).default('tcp'),
+  /** Credentials when not in the URL. */
+  username: z.string().optional(),
+  password: z.string().optional(),
+  /** Keep the RTSP session open even with no viewer (first frame without connect time). */
+  preload: z.boolean().default(false),
+  /** Milliseconds the RTSP session stays open after the last viewer leaves. */
+  idleTimeoutMs: z.number().int().min(0).default(10_000),
+});
+export type CameraConfig = z.infer<typeof CameraConfigSchema>;
+
+export const ConfigSchema = z.object({
+  /** Interface the HTTP/WebSocket server binds. 0.0.0.0 (all), like MediaMTX and go2rtc. */
+  host: z.string().min(1).default('0.0.0.0'),
+  port: z.number().int().min(0).max(65535).default(8080),
+  cameras: z.array(CameraConfigSchema).default([]),
+  /** Serve the built-in demo camera as `demo`. Default: only when no camera is configured. */
+  demo: z.boolean().optional(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  webrtc: z
+    .object({
+      /** STUN/TURN servers handed to werift; none by default (LAN and loopback need none). */
+      iceServers: z.array(z.object({ urls: z.string(), username: z.string().optional(), credential: z.string().optional() })).default([]),
+      /** When set, ICE uses only these local addresses (e.g. 127.0.0.1 for tests, or the LAN address). */
+      iceHostAddresses: z.array(z.string()).default([]),
+    })
+    .default({ iceServers: [], iceHostAddresses: [] }),
+});
+export type Config = z.infer<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** Validates, applies defaults, checks cross-field rules, freezes. Throws ERR_CONFIG_INVALID. */
+export function loadConfig(input: ConfigInput): Readonly<Config> {
+  const result = ConfigSchema.safeParse(input);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new CamrtcError('ERR_CONFIG_INVALID', redactText(`invalid configuration: ${lines.join('; ')}`));
+  }
+  const config = result.data;
+  const seen = new Set<string>();
+  for (const cam of config.cameras) {
+    if (seen.has(cam.name)) throw new CamrtcError('ERR_CONFIG_INVALID', `camera '${cam.name}' is configured twice`);
+    seen.add(cam.name);
+  }
+  if (config.demo !== false && seen.has('demo') && (config.demo === true)) {
+    throw new CamrtcError('ERR_CONFIG_INVALID', "camera name 'demo' is taken by the built-in demo camera; pick another name or pass --no-demo");
+  }
+  return deepFreeze(config);
+}
+
+/** Parses `NAME=URL` from --camera. */
+export function parseCameraFlag(value: string): { name: string; url: string } {
+  const eq = value.indexOf('=');
+  if (eq <= 0) {
+    throw new CamrtcError('ERR_CONFIG_INVALID', `--camera expects NAME=URL (e.g. front=rtsp://user:pass@192.0.2.10/stream1), got ${JSON.stringify(redactText(value))}`);
+  }
+  return { name: value.slice(0, eq), url: value.slice(eq + 1) };
+}

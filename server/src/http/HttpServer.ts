@@ -1,0 +1,100 @@
+/**
+ * The HTTP side: the pages (camera grid, one camera), the bundled browser code, a health check and the
+ * camera list. Signaling runs on the same server (SignalingServer attaches to its 'upgrade' event).
+ */
+import { join } from 'node:path';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from '../log/logger.js';
+import type { CameraDirectory } from '../media/CameraSource.js';
+import { publicCameraInfo } from '../signaling/ClientConnection.js';
+
+export interface HttpAppOptions {
+  cameras: CameraDirectory;
+  /** Folder with the built pages and bundles (dist/web). */
+  webRoot: string;
+  logger: Logger;
+}
+
+const CAMERA_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/**
+ * Pages only load their own scripts and styles and talk to their own server. `blob:` for media is
+ * what a MediaStream in a video element may need in older browsers; inline styles for the player's
+ * shadow root.
+ */
+const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "media-src 'self' blob:",
+  "connect-src 'self' ws: wss:",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'self'",
+].join('; ');
+
+export function createHttpApp(options: HttpAppOptions): Express {
+  const { cameras, webRoot, logger } = options;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', 'strong');
+
+  app.use((_req, res, next) => {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+    next();
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({ status: 'ok' });
+  });
+
+  app.get('/api/cameras', (_req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    res.json(cameras.list().map(publicCameraInfo));
+  });
+
+  const page = (file: string, status = 200) => (res: Response): void => {
+    res.status(status);
+    res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+    res.setHeader('Cache-Control', 'no-cache');
+    res.sendFile(join(webRoot, file), (err) => {
+      if (err && !res.headersSent) res.status(500).type('text/plain').send('page not available');
+    });
+  };
+  const indexPage = page('index.html');
+  const cameraPage = page('camera.html');
+  const notFoundPage = page('404.html', 404);
+
+  app.get('/', (_req, res) => indexPage(res));
+  app.get('/camera/:name', (req, res) => {
+    const name = req.params.name;
+    if (!CAMERA_NAME.test(name) || cameras.get(name) === undefined) notFoundPage(res);
+    else cameraPage(res);
+  });
+
+  // The player module may be loaded by pages on other origins (<script type="module" src=...>), which
+  // needs CORS; it is public code, nothing else is shared.
+  app.get('/camrtc-player.js', (_req, res, next) => {
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    next();
+  });
+  app.use(express.static(webRoot, { index: false, dotfiles: 'ignore', fallthrough: true, maxAge: 0 }));
+
+  app.use('/api', (_req, res) => {
+    res.status(404).json({ message: 'no such API route' });
+  });
+  app.use((_req, res) => notFoundPage(res));
+
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const status = typeof (err as { status?: unknown })?.status === 'number' ? (err as { status: number }).status : 500;
+    if (status >= 500) logger.error({ err }, 'http request failed');
+    if (res.headersSent) return;
+    res.status(status).type('text/plain').send(status >= 500 ? 'internal error' : 'bad request');
+  });
+
+  return app;
+}

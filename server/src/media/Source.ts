@@ -1,0 +1,276 @@
+/**
+ * One configured camera, shared by all its viewers (invariant 1: one upstream RTSP session per camera).
+ * Starts the RtspSession when the first sink arrives, stops it idleTimeoutMs after the last leaves,
+ * reconnects with backoff when the camera fails or drops. A camera failure is a state, never a crash:
+ * sinks stay attached and frames resume when the camera is back (the `generation` of frames tells
+ * viewers to re-base timestamps).
+ */
+import { performance } from 'node:perf_hooks';
+import { CamrtcError, toCamrtcError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { silentLogger } from '../log/logger.js';
+import { redactText, redactUrl } from '../log/redact.js';
+import { RtspSession, type RtspSessionOptions } from '../rtsp/RtspSession.js';
+import { selectPlayableTracks } from '../sdp/SessionDescription.js';
+import type { Track } from '../sdp/Track.js';
+import { TypedEmitter } from '../util/TypedEmitter.js';
+import type { CameraInfo } from '../../../shared/protocol.js';
+import { Backoff } from './Backoff.js';
+import type { CameraSource, CameraSourceEvents, FrameSink } from './CameraSource.js';
+import type { CameraStatus } from './CameraState.js';
+import type { MediaFrame } from './MediaFrame.js';
+import { createTrackPipeline, isForwardable, type PipelineOutput, type TrackPipeline } from './TrackPipeline.js';
+import type { CameraConfig } from '../config/Config.js';
+
+/** The subset of RtspSession a Source uses; injectable for tests. */
+export interface UpstreamSession {
+  start(): Promise<{ tracks: readonly Track[] }>;
+  close(): Promise<void>;
+  on(event: 'rtp', listener: (trackIndex: number, packet: Buffer) => void): unknown;
+  on(event: 'close', listener: (error?: CamrtcError) => void): unknown;
+}
+export type UpstreamFactory = (options: RtspSessionOptions) => UpstreamSession;
+
+export interface SourceOptions {
+  camera: CameraConfig;
+  logger?: Logger;
+  createSession?: UpstreamFactory;
+  backoff?: Backoff;
+}
+
+/** At most one decode-error log line per camera per this many ms. */
+const DECODE_ERROR_LOG_INTERVAL_MS = 10_000;
+
+/** Forwarded tracks: first H.264 video and first browser-decodable audio. */
+function forwardedTracks(tracks: readonly Track[]): Track[] {
+  return selectPlayableTracks(tracks).filter(isForwardable);
+}
+
+export class Source extends TypedEmitter<CameraSourceEvents> implements CameraSource {
+  readonly name: string;
+  private readonly camera: CameraConfig;
+  private readonly log: Logger;
+  private readonly createSession: UpstreamFactory;
+  private readonly backoff: Backoff;
+  private readonly sinks = new Set<FrameSink>();
+
+  private _status: CameraStatus = { state: 'idle' };
+  private _tracks: readonly Track[] | undefined;
+  private tracksWaiters: Array<{ resolve: (t: readonly Track[]) => void; reject: (e: Error) => void }> = [];
+
+  private session: UpstreamSession | undefined;
+  private pipelines = new Map<number, TrackPipeline>();
+  private generation = 0;
+  private running = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private connectedAt = 0;
+  private lastDecodeErrorLog = 0;
+  private decodeErrors = 0;
+  private _closed = false;
+
+  constructor(options: SourceOptions) {
+    super();
+    this.camera = options.camera;
+    this.name = options.camera.name;
+    this.log = (options.logger ?? silentLogger()).child({ camera: this.name });
+    this.createSession = options.createSession ?? ((o) => new RtspSession(o));
+    this.backoff = options.backoff ?? new Backoff();
+    if (this.camera.preload) this.ensureRunning();
+  }
+
+  get status(): CameraStatus {
+    return this._status;
+  }
+  get knownTracks(): readonly Track[] | undefined {
+    return this._tracks;
+  }
+  get closed(): boolean {
+    return this._closed;
+  }
+  get sinkCount(): number {
+    return this.sinks.size;
+  }
+
+  info(): CameraInfo {
+    return {
+      name: this.name,
+      state: this._status.state,
+      ...(this._tracks ? { codecs: this._tracks.map((t) => t.codec) } : {}),
+      ...(this._status.error ? { error: { ...this._status.error } } : {}),
+    };
+  }
+
+  tracks(): Promise<readonly Track[]> {
+    if (this._closed) return Promise.reject(new CamrtcError('ERR_CLOSED', `camera '${this.name}' is closed`));
+    if (this._tracks) return Promise.resolve(this._tracks);
+    return new Promise((resolve, reject) => this.tracksWaiters.push({ resolve, reject }));
+  }
+
+  addSink(sink: FrameSink): void {
+    if (this._closed) return;
+    this.sinks.add(sink);
+    if (this.idleTimer) {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = undefined;
+    }
+    this.ensureRunning();
+  }
+
+  removeSink(sink: FrameSink): void {
+    if (!this.sinks.delete(sink) || this.sinks.size > 0 || this.camera.preload || this._closed) return;
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      if (this.sinks.size === 0) void this.stopUpstream('no viewers');
+    }, this.camera.idleTimeoutMs);
+  }
+
+  requestKeyframe(): void {
+    // Most IP cameras ignore PLI/FIR and the upstream is RTSP; the viewer already waits for the next
+    // IDR. A GOP cache answers this in the media-path work; nothing to forward upstream here.
+  }
+
+  /** Stops the upstream (TEARDOWN), detaches all sinks, rejects pending waiters. Idempotent. */
+  async close(): Promise<void> {
+    if (this._closed) return;
+    this._closed = true;
+    clearTimeout(this.idleTimer);
+    clearTimeout(this.retryTimer);
+    this.sinks.clear();
+    const waiters = this.tracksWaiters;
+    this.tracksWaiters = [];
+    for (const w of waiters) w.reject(new CamrtcError('ERR_CLOSED', `camera '${this.name}' is closed`));
+    await this.stopUpstream('closed');
+    this.removeAllListeners();
+  }
+
+  // ---- upstream lifecycle --------------------------------------------------------------------
+
+  private setStatus(status: CameraStatus): void {
+    const prev = this._status;
+    if (prev.state === status.state && prev.error?.message === status.error?.message) return;
+    this._status = status;
+    if (status.error) this.log.warn({ state: status.state, code: status.error.code }, `camera ${status.state}: ${status.error.message}`);
+    else this.log.info({ state: status.state }, `camera ${status.state}`);
+    this.safeEmit('status', status);
+  }
+
+  private ensureRunning(): void {
+    if (this.running || this._closed) return;
+    this.running = true;
+    void this.connect();
+  }
+
+  private async stopUpstream(reason: string): Promise<void> {
+    this.running = false;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    const session = this.session;
+    this.session = undefined;
+    this.pipelines.clear();
+    if (session) {
+      this.log.info({ reason }, 'stopping upstream session');
+      await session.close().catch(() => undefined);
+    }
+    if (!this._closed) this.setStatus({ state: 'idle' });
+  }
+
+  private async connect(): Promise<void> {
+    if (!this.running || this._closed) return;
+    this.setStatus({ state: 'connecting', ...(this._status.error ? { error: this._status.error } : {}) });
+    const generation = ++this.generation;
+    const session = this.createSession({
+      url: this.camera.url,
+      username: this.camera.username,
+      password: this.camera.password,
+      transport: this.camera.transport,
+      cameraName: this.name,
+      logger: this.log,
+      selectTracks: forwardedTracks,
+    });
+    this.session = session;
+    const pipelines = new Map<number, TrackPipeline>();
+    session.on('rtp', (trackIndex: number, packet: Buffer) => {
+      if (this.session !== session) return;
+      const pipeline = pipelines.get(trackIndex);
+      pipeline?.push(packet, generation, performance.now());
+    });
+    session.on('close', (error?: CamrtcError) => {
+      if (this.session !== session) return;
+      this.session = undefined;
+      this.upstreamFailed(error ?? new CamrtcError('ERR_RTSP_CONNECTION_LOST', `the connection to camera '${this.name}' was closed`));
+    });
+
+    try {
+      const { tracks } = await session.start();
+      if (this.session !== session) return;
+      const forwarded = forwardedTracks(tracks);
+      if (!forwarded.length) {
+        const codecs = tracks.map((t) => `${t.kind} ${t.codec}`).join(', ') || 'none';
+        throw new CamrtcError('ERR_RTSP_NO_TRACKS', `camera '${this.name}' offers no track camrtc can play (it offers: ${codecs})`);
+      }
+      for (const t of forwarded) pipelines.set(t.index, createTrackPipeline(t, this.pipelineOutput));
+      this.pipelines = pipelines;
+      this.connectedAt = performance.now();
+      this.setTracks(forwarded);
+      this.setStatus({ state: 'live' });
+    } catch (err) {
+      if (this.session !== session) return;
+      this.session = undefined;
+      void session.close().catch(() => undefined);
+      this.upstreamFailed(toCamrtcError(err, 'ERR_RTSP_CONNECTION_LOST'));
+    }
+  }
+
+  private setTracks(tracks: readonly Track[]): void {
+    const prev = this._tracks;
+    const same = prev && prev.length === tracks.length && prev.every((t, i) => t.codec === tracks[i].codec && t.index === tracks[i].index && t.fmtp['profile-level-id'] === tracks[i].fmtp['profile-level-id']);
+    this._tracks = tracks;
+    const waiters = this.tracksWaiters;
+    this.tracksWaiters = [];
+    for (const w of waiters) w.resolve(tracks);
+    if (!same) this.safeEmit('tracks', tracks);
+  }
+
+  private upstreamFailed(error: CamrtcError): void {
+    this.pipelines.clear();
+    if (!this.running || this._closed) return;
+    if (this.connectedAt) this.backoff.connectionEnded(performance.now() - this.connectedAt);
+    this.connectedAt = 0;
+    const delay = this.backoff.next();
+    const message = redactText(error.message);
+    this.setStatus({ state: 'retrying', error: { code: error.code, message } });
+    this.log.info({ delayMs: delay }, 'reconnecting to camera %s after %d ms', redactUrl(this.camera.url), delay);
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.connect();
+    }, delay);
+  }
+
+  // ---- packet path (invariant 2: same tick, never waits) --------------------------------------
+
+  private readonly pipelineOutput: PipelineOutput = {
+    frame: (frame) => this.deliver(frame),
+    error: (error) => {
+      this.decodeErrors++;
+      const now = performance.now();
+      if (now - this.lastDecodeErrorLog > DECODE_ERROR_LOG_INTERVAL_MS) {
+        this.lastDecodeErrorLog = now;
+        this.log.warn({ code: error.code, total: this.decodeErrors }, `dropped malformed or incomplete media from camera: ${error.message}`);
+      }
+    },
+  };
+
+  private deliver(frame: MediaFrame): void {
+    for (const sink of this.sinks) {
+      try {
+        sink.onFrame(frame);
+      } catch (err) {
+        // A broken sink must not stop the others (invariant 2).
+        this.log.error({ err }, 'viewer failed to take a frame');
+      }
+    }
+  }
+}

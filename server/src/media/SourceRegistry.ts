@@ -1,0 +1,39 @@
+import type { CameraInfo } from '../../../shared/protocol.js';
+import type { CameraConfig } from '../config/Config.js';
+import type { Logger } from '../log/logger.js';
+import type { CameraDirectory } from './CameraSource.js';
+import { Source, type UpstreamFactory } from './Source.js';
+
+/** The configured cameras by name. Only it creates Sources, and its close() closes them all. */
+export class SourceRegistry implements CameraDirectory {
+  private readonly sources = new Map<string, Source>();
+  private _closed = false;
+
+  constructor(private readonly options: { logger: Logger; createSession?: UpstreamFactory }) {}
+
+  add(camera: CameraConfig): Source {
+    if (this.sources.has(camera.name)) throw new Error(`camera '${camera.name}' already exists`);
+    const source = new Source({ camera, logger: this.options.logger, createSession: this.options.createSession });
+    this.sources.set(camera.name, source);
+    return source;
+  }
+
+  get(name: string): Source | undefined {
+    return this.sources.get(name);
+  }
+
+  list(): CameraInfo[] {
+    return [...this.sources.values()].map((s) => s.info());
+  }
+
+  get closed(): boolean {
+    return this._closed;
+  }
+
+  async close(): Promise<void> {
+    if (this._closed) return;
+    this._closed = true;
+    await Promise.all([...this.sources.values()].map((s) => s.close()));
+    this.sources.clear();
+  }
+}

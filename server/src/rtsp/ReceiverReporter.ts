@@ -1,0 +1,123 @@
+/**
+ * RTCP receiver-report state for one received stream (RFC 3550 §6.4.2, appendix A.1/A.3). Pure: the
+ * caller feeds packets and passes `nowMs`; the session owns the 5 s timer. Some cameras stop
+ * streaming when they get no receiver reports, which is the main reason this exists. Jitter is
+ * reported as 0: cameras do not adapt to it and computing it would cost a clock read per packet.
+ */
+
+const RTCP_SR = 200;
+const RTCP_RR = 201;
+const RTCP_SDES = 202;
+const SDES_CNAME = 1;
+
+export class ReceiverReporter {
+  private mediaSsrc: number | undefined;
+  private baseSeq = 0;
+  private maxSeq = 0;
+  private cycles = 0;
+  private received = 0;
+  private expectedPrior = 0;
+  private receivedPrior = 0;
+  /** Middle 32 bits of the NTP timestamp of the last sender report, and when it arrived. */
+  private lastSr = 0;
+  private lastSrAtMs: number | undefined;
+
+  constructor(
+    /** Our own SSRC as the sender of the reports. */
+    readonly ssrc: number,
+    private readonly cname: string,
+  ) {}
+
+  onRtp(packet: Buffer): void {
+    if (packet.length < 12 || packet[0] >> 6 !== 2) return;
+    const ssrc = packet.readUInt32BE(8);
+    const seq = packet.readUInt16BE(2);
+    if (ssrc !== this.mediaSsrc) {
+      // New (or first) source: the camera restarted its stream; statistics start over.
+      this.mediaSsrc = ssrc;
+      this.baseSeq = seq;
+      this.maxSeq = seq;
+      this.cycles = 0;
+      this.received = 1;
+      this.expectedPrior = 0;
+      this.receivedPrior = 0;
+      return;
+    }
+    this.received++;
+    const delta = (seq - this.maxSeq) & 0xffff;
+    if (delta !== 0 && delta < 0x8000) {
+      if (seq < this.maxSeq) this.cycles += 0x10000;
+      this.maxSeq = seq;
+    }
+  }
+
+  /** Looks for a sender report in a (compound) RTCP packet. */
+  onRtcp(packet: Buffer, nowMs: number): void {
+    let off = 0;
+    while (off + 4 <= packet.length) {
+      if (packet[off] >> 6 !== 2) return;
+      const pt = packet[off + 1];
+      const len = (packet.readUInt16BE(off + 2) + 1) * 4;
+      if (off + len > packet.length) return;
+      if (pt === RTCP_SR && len >= 28 && packet.readUInt32BE(off + 4) === this.mediaSsrc) {
+        this.lastSr = packet.readUInt32BE(off + 10);
+        this.lastSrAtMs = nowMs;
+      }
+      off += len;
+    }
+  }
+
+  /** The extended highest sequence number received, or undefined before the first packet. */
+  get extendedHighestSeq(): number | undefined {
+    return this.mediaSsrc === undefined ? undefined : this.cycles + this.maxSeq;
+  }
+
+  /** A compound RTCP packet: RR (with a report block once a packet was received) + SDES CNAME. */
+  build(nowMs: number): Buffer {
+    const rr = this.buildRr(nowMs);
+    return Buffer.concat([rr, this.buildSdes()]);
+  }
+
+  private buildRr(nowMs: number): Buffer {
+    const hasBlock = this.mediaSsrc !== undefined;
+    const out = Buffer.alloc(hasBlock ? 32 : 8);
+    out[0] = 0x80 | (hasBlock ? 1 : 0);
+    out[1] = RTCP_RR;
+    out.writeUInt16BE(out.length / 4 - 1, 2);
+    out.writeUInt32BE(this.ssrc >>> 0, 4);
+    if (!hasBlock) return out;
+    const extMax = this.cycles + this.maxSeq;
+    const expected = extMax - this.baseSeq + 1;
+    const lost = Math.max(-0x800000, Math.min(0x7fffff, expected - this.received));
+    const expectedInterval = expected - this.expectedPrior;
+    const receivedInterval = this.received - this.receivedPrior;
+    const lostInterval = expectedInterval - receivedInterval;
+    this.expectedPrior = expected;
+    this.receivedPrior = this.received;
+    const fraction = expectedInterval <= 0 || lostInterval <= 0 ? 0 : Math.min(255, Math.floor((lostInterval * 256) / expectedInterval));
+    out.writeUInt32BE(this.mediaSsrc! >>> 0, 8);
+    out[12] = fraction;
+    out.writeUIntBE(lost & 0xffffff, 13, 3);
+    out.writeUInt32BE(extMax >>> 0, 16);
+    out.writeUInt32BE(0, 20); // jitter
+    out.writeUInt32BE(this.lastSr >>> 0, 24);
+    const dlsr = this.lastSrAtMs === undefined ? 0 : Math.min(0xffffffff, Math.round(((nowMs - this.lastSrAtMs) / 1000) * 65536));
+    out.writeUInt32BE(dlsr >>> 0, 28);
+    return out;
+  }
+
+  private buildSdes(): Buffer {
+    const name = Buffer.from(this.cname.slice(0, 255), 'utf8').subarray(0, 255);
+    // ssrc + type + length + text + END, padded to 32 bits.
+    const chunkLen = Math.ceil((4 + 2 + name.length + 1) / 4) * 4;
+    const out = Buffer.alloc(4 + chunkLen);
+    out[0] = 0x81;
+    out[1] = RTCP_SDES;
+    out.writeUInt16BE(out.length / 4 - 1, 2);
+    out.writeUInt32BE(this.ssrc >>> 0, 4);
+    out[8] = SDES_CNAME;
+    out[9] = name.length;
+    name.copy(out, 10);
+    return out;
+  }
+}

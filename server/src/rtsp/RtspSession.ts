@@ -1,0 +1,362 @@
+/**
+ * One RTSP session with one camera: OPTIONS, DESCRIBE, SETUP of the selected tracks, PLAY, then
+ * keepalives and receiver reports until close() (TEARDOWN). Emits each RTP packet in the tick it
+ * arrives, including packets that come before the PLAY answer. The wire work per connection is in
+ * RtspLink; this class owns the phases, the state, the timers and the UDP-to-TCP fallback.
+ */
+import { randomBytes } from 'node:crypto';
+import { CamrtcError, RtspStatusError, toCamrtcError } from '../errors.js';
+import { silentLogger, type Logger } from '../log/logger.js';
+import { parseSessionDescription, selectPlayableTracks } from '../sdp/SessionDescription.js';
+import type { Track } from '../sdp/Track.js';
+import { TypedEmitter } from '../util/TypedEmitter.js';
+import type { Credentials } from './auth.js';
+import { DEFAULT_SESSION_TIMEOUT_S } from './headers/Session.js';
+import { parsePublic } from './headers/Public.js';
+import { DEFAULT_READ_TIMEOUT_MS } from './RtspConnection.js';
+import { RtspLink, type LinkSink, type TrackRoute } from './RtspLink.js';
+import type { RtspSessionEvents, RtspSessionOptions, RtspSessionState, RtspTransportMode } from './RtspSessionTypes.js';
+import { parseRtspUrl, type RtspUrl } from './url.js';
+
+export type { RtspSessionEvents, RtspSessionOptions, RtspSessionState, RtspTransportMode } from './RtspSessionTypes.js';
+
+export const MAX_REDIRECTS = 3;
+export const DEFAULT_AUTO_FALLBACK_MS = 3_000;
+export const DEFAULT_RECEIVER_REPORT_INTERVAL_MS = 5_000;
+export const DEFAULT_TEARDOWN_TIMEOUT_MS = 1_000;
+/** Keepalives go this long before the session timeout. */
+export const KEEPALIVE_MARGIN_S = 5;
+const MIN_KEEPALIVE_MS = 1_000;
+
+/** The camera (or the host) cannot do RTP over UDP, as opposed to failing altogether. */
+function udpRefused(err: unknown): boolean {
+  if (!(err instanceof CamrtcError)) return false;
+  if (err instanceof RtspStatusError) return err.status === 461 || err.details.method === 'SETUP';
+  // A TCP answer to a UDP SETUP, or no UDP ports to bind here.
+  return 'answered' in err.details || (err.code === 'ERR_RTSP_CONNECT' && /UDP/.test(err.message));
+}
+
+export class RtspSession extends TypedEmitter<RtspSessionEvents> implements LinkSink {
+  private readonly options: RtspSessionOptions;
+  private readonly log: Logger;
+  private readonly name: string;
+  private readonly readTimeoutMs: number;
+  private readonly ssrc = randomBytes(4).readUInt32BE(0);
+  private _state: RtspSessionState = 'idle';
+  private link: RtspLink | undefined;
+  /** The session's aggregate URL (base of the description): PLAY, PAUSE, keepalives, TEARDOWN. */
+  private sessionUrl = '';
+  private publicMethods: readonly string[] = [];
+  private tracks: readonly Track[] = [];
+  private timers: NodeJS.Timeout[] = [];
+  private fallbackTimer: NodeJS.Timeout | undefined;
+  private lastRtpAt = 0;
+  private receivedRtp = false;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: RtspSessionOptions) {
+    super();
+    this.options = { ...options };
+    const url = parseRtspUrl(options.url);
+    this.name = options.cameraName ?? (url instanceof CamrtcError ? 'camera' : url.host);
+    this.log = (options.logger ?? silentLogger()).child({ module: 'rtsp', camera: this.name });
+    this.readTimeoutMs = options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS;
+  }
+
+  get state(): RtspSessionState {
+    return this._state;
+  }
+
+  get closed(): boolean {
+    return this._state === 'closed';
+  }
+
+  /** The transport in use ('udp' or 'tcp'), once playing. */
+  get transport(): 'udp' | 'tcp' | undefined {
+    const r = this.link?.routes[0];
+    return r ? (r.udp ? 'udp' : 'tcp') : undefined;
+  }
+
+  /** Connects, describes, sets up and plays. Rejects (and closes the session) on any failure. */
+  async start(): Promise<{ tracks: readonly Track[] }> {
+    if (this._state !== 'idle') {
+      throw new CamrtcError('ERR_RTSP_INVALID_STATE', `start() needs state idle, the session is ${this._state}`, { allowed: ['idle'], actual: this._state });
+    }
+    this.setState('starting');
+    try {
+      const mode: RtspTransportMode = this.options.transport ?? 'tcp';
+      if (mode === 'auto') {
+        try {
+          await this.establish('udp');
+        } catch (err) {
+          if (this.closing || !udpRefused(err)) throw err;
+          this.log.info({ err }, 'UDP refused by the camera; using TCP');
+          this.dropLink();
+          await this.establish('tcp');
+        }
+      } else {
+        await this.establish(mode);
+      }
+      this.checkOpen();
+      this.setState('playing');
+      this.startTimers();
+      if (mode === 'auto' && this.transport === 'udp') this.armFallback();
+      return { tracks: this.tracks };
+    } catch (err) {
+      const error = toCamrtcError(err);
+      void this.shutdown(error);
+      throw error;
+    }
+  }
+
+  /** Sends PAUSE. Cameras that refuse it answer with an error status (RtspStatusError); the state stays playing. */
+  async pause(): Promise<void> {
+    const link = this.requireState('playing', 'pause()');
+    await link.request('PAUSE', this.sessionUrl);
+    this.checkOpen();
+    this.setState('paused');
+  }
+
+  /** Resumes after pause(). */
+  async play(): Promise<void> {
+    const link = this.requireState('paused', 'play()');
+    await link.request('PLAY', this.sessionUrl);
+    this.checkOpen();
+    this.lastRtpAt = performance.now();
+    this.setState('playing');
+  }
+
+  /** TEARDOWN (short timeout), then closes sockets. Idempotent; resolves when everything is released. */
+  close(): Promise<void> {
+    return this.shutdown(undefined);
+  }
+
+  // ---- LinkSink: the packet path -------------------------------------------------------------
+
+  onRtp(route: TrackRoute, packet: Buffer): void {
+    if (!this.receivedRtp) {
+      this.receivedRtp = true;
+      if (this.fallbackTimer) clearTimeout(this.fallbackTimer);
+    }
+    this.lastRtpAt = performance.now();
+    route.reporter.onRtp(packet);
+    this.safeEmit('rtp', route.track.index, packet);
+  }
+
+  onRtcp(route: TrackRoute, packet: Buffer): void {
+    route.reporter.onRtcp(packet, performance.now());
+    this.safeEmit('rtcp', route.track.index, packet);
+  }
+
+  onClose(link: RtspLink, error?: CamrtcError): void {
+    if (link !== this.link || this.closing) return;
+    // During start() the pending request rejects and start() closes the session with that error.
+    if (this._state === 'playing' || this._state === 'paused') {
+      void this.shutdown(error ?? new CamrtcError('ERR_RTSP_CONNECTION_LOST', `the connection to camera '${this.name}' was lost`));
+    }
+  }
+
+  // ---- phases ----------------------------------------------------------------------------------
+
+  private async establish(mode: 'tcp' | 'udp'): Promise<void> {
+    let url = this.parseUrl();
+    let credentials = this.credentials(url);
+    for (let redirects = 0; ; redirects++) {
+      const link = await RtspLink.open(
+        {
+          url,
+          credentials,
+          cameraName: this.name,
+          connectTimeoutMs: this.options.connectTimeoutMs,
+          readTimeoutMs: this.options.readTimeoutMs,
+          logger: this.log,
+          tlsOptions: this.options.tlsOptions,
+          udpBindAddress: this.options.udpBindAddress ?? '0.0.0.0',
+          ssrc: this.ssrc,
+          cname: `camrtc-${this.ssrc.toString(16)}`,
+        },
+        this,
+      );
+      if (this.closing) {
+        link.close();
+        this.checkOpen();
+      }
+      this.link = link;
+      const redirect = await this.describe(link, url);
+      if (redirect === undefined) break;
+      if (redirects >= MAX_REDIRECTS) throw new CamrtcError('ERR_RTSP_REDIRECT', `camera '${this.name}' redirected more than ${MAX_REDIRECTS} times`);
+      if (url.scheme === 'rtsps' && redirect.scheme !== 'rtsps') {
+        throw new CamrtcError('ERR_RTSP_REDIRECT', `camera '${this.name}' redirected from rtsps to rtsp; refused`);
+      }
+      // Credentials are for the configured camera only: never hand them to another host.
+      if (redirect.host !== url.host) credentials = redirect.username !== undefined ? this.credentials(redirect) : undefined;
+      this.log.info({ location: redirect.href }, 'following RTSP redirect');
+      this.dropLink();
+      url = redirect;
+    }
+    const link = this.link!;
+    for (let i = 0; i < this.tracks.length; i++) {
+      await link.setup(this.tracks[i], i, mode);
+      this.checkOpen();
+    }
+    if (mode === 'udp') this.sendReports();
+    await link.request('PLAY', this.sessionUrl, { Range: 'npt=0.000-' });
+    this.checkOpen();
+    this.lastRtpAt = performance.now();
+    this.log.info({ transport: mode, tracks: this.tracks.map((t) => `${t.kind} ${t.codec}`) }, 'RTSP session playing');
+  }
+
+  /** OPTIONS + DESCRIBE. Returns the redirect target, if the camera redirects. */
+  private async describe(link: RtspLink, url: RtspUrl): Promise<RtspUrl | undefined> {
+    try {
+      const res = await link.request('OPTIONS', url.href);
+      if (res.status >= 300) return this.redirectTarget(res.headers.get('Location'));
+      const pub = res.headers.get('Public');
+      const methods = pub === undefined ? [] : parsePublic(pub);
+      this.publicMethods = methods instanceof CamrtcError ? [] : methods;
+    } catch (err) {
+      // OPTIONS is optional for many cameras: only authentication and transport failures matter.
+      if (!(err instanceof RtspStatusError) || err.code === 'ERR_RTSP_AUTH') throw err;
+      this.log.debug({ status: err.status }, 'camera refused OPTIONS; going on');
+    }
+    this.checkOpen();
+
+    const res = await link.request('DESCRIBE', url.href, { Accept: 'application/sdp' });
+    this.checkOpen();
+    if (res.status >= 300) return this.redirectTarget(res.headers.get('Location'));
+
+    this.sessionUrl = this.baseUrl(res.headers.get('Content-Base'), res.headers.get('Content-Location'), url);
+    const sdp = parseSessionDescription(res.body.toString('utf8'), this.sessionUrl);
+    if (sdp instanceof CamrtcError) throw sdp;
+    const selected = (this.options.selectTracks ?? selectPlayableTracks)(sdp.tracks);
+    if (selected.length === 0) {
+      const offered = sdp.tracks.map((t) => `${t.kind} ${t.codec}`).join(', ') || 'none';
+      throw new CamrtcError('ERR_RTSP_NO_TRACKS', `camera '${this.name}' offers no track camrtc can play (it offers: ${offered})`, { offered });
+    }
+    this.tracks = selected;
+    return undefined;
+  }
+
+  private redirectTarget(location: string | undefined): RtspUrl {
+    const target = location === undefined ? undefined : parseRtspUrl(location);
+    if (target === undefined || target instanceof CamrtcError) {
+      throw new CamrtcError('ERR_RTSP_REDIRECT', `camera '${this.name}' redirected to an invalid location`);
+    }
+    return target;
+  }
+
+  /** Content-Base, else Content-Location, else the request URL; a base on another host is ignored. */
+  private baseUrl(contentBase: string | undefined, contentLocation: string | undefined, url: RtspUrl): string {
+    for (const candidate of [contentBase, contentLocation]) {
+      if (candidate === undefined) continue;
+      const parsed = parseRtspUrl(candidate);
+      if (parsed instanceof CamrtcError) continue;
+      if (parsed.host === url.host) return parsed.href;
+      this.log.warn({ host: parsed.host }, 'camera announced a base URL on another host; using the request URL');
+    }
+    return url.href;
+  }
+
+  // ---- timers ----------------------------------------------------------------------------------
+
+  private startTimers(): void {
+    const link = this.link!;
+    const timeoutS = link.sessionTimeoutS ?? DEFAULT_SESSION_TIMEOUT_S;
+    const keepaliveMs = this.options.keepaliveIntervalMs ?? Math.max(MIN_KEEPALIVE_MS, (timeoutS - KEEPALIVE_MARGIN_S) * 1000);
+    this.timers.push(setInterval(() => this.keepalive(), keepaliveMs));
+    this.timers.push(setInterval(() => this.sendReports(), this.options.receiverReportIntervalMs ?? DEFAULT_RECEIVER_REPORT_INTERVAL_MS));
+    this.timers.push(setInterval(() => this.checkStall(), Math.max(100, Math.floor(this.readTimeoutMs / 4))));
+  }
+
+  private keepalive(): void {
+    const method = this.publicMethods.includes('GET_PARAMETER') ? 'GET_PARAMETER' : 'OPTIONS';
+    this.link?.sendKeepalive(method, this.sessionUrl);
+  }
+
+  private sendReports(): void {
+    const link = this.link;
+    if (!link) return;
+    const now = performance.now();
+    for (const route of link.routes) link.sendRtcp(route, route.reporter.build(now));
+  }
+
+  private checkStall(): void {
+    if (this._state !== 'playing' || this.closing) return;
+    const silentMs = performance.now() - this.lastRtpAt;
+    if (silentMs > this.readTimeoutMs) {
+      void this.shutdown(new CamrtcError('ERR_RTSP_TIMEOUT', `no media from camera '${this.name}' for ${Math.round(silentMs / 1000)} s`, { silentMs: Math.round(silentMs) }));
+    }
+  }
+
+  /** Transport 'auto': UDP packets may never arrive (NAT, firewall); switch to TCP then. */
+  private armFallback(): void {
+    if (this.receivedRtp) return;
+    this.fallbackTimer = setTimeout(() => {
+      this.fallbackTimer = undefined;
+      if (this.receivedRtp || this.closing || this._state !== 'playing') return;
+      this.log.warn({ afterMs: this.options.autoFallbackMs ?? DEFAULT_AUTO_FALLBACK_MS }, 'no UDP packet from the camera; switching to TCP');
+      const old = this.link;
+      this.link = undefined;
+      this.lastRtpAt = performance.now();
+      void old?.teardown(this.sessionUrl, this.options.teardownTimeoutMs ?? DEFAULT_TEARDOWN_TIMEOUT_MS);
+      this.establish('tcp').then(
+        () => {
+          this.lastRtpAt = performance.now();
+        },
+        (err: unknown) => void this.shutdown(toCamrtcError(err)),
+      );
+    }, this.options.autoFallbackMs ?? DEFAULT_AUTO_FALLBACK_MS);
+  }
+
+  // ---- helpers ---------------------------------------------------------------------------------
+
+  private parseUrl(): RtspUrl {
+    const url = parseRtspUrl(this.options.url);
+    if (url instanceof CamrtcError) throw new CamrtcError(url.code, `camera '${this.name}': ${url.message}`);
+    return url;
+  }
+
+  private credentials(url: RtspUrl): Credentials | undefined {
+    const username = this.options.username ?? url.username;
+    if (username === undefined) return undefined;
+    return { username, password: this.options.password ?? url.password ?? '' };
+  }
+
+  private requireState(state: RtspSessionState, what: string): RtspLink {
+    if (this._state !== state || !this.link || this.closing) {
+      throw new CamrtcError('ERR_RTSP_INVALID_STATE', `${what} needs state ${state}, the session is ${this._state}`, { allowed: [state], actual: this._state });
+    }
+    return this.link;
+  }
+
+  private checkOpen(): void {
+    if (this.closing) throw new CamrtcError('ERR_CLOSED', `the session with camera '${this.name}' was closed`);
+  }
+
+  private dropLink(): void {
+    this.link?.close();
+    this.link = undefined;
+  }
+
+  private setState(state: RtspSessionState): void {
+    if (this._state === state) return;
+    this._state = state;
+    this.safeEmit('state', state);
+  }
+
+  private shutdown(error: CamrtcError | undefined): Promise<void> {
+    if (this.closing) return this.closing;
+    this.closing = (async () => {
+      for (const t of this.timers) clearInterval(t);
+      this.timers = [];
+      if (this.fallbackTimer) clearTimeout(this.fallbackTimer);
+      this.setState('closed');
+      if (error) this.log.warn({ err: error }, 'RTSP session closed');
+      const link = this.link;
+      this.link = undefined;
+      if (link) await link.teardown(this.sessionUrl, this.options.teardownTimeoutMs ?? DEFAULT_TEARDOWN_TIMEOUT_MS);
+      this.safeEmit('close', error);
+    })();
+    return this.closing;
+  }
+}

@@ -1,0 +1,238 @@
+/**
+ * One WebSocket: validates every message (shared/protocol.ts), enforces the per-socket limits and
+ * routes to its ViewerSessions. Hostile input gets an `error` reply; a socket that keeps misbehaving
+ * is closed with 1008. Nothing a client sends can throw out of here.
+ */
+import type { WebSocket, RawData } from 'ws';
+import { CamrtcError, toCamrtcError, type ErrorCode } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { redactText } from '../log/redact.js';
+import type { CameraDirectory } from '../media/CameraSource.js';
+import type { IceServer, ViewerNetworkOptions } from '../webrtc/peerConfig.js';
+import {
+  PROTOCOL_VERSION,
+  parseClientMessage,
+  type CameraInfo,
+  type ClientMessage,
+  type ServerMessage,
+} from '../../../shared/protocol.js';
+import { TokenBucket } from './TokenBucket.js';
+import { ViewerSession } from './ViewerSession.js';
+
+export interface SignalingLimits {
+  /** Sustained messages per second per socket. */
+  messagesPerSecond: number;
+  /** Messages a socket may send in a burst before the rate applies. */
+  messageBurst: number;
+  /** Concurrent viewer sessions (watched cameras) per socket. */
+  maxSessionsPerSocket: number;
+  /** Violations (invalid, over-rate, over-limit messages) tolerated in a burst before closing. */
+  maxViolations: number;
+  /** Violations forgiven per minute, so an occasional bad message never adds up to a close. */
+  violationsForgivenPerMinute: number;
+}
+
+export const DEFAULT_SIGNALING_LIMITS: Readonly<SignalingLimits> = Object.freeze({
+  messagesPerSecond: 50,
+  messageBurst: 50,
+  maxSessionsPerSocket: 8,
+  maxViolations: 20,
+  violationsForgivenPerMinute: 30,
+});
+
+/** WebSocket close code for policy violations (RFC 6455 7.4.1). */
+export const CLOSE_POLICY_VIOLATION = 1008;
+
+export const SERVER_NAME = 'camrtc';
+
+export interface ClientConnectionOptions {
+  cameras: CameraDirectory;
+  limits: SignalingLimits;
+  iceServers: readonly IceServer[];
+  network: ViewerNetworkOptions;
+  logger: Logger;
+  connectTimeoutMs?: number;
+  now?: () => number;
+}
+
+export class ClientConnection {
+  readonly #ws: WebSocket;
+  readonly #options: ClientConnectionOptions;
+  readonly #logger: Logger;
+  readonly #sessions = new Map<string, ViewerSession>();
+  readonly #rate: TokenBucket;
+  readonly #violations: TokenBucket;
+  readonly #now: () => number;
+  #h265 = false;
+  #closePromise: Promise<void> | undefined;
+
+  constructor(ws: WebSocket, options: ClientConnectionOptions) {
+    this.#ws = ws;
+    this.#options = options;
+    this.#logger = options.logger;
+    this.#now = options.now ?? (() => performance.now());
+    const { limits } = options;
+    this.#rate = new TokenBucket(limits.messageBurst, limits.messagesPerSecond);
+    this.#violations = new TokenBucket(limits.maxViolations, limits.violationsForgivenPerMinute / 60);
+    ws.on('message', (data, isBinary) => this.#onMessage(data, isBinary));
+    ws.on('close', () => void this.close());
+    ws.on('error', (err) => {
+      // ws closes the socket itself (oversize frames: 1009); log and let 'close' clean up.
+      this.#logger.debug({ err }, 'websocket error');
+    });
+  }
+
+  get closed(): boolean {
+    return this.#closePromise !== undefined;
+  }
+  get sessionCount(): number {
+    return this.#sessions.size;
+  }
+
+  /** Closes every session and the socket. Idempotent. */
+  close(code?: number, reason?: string): Promise<void> {
+    if (this.#closePromise) return this.#closePromise;
+    const sessions = [...this.#sessions.values()];
+    this.#closePromise = (async () => {
+      await Promise.all(sessions.map((s) => s.close(reason)));
+      if (this.#ws.readyState === this.#ws.OPEN || this.#ws.readyState === this.#ws.CONNECTING) {
+        this.#ws.close(code ?? 1000, reason?.slice(0, 120));
+      }
+    })();
+    return this.#closePromise;
+  }
+
+  #send(message: ServerMessage): void {
+    if (this.#ws.readyState !== this.#ws.OPEN) return;
+    this.#ws.send(JSON.stringify(message));
+  }
+
+  #onMessage(data: RawData, isBinary: boolean): void {
+    if (this.closed) return;
+    try {
+      if (!this.#rate.take(this.#now())) {
+        this.#violation('ERR_SIGNALING_RATE', 'too many messages: slow down');
+        return;
+      }
+      if (isBinary) {
+        this.#violation('ERR_SIGNALING_INVALID', 'binary messages are not part of the protocol');
+        return;
+      }
+      const raw = Buffer.isBuffer(data)
+        ? data.toString('utf8')
+        : Array.isArray(data)
+          ? Buffer.concat(data).toString('utf8')
+          : Buffer.from(data).toString('utf8');
+      const parsed = parseClientMessage(raw);
+      if (!parsed.ok) {
+        this.#violation(parsed.code, parsed.message);
+        return;
+      }
+      this.#handle(parsed.message);
+    } catch (err) {
+      this.#logger.error({ err }, 'signaling message handling failed');
+      this.#send({ type: 'error', code: 'ERR_INTERNAL', message: 'internal error' });
+    }
+  }
+
+  #violation(code: ErrorCode, message: string, id?: string): void {
+    this.#send({ type: 'error', ...(id ? { id } : {}), code, message });
+    if (!this.#violations.take(this.#now())) {
+      this.#logger.warn({ code }, 'closing a signaling socket that keeps violating the protocol');
+      void this.close(CLOSE_POLICY_VIOLATION, 'too many invalid or excessive messages');
+    }
+  }
+
+  #handle(message: ClientMessage): void {
+    switch (message.type) {
+      case 'hello':
+        this.#h265 = message.capabilities?.h265 ?? false;
+        this.#send({ type: 'welcome', version: PROTOCOL_VERSION, server: SERVER_NAME });
+        return;
+      case 'list':
+        this.#send({ type: 'cameras', cameras: this.#options.cameras.list().map(publicCameraInfo) });
+        return;
+      case 'watch':
+        this.#watch(message.id, message.camera, message.capabilities?.h265 ?? this.#h265);
+        return;
+      case 'stop': {
+        const session = this.#sessions.get(message.id);
+        if (session) void session.close();
+        else this.#send({ type: 'closed', id: message.id });
+        return;
+      }
+    }
+    const session = this.#sessions.get(message.id);
+    if (!session) {
+      this.#violation('ERR_SIGNALING_INVALID', `no session ${message.id} on this connection`, message.id);
+      return;
+    }
+    switch (message.type) {
+      case 'answer':
+        this.#run(session, () => session.answer(message.sdp));
+        return;
+      case 'candidate':
+        this.#run(session, () => session.candidate(message.candidate));
+        return;
+      case 'play':
+        session.play();
+        return;
+      case 'pause':
+        session.pause();
+        return;
+    }
+  }
+
+  #watch(id: string, camera: string, h265: boolean): void {
+    if (this.#sessions.has(id)) {
+      this.#violation('ERR_SIGNALING_INVALID', `session ${id} already exists on this connection`, id);
+      return;
+    }
+    if (this.#sessions.size >= this.#options.limits.maxSessionsPerSocket) {
+      this.#violation('ERR_LIMIT', `at most ${this.#options.limits.maxSessionsPerSocket} cameras per connection`, id);
+      return;
+    }
+    const source = this.#options.cameras.get(camera);
+    if (!source) {
+      this.#violation('ERR_CAMERA_UNKNOWN', `no camera named '${camera}'`, id);
+      return;
+    }
+    const session = new ViewerSession({
+      id,
+      source,
+      send: (m) => this.#send(m),
+      onEnded: (s) => {
+        if (this.#sessions.get(s.id) === s) this.#sessions.delete(s.id);
+      },
+      h265,
+      iceServers: this.#options.iceServers,
+      network: this.#options.network,
+      logger: this.#logger.child({ session: id, camera }),
+      connectTimeoutMs: this.#options.connectTimeoutMs,
+    });
+    this.#sessions.set(id, session);
+    void session.start();
+  }
+
+  /** Runs a session operation; a CamrtcError it throws becomes an error reply for that session. */
+  #run(session: ViewerSession, op: () => Promise<void>): void {
+    op().catch((err: unknown) => {
+      const error = toCamrtcError(err);
+      if (error.code === 'ERR_SIGNALING_INVALID') {
+        this.#violation(error.code, error.message, session.id);
+      } else if (!(err instanceof CamrtcError && error.code === 'ERR_CLOSED')) {
+        this.#send({ type: 'error', id: session.id, code: error.code, message: redactText(error.message) });
+      }
+    });
+  }
+}
+
+/** Only the fields the protocol defines, messages redacted: nothing else about a camera leaves the server. */
+export function publicCameraInfo(info: CameraInfo): CameraInfo {
+  return {
+    name: info.name,
+    state: info.state,
+    ...(info.codecs ? { codecs: [...info.codecs] } : {}),
+    ...(info.error ? { error: { code: info.error.code, message: redactText(info.error.message) } } : {}),
+  };
+}

@@ -1,0 +1,178 @@
+/**
+ * One `watch` on one socket: forwards the camera's status, attaches to the camera (which starts it on
+ * demand), waits for its tracks, then creates the Viewer and sends the offer. The session is the
+ * FrameSink the Source sees, so the camera can start before the peer connection exists.
+ */
+import { CamrtcError, toCamrtcError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { redactText } from '../log/redact.js';
+import type { CameraSource, FrameSink } from '../media/CameraSource.js';
+import type { CameraStatus } from '../media/CameraState.js';
+import type { MediaFrame } from '../media/MediaFrame.js';
+import type { Track } from '../sdp/Track.js';
+import { Viewer, type ViewerState } from '../webrtc/Viewer.js';
+import type { IceServer, ViewerNetworkOptions } from '../webrtc/peerConfig.js';
+import type { IceCandidate, ServerMessage } from '../../../shared/protocol.js';
+
+/** The browser must answer, and ICE/DTLS must come up, within this time after the offer. */
+export const SESSION_CONNECT_TIMEOUT_MS = 30_000;
+
+export const H265_UNSUPPORTED_MESSAGE =
+  "this camera sends H.265, which this browser cannot play; switch the camera's stream to H.264";
+
+export interface ViewerSessionOptions {
+  id: string;
+  source: CameraSource;
+  /** Sends a message on the session's socket (dropped when the socket is gone). */
+  send: (message: ServerMessage) => void;
+  /** Called once when the session ends for any reason, so the connection forgets it. */
+  onEnded: (session: ViewerSession) => void;
+  h265: boolean;
+  iceServers: readonly IceServer[];
+  network: ViewerNetworkOptions;
+  logger: Logger;
+  connectTimeoutMs?: number;
+}
+
+export class ViewerSession implements FrameSink {
+  readonly id: string;
+  readonly source: CameraSource;
+  readonly #options: ViewerSessionOptions;
+  readonly #logger: Logger;
+  #viewer: Viewer | undefined;
+  #paused = false;
+  #connectTimer: NodeJS.Timeout | undefined;
+  #closePromise: Promise<void> | undefined;
+  readonly #onStatus = (status: CameraStatus): void => this.#sendStatus(status);
+
+  constructor(options: ViewerSessionOptions) {
+    this.id = options.id;
+    this.source = options.source;
+    this.#options = options;
+    this.#logger = options.logger;
+  }
+
+  get closed(): boolean {
+    return this.#closePromise !== undefined;
+  }
+  get viewer(): Viewer | undefined {
+    return this.#viewer;
+  }
+
+  /** Runs the watch; failures end the session with an `error` then a `closed` message, never a throw. */
+  async start(): Promise<void> {
+    this.source.on('status', this.#onStatus);
+    this.#sendStatus(this.source.status);
+    this.source.addSink(this);
+    try {
+      const tracks = await this.source.tracks();
+      if (this.closed) return;
+      this.#checkCodecs(tracks);
+      const viewer = new Viewer({
+        id: this.id,
+        tracks,
+        h265: this.#options.h265,
+        iceServers: this.#options.iceServers,
+        network: this.#options.network,
+        requestKeyframe: () => this.source.requestKeyframe(),
+        logger: this.#logger,
+      });
+      this.#viewer = viewer;
+      viewer.on('pli', () => this.source.requestKeyframe());
+      viewer.on('state', (state) => this.#onViewerState(state));
+      if (this.#paused) viewer.pause();
+      const sdp = await viewer.createOffer();
+      if (this.closed) return;
+      this.#connectTimer = setTimeout(() => {
+        this.#connectTimer = undefined;
+        void this.fail(new CamrtcError('ERR_TIMEOUT', 'the browser did not connect in time'));
+      }, this.#options.connectTimeoutMs ?? SESSION_CONNECT_TIMEOUT_MS);
+      this.#connectTimer.unref();
+      this.#options.send({ type: 'offer', id: this.id, sdp });
+    } catch (err) {
+      if (!this.closed) await this.fail(err);
+    }
+  }
+
+  onFrame(frame: MediaFrame): void {
+    this.#viewer?.onFrame(frame);
+  }
+
+  async answer(sdp: string): Promise<void> {
+    const viewer = this.#requireViewer('answer');
+    try {
+      await viewer.setAnswer(sdp);
+    } catch (err) {
+      await this.fail(err);
+    }
+  }
+
+  async candidate(candidate: IceCandidate | null): Promise<void> {
+    await this.#requireViewer('candidate').addIceCandidate(candidate);
+  }
+
+  pause(): void {
+    this.#paused = true;
+    this.#viewer?.pause();
+  }
+
+  play(): void {
+    this.#paused = false;
+    this.#viewer?.play();
+  }
+
+  /** Ends the session with an error reply, then `closed`. */
+  async fail(err: unknown): Promise<void> {
+    if (this.closed) return;
+    const error = toCamrtcError(err);
+    const message = redactText(error.message);
+    if (error.code === 'ERR_INTERNAL') this.#logger.error({ err, session: this.id }, 'viewer session failed');
+    else this.#logger.info({ code: error.code, session: this.id }, `viewer session failed: ${message}`);
+    this.#options.send({ type: 'error', id: this.id, code: error.code, message });
+    await this.close(message);
+  }
+
+  /** Idempotent. `reason`, when given, is sent to the client in a `closed` message. */
+  close(reason?: string): Promise<void> {
+    if (this.#closePromise) return this.#closePromise;
+    clearTimeout(this.#connectTimer);
+    this.source.off('status', this.#onStatus);
+    this.source.removeSink(this);
+    this.#options.send({ type: 'closed', id: this.id, ...(reason ? { reason } : {}) });
+    this.#closePromise = (this.#viewer?.close() ?? Promise.resolve()).finally(() => this.#options.onEnded(this));
+    return this.#closePromise;
+  }
+
+  #checkCodecs(tracks: readonly Track[]): void {
+    const video = tracks.find((t) => t.kind === 'video');
+    if (video?.codec === 'H265' && !this.#options.h265) {
+      throw new CamrtcError('ERR_CODEC_UNSUPPORTED', H265_UNSUPPORTED_MESSAGE, { codec: 'H265' });
+    }
+  }
+
+  #onViewerState(state: ViewerState): void {
+    if (state === 'connected') {
+      clearTimeout(this.#connectTimer);
+      this.#connectTimer = undefined;
+    } else if (state === 'failed') {
+      void this.fail(new CamrtcError('ERR_WEBRTC', 'the WebRTC connection to the browser failed'));
+    }
+  }
+
+  #requireViewer(what: string): Viewer {
+    if (!this.#viewer || this.closed) {
+      throw new CamrtcError('ERR_SIGNALING_INVALID', `${what} before the offer: wait for the offer of session ${this.id}`);
+    }
+    return this.#viewer;
+  }
+
+  #sendStatus(status: CameraStatus): void {
+    this.#options.send({
+      type: 'status',
+      id: this.id,
+      camera: this.source.name,
+      state: status.state,
+      ...(status.error ? { error: { code: status.error.code, message: redactText(status.error.message) } } : {}),
+    });
+  }
+}

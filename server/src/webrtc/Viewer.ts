@@ -1,0 +1,335 @@
+/**
+ * One browser watching one camera: a werift RTCPeerConnection with a send-only transceiver per
+ * forwarded track. The server makes the offer (so the browser answers with our exact H.264 entry).
+ * Frames arrive from the camera's Source in its packet tick; the Viewer gates them at a keyframe and
+ * writes them with its own SSRC, sequence numbers and timestamps (RtpTimeline), so a camera reconnect
+ * is invisible to the browser apart from the gap in time.
+ */
+import { randomBytes } from 'node:crypto';
+import { MediaStream, MediaStreamTrack, RTCPeerConnection, RtpHeader, RtpPacket, type RTCRtpSender } from 'werift';
+import { CamrtcError, toCamrtcError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import type { FrameSink } from '../media/CameraSource.js';
+import type { MediaFrame } from '../media/MediaFrame.js';
+import type { Track } from '../sdp/Track.js';
+import { TypedEmitter } from '../util/TypedEmitter.js';
+import type { IceCandidate } from '../../../shared/protocol.js';
+import { planCodecs } from './codecs.js';
+import { peerConfig, type IceServer, type ViewerNetworkOptions } from './peerConfig.js';
+import { RtpTimeline } from './RtpTimeline.js';
+
+export type ViewerState = 'new' | 'connecting' | 'connected' | 'disconnected' | 'failed' | 'closed';
+
+export type ViewerEvents = {
+  state: [ViewerState];
+  /** The browser lost its picture (RTCP PLI): ask the Source for a keyframe. */
+  pli: [];
+  close: [];
+};
+
+export interface ViewerOptions {
+  /** Session id, for logs. */
+  id: string;
+  /** The camera's forwarded tracks; the Viewer carries the first playable video and audio. */
+  tracks: readonly Track[];
+  /** STUN/TURN servers. Default none: werift would otherwise use a public STUN server. */
+  iceServers?: readonly IceServer[];
+  network?: ViewerNetworkOptions;
+  /** The browser can decode H.265. Default false: H.265 tracks are not carried. */
+  h265?: boolean;
+  /**
+   * Called when the Viewer needs a keyframe to start or resume (connected, play()); usually
+   * CameraSource.requestKeyframe, which answers from its GOP cache.
+   */
+  requestKeyframe?: () => void;
+  logger: Logger;
+}
+
+export interface ViewerStats {
+  framesSent: number;
+  packetsSent: number;
+  /** Frames dropped while waiting for a keyframe. */
+  framesSkipped: number;
+  /** Frames that failed to go out (werift threw or rejected). */
+  sendErrors: number;
+}
+
+/** At most one log line per interval about failed sends: a broken viewer must not flood the log. */
+const ERROR_LOG_INTERVAL_MS = 10_000;
+
+interface OutboundTrack {
+  readonly trackIndex: number;
+  readonly kind: 'video' | 'audio';
+  readonly payloadType: number;
+  readonly sender: RTCRtpSender;
+  readonly timeline: RtpTimeline;
+  waitingForKeyframe: boolean;
+  /** Upstream generation of the last frame forwarded (-1: none yet). */
+  generation: number;
+}
+
+export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
+  readonly id: string;
+  /** The camera tracks this viewer carries (video first). */
+  readonly tracks: readonly Track[];
+  readonly #pc: RTCPeerConnection;
+  /** Indexed by Track.index: the packet path does one array lookup per frame. */
+  readonly #outbound: (OutboundTrack | undefined)[] = [];
+  readonly #outboundList: OutboundTrack[] = [];
+  readonly #requestKeyframe: (() => void) | undefined;
+  readonly #logger: Logger;
+  readonly #stats: ViewerStats = { framesSent: 0, packetsSent: 0, framesSkipped: 0, sendErrors: 0 };
+  #state: ViewerState = 'new';
+  #connected = false;
+  #paused = false;
+  #closePromise: Promise<void> | undefined;
+  #lastErrorLog = -Infinity;
+  #errorsSinceLog = 0;
+  readonly #onSendError = (err: unknown): void => this.#sendFailed(err);
+
+  constructor(options: ViewerOptions) {
+    super();
+    this.id = options.id;
+    this.#logger = options.logger;
+    this.#requestKeyframe = options.requestKeyframe;
+    const plan = planCodecs(options.tracks, { h265: options.h265 });
+    if (plan.choices.length === 0) {
+      const codecs = options.tracks.map((t) => t.codec).join(', ') || 'none';
+      throw new CamrtcError('ERR_CODEC_UNSUPPORTED', `the camera sends no codec this viewer can play (${codecs})`, {
+        codecs: options.tracks.map((t) => t.codec),
+      });
+    }
+    this.tracks = plan.choices.map((c) => c.track);
+    this.#pc = new RTCPeerConnection(peerConfig(plan.choices, options.iceServers ?? [], options.network ?? {}));
+    // One stream id for both tracks so the browser keeps audio and video in sync.
+    const stream = new MediaStream({ id: `camrtc-${options.id}` });
+    for (const choice of plan.choices) {
+      const transceiver = this.#pc.addTransceiver(new MediaStreamTrack({ kind: choice.kind }), {
+        direction: 'sendonly',
+        streams: [stream],
+      });
+      const out: OutboundTrack = {
+        trackIndex: choice.track.index,
+        kind: choice.kind,
+        payloadType: choice.codec.payloadType,
+        sender: transceiver.sender,
+        timeline: new RtpTimeline(choice.track.clockRate, randomBytes(2).readUInt16BE(0), randomBytes(4).readUInt32BE(0)),
+        waitingForKeyframe: choice.kind === 'video',
+        generation: -1,
+      };
+      this.#outbound[choice.track.index] = out;
+      this.#outboundList.push(out);
+      if (choice.kind === 'video') {
+        transceiver.sender.onPictureLossIndication.subscribe(() => {
+          if (!this.closed) this.safeEmit('pli');
+        });
+      }
+    }
+    this.#pc.connectionStateChange.subscribe((state) => this.#onConnectionState(state));
+  }
+
+  get state(): ViewerState {
+    return this.#state;
+  }
+  get closed(): boolean {
+    return this.#closePromise !== undefined;
+  }
+  get paused(): boolean {
+    return this.#paused;
+  }
+  get stats(): Readonly<ViewerStats> {
+    return { ...this.#stats };
+  }
+  /** SSRC of the outbound stream for a camera track (stable for the viewer's life), for stats. */
+  ssrcOf(trackIndex: number): number | undefined {
+    return this.#outbound[trackIndex]?.sender.ssrc;
+  }
+
+  /** Creates the offer and waits for ICE gathering, so the SDP carries every candidate. */
+  async createOffer(): Promise<string> {
+    this.#assertOpen();
+    try {
+      const offer = await this.#pc.createOffer();
+      await this.#pc.setLocalDescription(offer);
+      const sdp = this.#pc.localDescription?.sdp;
+      if (!sdp) throw new Error('no local description after setLocalDescription');
+      this.#assertOpen();
+      return sdp;
+    } catch (err) {
+      throw this.#webrtcError('could not create the offer', err);
+    }
+  }
+
+  async setAnswer(sdp: string): Promise<void> {
+    this.#assertOpen();
+    try {
+      await this.#pc.setRemoteDescription({ type: 'answer', sdp });
+    } catch (err) {
+      throw this.#webrtcError('the browser answer was not accepted', err);
+    }
+    const accepted = this.#pc.getTransceivers().filter((t) => !t.stopped && !t.rejected);
+    if (accepted.length === 0) {
+      throw new CamrtcError('ERR_CODEC_UNSUPPORTED', 'the browser accepted none of the camera codecs');
+    }
+  }
+
+  /** A remote candidate trickled by the browser; null or an empty candidate ends the list. */
+  async addIceCandidate(candidate: IceCandidate | null): Promise<void> {
+    this.#assertOpen();
+    try {
+      if (candidate === null || candidate.candidate === '') {
+        await this.#pc.addIceCandidate(null);
+        return;
+      }
+      await this.#pc.addIceCandidate({
+        candidate: candidate.candidate,
+        sdpMid: candidate.sdpMid ?? undefined,
+        sdpMLineIndex: candidate.sdpMLineIndex ?? undefined,
+        usernameFragment: candidate.usernameFragment ?? undefined,
+      });
+    } catch (err) {
+      throw this.#webrtcError('the ICE candidate was not accepted', err);
+    }
+  }
+
+  /**
+   * FrameSink: called in the camera's packet tick for every viewer, so it never throws and never
+   * waits. Frames before the connection is up, while paused, or before the first keyframe are dropped.
+   */
+  onFrame(frame: MediaFrame): void {
+    if (!this.#connected || this.#paused) return;
+    const out = this.#outbound[frame.trackIndex];
+    if (out === undefined || frame.payloads.length === 0) return;
+    try {
+      if (
+        out.kind === 'video' &&
+        out.generation !== -1 &&
+        out.generation !== frame.generation &&
+        !frame.keyframe &&
+        !out.waitingForKeyframe
+      ) {
+        // The camera restarted: its new session may use other parameter sets, and the decoder has no
+        // reference for the P-frames that could come first. Start again at a keyframe.
+        out.waitingForKeyframe = true;
+        this.#askKeyframe();
+      }
+      if (out.waitingForKeyframe) {
+        if (!frame.keyframe) {
+          this.#stats.framesSkipped++;
+          return;
+        }
+        out.waitingForKeyframe = false;
+      }
+      out.generation = frame.generation;
+      const timestamp = out.timeline.rebase(frame.timestamp, frame.generation, frame.receivedAt);
+      const last = frame.payloads.length - 1;
+      for (let i = 0; i <= last; i++) {
+        const header = new RtpHeader({
+          payloadType: out.payloadType,
+          sequenceNumber: out.timeline.nextSequence(),
+          timestamp,
+          // Video: end of the access unit. Audio: no talkspurts here, so never set.
+          marker: out.kind === 'video' && i === last,
+          ssrc: out.sender.ssrc,
+        });
+        out.sender.sendRtp(new RtpPacket(header, frame.payloads[i])).catch(this.#onSendError);
+      }
+      this.#stats.framesSent++;
+      this.#stats.packetsSent += frame.payloads.length;
+    } catch (err) {
+      this.#sendFailed(err);
+    }
+  }
+
+  /** Stops forwarding to this viewer only; the peer connection stays up. */
+  pause(): void {
+    this.#paused = true;
+  }
+
+  /** Resumes forwarding at the next keyframe (and asks for one). */
+  play(): void {
+    if (!this.#paused || this.closed) return;
+    this.#paused = false;
+    this.#restartAtKeyframe();
+  }
+
+  /** Idempotent; resolves when werift has released the sockets. */
+  close(): Promise<void> {
+    if (this.#closePromise) return this.#closePromise;
+    this.#connected = false;
+    this.#setState('closed');
+    this.#closePromise = this.#pc.close().catch((err: unknown) => {
+      this.#logger.debug({ err, viewer: this.id }, 'peer connection close failed');
+    });
+    this.safeEmit('close');
+    return this.#closePromise;
+  }
+
+  #onConnectionState(state: RTCPeerConnection['connectionState']): void {
+    if (this.closed) return;
+    switch (state) {
+      case 'connected':
+        this.#connected = true;
+        this.#setState('connected');
+        this.#restartAtKeyframe();
+        break;
+      case 'connecting':
+      case 'new':
+        this.#connected = false;
+        this.#setState(state);
+        break;
+      case 'disconnected':
+      case 'failed':
+        this.#connected = false;
+        this.#setState(state);
+        break;
+      case 'closed':
+        this.#connected = false;
+        break;
+    }
+  }
+
+  /** The browser's decoder needs a keyframe to (re)start: gate video until one comes, and ask for it. */
+  #restartAtKeyframe(): void {
+    for (const out of this.#outboundList) {
+      if (out.kind === 'video') out.waitingForKeyframe = true;
+    }
+    if (this.#outboundList.some((o) => o.kind === 'video')) this.#askKeyframe();
+  }
+
+  #askKeyframe(): void {
+    if (!this.#requestKeyframe) return;
+    try {
+      this.#requestKeyframe();
+    } catch (err) {
+      this.#logger.warn({ err, viewer: this.id }, 'keyframe request failed');
+    }
+  }
+
+  #setState(state: ViewerState): void {
+    if (state === this.#state) return;
+    this.#state = state;
+    this.#logger.debug({ viewer: this.id, state }, 'viewer state');
+    this.safeEmit('state', state);
+  }
+
+  #sendFailed(err: unknown): void {
+    this.#stats.sendErrors++;
+    this.#errorsSinceLog++;
+    const now = performance.now();
+    if (now - this.#lastErrorLog < ERROR_LOG_INTERVAL_MS) return;
+    this.#lastErrorLog = now;
+    this.#logger.warn({ err, viewer: this.id, errors: this.#errorsSinceLog }, 'sending RTP to the viewer failed');
+    this.#errorsSinceLog = 0;
+  }
+
+  #assertOpen(): void {
+    if (this.closed) throw new CamrtcError('ERR_CLOSED', 'the viewer is closed');
+  }
+
+  #webrtcError(what: string, err: unknown): CamrtcError {
+    if (err instanceof CamrtcError) return err;
+    const cause = toCamrtcError(err, 'ERR_WEBRTC');
+    return new CamrtcError('ERR_WEBRTC', `${what}: ${cause.message}`, {}, { cause: err });
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * A real RTSP camera that is not camrtc: GStreamer's gst-rtsp-server driven by gst-rtsp-server.py.
+ * Records the RTSP methods it received so tests can assert on what the camera saw.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { join } from 'node:path';
+import { repoRoot } from '../../helpers/paths.js';
+
+export const GST_SCRIPT = join(repoRoot, 'test/e2e/support/gst-rtsp-server.py');
+export const SYSTEM_PYTHON = '/usr/bin/python3';
+
+export interface GstCameraOptions {
+  path?: string;
+  user?: string;
+  password?: string;
+  audio?: 'none' | 'pcma' | 'pcmu' | 'opus';
+  profile?: 'baseline' | 'main' | 'high';
+  gop?: number;
+  protocols?: string;
+}
+
+export class GstCamera {
+  readonly requests: string[] = [];
+  private constructor(private readonly child: ChildProcess, readonly port: number, readonly path: string) {}
+
+  /** Why the e2e suite cannot run here, or undefined when it can. */
+  static missing(): string | undefined {
+    if (!existsSync(SYSTEM_PYTHON)) return `${SYSTEM_PYTHON} not found (apt-get install python3-gi gir1.2-gst-rtsp-server-1.0)`;
+    return undefined;
+  }
+
+  static async start(options: GstCameraOptions = {}): Promise<GstCamera> {
+    const args = [GST_SCRIPT, '--port', '0', '--path', options.path ?? '/cam', '--audio', options.audio ?? 'none'];
+    if (options.user) args.push('--user', options.user, '--password', options.password ?? '');
+    if (options.profile) args.push('--profile', options.profile);
+    if (options.gop) args.push('--gop', String(options.gop));
+    if (options.protocols) args.push('--protocols', options.protocols);
+    const child = spawn(SYSTEM_PYTHON, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+    const lines = createInterface({ input: child.stdout! });
+    let camera: GstCamera | undefined;
+    return await new Promise<GstCamera>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`gst-rtsp-server did not start within 10 s: ${stderr}`));
+      }, 10_000);
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        if (!camera) reject(new Error(`gst-rtsp-server exited with ${code}: ${stderr}`));
+      });
+      lines.on('line', (line) => {
+        let event: { event: string; port?: number; path?: string; method?: string };
+        try {
+          event = JSON.parse(line);
+        } catch {
+          return;
+        }
+        if (event.event === 'ready') {
+          clearTimeout(timer);
+          camera = new GstCamera(child, event.port!, event.path!);
+          resolve(camera);
+        } else if (event.event === 'request' && camera) {
+          camera.requests.push(event.method!);
+        }
+      });
+    });
+  }
+
+  url(credentials?: { user: string; password: string }): string {
+    const auth = credentials ? `${encodeURIComponent(credentials.user)}:${encodeURIComponent(credentials.password)}@` : '';
+    return `rtsp://${auth}127.0.0.1:${this.port}${this.path}`;
+  }
+
+  async close(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise((r) => this.child.once('exit', r));
+    this.child.kill('SIGTERM');
+    const t = setTimeout(() => this.child.kill('SIGKILL'), 2000);
+    await exited;
+    clearTimeout(t);
+  }
+}

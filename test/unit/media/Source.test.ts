@@ -1,0 +1,174 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { EventEmitter, once } from 'node:events';
+import { Source, type UpstreamSession } from '../../../server/src/media/Source.js';
+import { Backoff } from '../../../server/src/media/Backoff.js';
+import { CamrtcError } from '../../../server/src/errors.js';
+import type { Track } from '../../../server/src/sdp/Track.js';
+import type { MediaFrame } from '../../../server/src/media/MediaFrame.js';
+import type { CameraStatus } from '../../../server/src/media/CameraState.js';
+import type { RtspSessionOptions } from '../../../server/src/rtsp/RtspSession.js';
+
+const PCMA: Track = { index: 1, kind: 'audio', codec: 'PCMA', payloadType: 8, clockRate: 8000, channels: 1, fmtp: {}, control: 'rtsp://h/cam/trackID=1', direction: 'recvonly' };
+const METADATA: Track = { index: 2, kind: 'application', codec: 'VND.ONVIF.METADATA', payloadType: 107, clockRate: 90000, fmtp: {}, control: 'rtsp://h/cam/trackID=2', direction: 'recvonly' };
+
+function rtp(seq: number, ts: number, payload: Buffer, pt = 8): Buffer {
+  const b = Buffer.alloc(12 + payload.length);
+  b[0] = 0x80;
+  b[1] = pt;
+  b.writeUInt16BE(seq, 2);
+  b.writeUInt32BE(ts, 4);
+  b.writeUInt32BE(0x1234, 8);
+  payload.copy(b, 12);
+  return b;
+}
+
+/** An upstream RTSP session scripted by the test. */
+class FakeUpstream extends EventEmitter implements UpstreamSession {
+  closed = false;
+  constructor(private readonly result: Promise<{ tracks: readonly Track[] }>, readonly options: RtspSessionOptions) {
+    super();
+  }
+  start(): Promise<{ tracks: readonly Track[] }> {
+    return this.result;
+  }
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+function harness(script: Array<() => Promise<{ tracks: readonly Track[] }>>, idleTimeoutMs = 20) {
+  const sessions: FakeUpstream[] = [];
+  const source = new Source({
+    camera: { name: 'cam', url: 'rtsp://admin:pw@192.0.2.1/cam', transport: 'tcp', preload: false, idleTimeoutMs },
+    backoff: new Backoff({ initialMs: 5, maxMs: 10 }),
+    createSession: (options) => {
+      const next = script[Math.min(sessions.length, script.length - 1)];
+      const s = new FakeUpstream(next(), options);
+      sessions.push(s);
+      return s;
+    },
+  });
+  return { source, sessions };
+}
+
+function collect(): { frames: MediaFrame[]; onFrame: (f: MediaFrame) => void } {
+  const frames: MediaFrame[] = [];
+  return { frames, onFrame: (f) => frames.push(f) };
+}
+
+async function waitFor(pred: () => boolean, ms = 2000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+describe('Source: one upstream per camera, shared by its viewers', () => {
+  it('starts the RTSP session on the first viewer only, and both viewers get the same frames', async () => {
+    const { source, sessions } = harness([async () => ({ tracks: [PCMA, METADATA] })]);
+    assert.equal(sessions.length, 0, 'no viewer, no session');
+    const a = collect();
+    const b = collect();
+    source.addSink(a);
+    source.addSink(b);
+    const tracks = await source.tracks();
+    assert.deepEqual(tracks.map((t) => t.codec), ['PCMA'], 'metadata tracks are not forwarded');
+    assert.equal(sessions.length, 1);
+    assert.equal(source.status.state, 'live');
+    sessions[0].emit('rtp', 1, rtp(1, 160, Buffer.from([1, 2, 3])));
+    assert.equal(a.frames.length, 1, 'delivered in the same tick');
+    assert.equal(b.frames.length, 1);
+    assert.equal(a.frames[0], b.frames[0], 'one frame object shared by all viewers');
+    assert.deepEqual([...a.frames[0].payloads[0]], [1, 2, 3]);
+    await source.close();
+  });
+
+  it('stops the session idleTimeoutMs after the last viewer leaves, and a new viewer starts a new one', async () => {
+    const { source, sessions } = harness([async () => ({ tracks: [PCMA] })], 10);
+    const a = collect();
+    source.addSink(a);
+    await source.tracks();
+    source.removeSink(a);
+    assert.equal(sessions[0].closed, false, 'not stopped at once');
+    await waitFor(() => sessions[0].closed);
+    assert.equal(source.status.state, 'idle');
+    source.addSink(a);
+    await waitFor(() => sessions.length === 2 && source.status.state === 'live');
+    await source.close();
+    assert.ok(sessions[1].closed, 'close() tears the session down');
+  });
+
+  it('a camera failure is a state: retrying with the reason, viewers stay attached, frames resume with a new generation', async () => {
+    const { source, sessions } = harness([
+      async () => ({ tracks: [PCMA] }),
+      async () => {
+        throw new CamrtcError('ERR_RTSP_CONNECT', "camera 'cam' refused the connection (rtsp://admin:pw@192.0.2.1/cam)");
+      },
+      async () => ({ tracks: [PCMA] }),
+    ]);
+    const statuses: CameraStatus[] = [];
+    source.on('status', (s) => statuses.push(s));
+    const a = collect();
+    source.addSink(a);
+    await source.tracks();
+    sessions[0].emit('rtp', 1, rtp(1, 0, Buffer.from([1])));
+    sessions[0].emit('close', new CamrtcError('ERR_RTSP_CONNECTION_LOST', 'connection reset'));
+    await waitFor(() => sessions.length === 3 && source.status.state === 'live');
+    sessions[2].emit('rtp', 1, rtp(500, 9999, Buffer.from([2])));
+    assert.deepEqual(a.frames.map((f) => f.generation), [1, 3]);
+    const retrying = statuses.filter((s) => s.state === 'retrying');
+    assert.ok(retrying.some((s) => s.error?.code === 'ERR_RTSP_CONNECT'));
+    assert.ok(statuses.every((s) => !JSON.stringify(s).includes(':pw@')), 'no password in status');
+    await source.close();
+  });
+
+  it('packets from a session that was replaced are ignored', async () => {
+    const { source, sessions } = harness([async () => ({ tracks: [PCMA] })]);
+    const a = collect();
+    source.addSink(a);
+    await source.tracks();
+    const old = sessions[0];
+    old.emit('close', new CamrtcError('ERR_RTSP_CONNECTION_LOST', 'gone'));
+    old.emit('rtp', 1, rtp(1, 0, Buffer.from([9])));
+    assert.equal(a.frames.length, 0);
+    await source.close();
+  });
+
+  it('a viewer that throws does not stop the others; malformed RTP is dropped, never thrown', async () => {
+    const { source, sessions } = harness([async () => ({ tracks: [PCMA] })]);
+    const good = collect();
+    source.addSink({ onFrame: () => { throw new Error('broken viewer'); } });
+    source.addSink(good);
+    await source.tracks();
+    sessions[0].emit('rtp', 1, Buffer.from([0x80, 8, 0])); // truncated header
+    sessions[0].emit('rtp', 1, Buffer.from([0x00, 8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1])); // RTP version 0
+    sessions[0].emit('rtp', 1, rtp(2, 160, Buffer.from([7])));
+    sessions[0].emit('rtp', 7, rtp(3, 160, Buffer.from([7]))); // unknown track
+    assert.equal(good.frames.length, 1);
+    await source.close();
+  });
+
+  it('a camera with nothing playable reports ERR_RTSP_NO_TRACKS and keeps retrying', async () => {
+    const { source } = harness([async () => ({ tracks: [METADATA] })]);
+    source.addSink(collect());
+    const [status] = (await once(source, 'status').then(async () => {
+      await waitFor(() => source.status.state === 'retrying');
+      return [source.status];
+    })) as [CameraStatus];
+    assert.equal(status.error?.code, 'ERR_RTSP_NO_TRACKS');
+    assert.match(status.error!.message, /application VND\.ONVIF\.METADATA/);
+    await source.close();
+  });
+
+  it('close() rejects pending tracks() waiters with ERR_CLOSED and is idempotent', async () => {
+    const { source } = harness([() => new Promise(() => undefined)]);
+    source.addSink(collect());
+    const waiting = source.tracks();
+    await source.close();
+    await source.close();
+    await assert.rejects(waiting, (e: unknown) => e instanceof CamrtcError && e.code === 'ERR_CLOSED');
+    assert.ok(source.closed);
+  });
+});

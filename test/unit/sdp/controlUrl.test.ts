@@ -1,0 +1,46 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { resolveControl, splitRtspUrl } from '../../../server/src/sdp/controlUrl.js';
+import { CamrtcError } from '../../../server/src/errors.js';
+
+// [name, base, control, expected URL or 'error']
+const CASES: Array<[string, string, string | undefined, string]> = [
+  ['relative control appended to a base without slash', 'rtsp://cam/live/ch1', 'trackID=1', 'rtsp://cam/live/ch1/trackID=1'],
+  ['relative control appended to a base ending in slash (hikvision)', 'rtsp://cam:554/Streaming/channels/101/', 'trackID=1', 'rtsp://cam:554/Streaming/channels/101/trackID=1'],
+  ['control starting with ? joins the query', 'rtsp://cam/onvif', '?ctype=video', 'rtsp://cam/onvif?ctype=video'],
+  ['base with a query: appended after it, as gortsplib does', 'rtsp://cam/x?a=b', 'track1', 'rtsp://cam/x?a=b/track1'],
+  ['control with an absolute path replaces the path', 'rtsp://cam/x/y', '/z/track1', 'rtsp://cam/z/track1'],
+  ['* is the base', 'rtsp://cam/x', '*', 'rtsp://cam/x'],
+  ['missing is the base', 'rtsp://cam/x', undefined, 'rtsp://cam/x'],
+  ['absolute on the same host, default port written out', 'rtsp://cam/x', 'rtsp://CAM:554/x/track1', 'rtsp://cam/x/track1'],
+  ['absolute with query (bosch)', 'rtsp://10.100.14.102:554/?inst=2&h26x=4', 'rtsp://10.100.14.102:554/?inst=2&h26x=4&stream=video', 'rtsp://10.100.14.102:554/?inst=2&h26x=4&stream=video'],
+  ['absolute with userinfo loses it', 'rtsp://cam/x', 'rtsp://u:p@cam/x/t', 'rtsp://cam/x/t'],
+  ['rtsps session is not downgraded by an rtsp:// control on the same port', 'rtsps://cam:8322/x', 'rtsp://cam:8322/x/t', 'rtsps://cam:8322/x/t'],
+  ['IPv6 literal', 'rtsp://[2001:db8::1]:8554/live', 'track1', 'rtsp://[2001:db8::1]:8554/live/track1'],
+  ['spaces and CR/LF are percent-encoded (no request line injection)', 'rtsp://cam/x', 'a b\r\nX: y', 'rtsp://cam/x/a%20b%0D%0AX:%20y'],
+  ['absolute on another host is an error', 'rtsp://cam/x', 'rtsp://other/x', 'error'],
+  ['absolute on another port is an error', 'rtsp://cam/x', 'rtsp://cam:8554/x', 'error'],
+  ['absolute with a non-RTSP scheme is an error', 'rtsp://cam/x', 'http://cam/x', 'error'],
+  ['over-long control is an error', 'rtsp://cam/x', 'a'.repeat(5000), 'error'],
+  ['a non-RTSP base is an error', 'http://cam/x', 'track1', 'error'],
+];
+
+for (const [name, base, control, expected] of CASES) {
+  test(`control URL: ${name}`, () => {
+    const res = resolveControl(base, control);
+    if (expected === 'error') {
+      assert.ok(res instanceof CamrtcError);
+      assert.equal(res.code, 'ERR_PARSE_SDP');
+    } else {
+      assert.equal(res, expected);
+    }
+  });
+}
+
+test('splitRtspUrl gives the effective port per scheme and refuses what is not rtsp', () => {
+  assert.equal(splitRtspUrl('rtsp://cam/x')?.port, 554);
+  assert.equal(splitRtspUrl('rtsps://cam/x')?.port, 322);
+  assert.equal(splitRtspUrl('rtsp://cam:99999/x'), undefined);
+  assert.equal(splitRtspUrl('rtsp:///x'), undefined);
+  assert.equal(splitRtspUrl('cam/x'), undefined);
+});

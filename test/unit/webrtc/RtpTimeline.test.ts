@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { RtpTimeline } from '../../../server/src/webrtc/RtpTimeline.js';
+
+describe('RtpTimeline', () => {
+  it('starts at the initial timestamp and keeps the camera spacing within a generation', () => {
+    const t = new RtpTimeline(90000, 100, 5000);
+    assert.equal(t.rebase(1_000_000, 1, 0), 5000);
+    assert.equal(t.rebase(1_003_600, 1, 40), 8600);
+    assert.equal(t.rebase(1_007_200, 1, 80), 12200);
+  });
+
+  it('camera reconnect: continues with the wall time elapsed since the last frame', () => {
+    const t = new RtpTimeline(90000, 0, 1000);
+    t.rebase(50, 1, 10_000);
+    // New session: unrelated timestamp base, 2.5 s later.
+    assert.equal(t.rebase(3_000_000_000, 2, 12_500), 1000 + 2.5 * 90000);
+    assert.equal(t.rebase(3_000_003_600, 2, 12_540), 1000 + 2.5 * 90000 + 3600);
+  });
+
+  it('a reconnect with no measurable gap still moves the timestamp forward', () => {
+    const t = new RtpTimeline(8000, 0, 77);
+    t.rebase(10, 1, 500);
+    assert.equal(t.rebase(999, 2, 500), 78);
+    assert.equal(t.rebase(999, 3, 400), 79, 'clock going backwards counts as no gap');
+  });
+
+  it('wraps timestamps and sequence numbers modulo 2^32 and 2^16', () => {
+    const t = new RtpTimeline(90000, 0xfffe, 0xffff_ff00);
+    t.rebase(0, 1, 0);
+    assert.equal(t.rebase(0x200, 1, 1), 0x100);
+    assert.deepEqual([t.nextSequence(), t.nextSequence(), t.nextSequence()], [0xfffe, 0xffff, 0]);
+  });
+
+  it('property: output stays a uint32 and successive generations never repeat a timestamp', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ ts: fc.nat(0xffffffff), gen: fc.integer({ min: 1, max: 4 }), dt: fc.nat(5000) }), { minLength: 1, maxLength: 50 }),
+        fc.nat(0xffffffff),
+        (frames, initial) => {
+          const t = new RtpTimeline(90000, 0, initial);
+          let now = 0;
+          let prev: { out: number; gen: number } | undefined;
+          for (const f of frames) {
+            now += f.dt;
+            const out = t.rebase(f.ts, f.gen, now);
+            assert.ok(Number.isInteger(out) && out >= 0 && out <= 0xffffffff);
+            if (prev && prev.gen !== f.gen) {
+              const step = (out - prev.out) >>> 0;
+              assert.equal(step, Math.max(1, Math.round(f.dt * 90)));
+            }
+            prev = { out, gen: f.gen };
+          }
+        },
+      ),
+    );
+  });
+});

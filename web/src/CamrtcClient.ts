@@ -1,0 +1,287 @@
+/**
+ * Browser side of camrtc for one camera: opens the signaling socket, watches the camera, answers the
+ * server's offer and exposes the picture as a MediaStream. Reconnects by itself with backoff when the
+ * socket closes or the peer connection fails, reusing the same MediaStream so a <video> bound to it
+ * keeps playing once the new connection is up.
+ *
+ * Only type imports from shared/: the runtime schemas there would pull zod into the bundle.
+ */
+import type { ClientMessage, PROTOCOL_VERSION, ServerMessage } from '../../shared/protocol.js';
+import type { ErrorCode } from '../../shared/errors.js';
+
+/** Kept equal to shared/protocol.ts PROTOCOL_VERSION by the type (tsc fails when it changes). */
+const VERSION: typeof PROTOCOL_VERSION = 1;
+
+export type ClientStatus =
+  /** Opening the socket, negotiating, or waiting for the first picture. */
+  | { state: 'connecting' }
+  /** A frame was decoded (or, without a video element, media is flowing). */
+  | { state: 'live' }
+  /** The socket or the peer connection dropped; retrying in `retryInMs`. */
+  | { state: 'reconnecting'; reason: string; retryInMs: number }
+  /** The server is up but cannot reach the camera; it keeps trying by itself. */
+  | { state: 'offline'; reason: string; code?: ErrorCode }
+  /** Cannot play (unknown camera, unsupported codec...). Retries only for transient errors. */
+  | { state: 'error'; reason: string; code?: ErrorCode };
+
+export interface CamrtcClientOptions {
+  camera: string;
+  /** Signaling URL; default ws(s)://<this page's host>/ws. */
+  url?: string;
+  /** When given, the stream is attached to it and 'live' means "a frame was decoded". */
+  video?: HTMLVideoElement;
+  onStatus?: (status: ClientStatus) => void;
+  /** Called when the stream gains or loses tracks (e.g. to show an unmute button for audio). */
+  onTracks?: (stream: MediaStream) => void;
+  /** ICE servers for the browser side. Default none (same LAN, or the server's host candidates suffice). */
+  iceServers?: RTCIceServer[];
+}
+
+const BACKOFF_INITIAL_MS = 500;
+const BACKOFF_MAX_MS = 10_000;
+/** Errors after which retrying cannot help. */
+const FATAL_CODES: ReadonlySet<string> = new Set(['ERR_CAMERA_UNKNOWN', 'ERR_CODEC_UNSUPPORTED', 'ERR_SIGNALING_INVALID']);
+
+let sessionCounter = 0;
+
+export function defaultSignalingUrl(): string {
+  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${scheme}//${location.host}/ws`;
+}
+
+/** Whether this browser can receive H.265 over WebRTC (Safari, Chromium with hardware support). */
+export function canReceiveH265(): boolean {
+  try {
+    const caps = RTCRtpReceiver.getCapabilities?.('video');
+    return !!caps?.codecs.some((c) => c.mimeType.toLowerCase() === 'video/h265');
+  } catch {
+    return false;
+  }
+}
+
+export class CamrtcClient {
+  readonly camera: string;
+  /** The camera's picture (and sound); the same object across reconnects. */
+  readonly stream = new MediaStream();
+  readonly #options: CamrtcClientOptions;
+  #ws: WebSocket | undefined;
+  #pc: RTCPeerConnection | undefined;
+  #sessionId = '';
+  #status: ClientStatus = { state: 'connecting' };
+  #closed = false;
+  #started = false;
+  #paused = false;
+  #backoffMs = BACKOFF_INITIAL_MS;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #lastError: { code?: ErrorCode; reason: string } | undefined;
+  #frameWatch = 0;
+
+  constructor(options: CamrtcClientOptions) {
+    this.camera = options.camera;
+    this.#options = options;
+  }
+
+  get status(): ClientStatus {
+    return this.#status;
+  }
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  start(): void {
+    if (this.#started || this.#closed) return;
+    this.#started = true;
+    this.#connect();
+  }
+
+  /** Asks the server to stop forwarding to this viewer (the connection stays up). */
+  pause(): void {
+    this.#paused = true;
+    this.#send({ type: 'pause', id: this.#sessionId });
+  }
+
+  play(): void {
+    this.#paused = false;
+    this.#send({ type: 'play', id: this.#sessionId });
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#retryTimer);
+    this.#send({ type: 'stop', id: this.#sessionId });
+    this.#teardown();
+    for (const track of this.stream.getTracks()) {
+      track.stop();
+      this.stream.removeTrack(track);
+    }
+  }
+
+  #connect(): void {
+    if (this.#closed) return;
+    this.#setStatus({ state: 'connecting' });
+    this.#sessionId = `s${++sessionCounter}-${Math.random().toString(36).slice(2, 10)}`;
+    const ws = new WebSocket(this.#options.url ?? defaultSignalingUrl());
+    this.#ws = ws;
+    ws.onopen = () => {
+      const h265 = canReceiveH265();
+      this.#send({ type: 'hello', version: VERSION, capabilities: { h265 } });
+      this.#send({ type: 'watch', id: this.#sessionId, camera: this.camera, capabilities: { h265 } });
+      if (this.#paused) this.#send({ type: 'pause', id: this.#sessionId });
+    };
+    ws.onmessage = (event) => {
+      if (ws !== this.#ws || typeof event.data !== 'string') return;
+      let message: ServerMessage;
+      try {
+        message = JSON.parse(event.data) as ServerMessage;
+      } catch {
+        return;
+      }
+      void this.#onMessage(message).catch((err: unknown) => this.#retry(`negotiation failed: ${errorText(err)}`));
+    };
+    ws.onclose = (event) => {
+      if (ws !== this.#ws) return;
+      this.#retry(event.reason || 'connection to the server lost');
+    };
+  }
+
+  async #onMessage(message: ServerMessage): Promise<void> {
+    if ('id' in message && message.id !== undefined && message.id !== this.#sessionId) return;
+    switch (message.type) {
+      case 'offer':
+        await this.#answer(message.sdp);
+        return;
+      case 'candidate':
+        if (message.candidate) await this.#pc?.addIceCandidate(message.candidate);
+        return;
+      case 'status':
+        if (message.state === 'retrying' || message.state === 'offline') {
+          this.#setStatus({
+            state: 'offline',
+            reason: message.error?.message ?? 'the camera is not reachable',
+            code: message.error?.code,
+          });
+        } else if (message.state === 'live' && this.#status.state === 'offline') {
+          // The camera is back: 'live' again once a frame is decoded.
+          this.#setStatus({ state: 'connecting' });
+          this.#watchFirstFrame();
+        }
+        return;
+      case 'error':
+        this.#lastError = { code: message.code, reason: message.message };
+        if (message.id === undefined && !FATAL_CODES.has(message.code)) return;
+        this.#setStatus({ state: 'error', reason: message.message, code: message.code });
+        return;
+      case 'closed': {
+        const fatal = this.#lastError?.code !== undefined && FATAL_CODES.has(this.#lastError.code);
+        if (fatal) {
+          this.#teardown();
+          return;
+        }
+        this.#retry(message.reason ?? this.#lastError?.reason ?? 'the server ended the session');
+        return;
+      }
+      case 'welcome':
+      case 'cameras':
+        return;
+    }
+  }
+
+  async #answer(sdp: string): Promise<void> {
+    this.#pc?.close();
+    const pc = new RTCPeerConnection({ iceServers: this.#options.iceServers ?? [] });
+    this.#pc = pc;
+    pc.onicecandidate = (event) => {
+      if (pc !== this.#pc) return;
+      const c = event.candidate;
+      this.#send({
+        type: 'candidate',
+        id: this.#sessionId,
+        candidate: c ? { candidate: c.candidate, sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex, usernameFragment: c.usernameFragment } : null,
+      });
+    };
+    pc.ontrack = (event) => {
+      if (pc !== this.#pc) return;
+      // Live view: play as soon as possible rather than smoothing jitter (Chrome, Safari 17+).
+      const receiver = event.receiver as RTCRtpReceiver & { jitterBufferTarget?: number | null };
+      if ('jitterBufferTarget' in receiver) receiver.jitterBufferTarget = 0;
+      for (const old of this.stream.getTracks().filter((t) => t.kind === event.track.kind)) {
+        this.stream.removeTrack(old);
+        old.stop();
+      }
+      this.stream.addTrack(event.track);
+      // Bound only once a track exists: a <video> holding an empty MediaStream delays the page's
+      // load event for as long as the camera is offline (the tab spinner never stops).
+      const video = this.#options.video;
+      if (video && video.srcObject !== this.stream) video.srcObject = this.stream;
+      this.#options.onTracks?.(this.stream);
+      if (event.track.kind === 'video') this.#watchFirstFrame();
+      else if (!this.#options.video && this.#status.state === 'connecting') this.#setStatus({ state: 'live' });
+    };
+    pc.onconnectionstatechange = () => {
+      if (pc !== this.#pc) return;
+      if (pc.connectionState === 'failed') this.#retry('the media connection failed');
+    };
+    await pc.setRemoteDescription({ type: 'offer', sdp });
+    const answer = await pc.createAnswer();
+    await pc.setLocalDescription(answer);
+    if (pc !== this.#pc) return;
+    this.#send({ type: 'answer', id: this.#sessionId, sdp: pc.localDescription?.sdp ?? answer.sdp ?? '' });
+  }
+
+  /** 'live' when the first frame is decoded: the moment the user sees the picture. */
+  #watchFirstFrame(): void {
+    const video = this.#options.video;
+    const watch = ++this.#frameWatch;
+    const onFrame = (): void => {
+      if (watch !== this.#frameWatch || this.#closed) return;
+      this.#backoffMs = BACKOFF_INITIAL_MS;
+      this.#setStatus({ state: 'live' });
+    };
+    if (!video) {
+      onFrame();
+      return;
+    }
+    // Firefox before 132 has no requestVideoFrameCallback; 'playing' is the closest signal there.
+    if (typeof video.requestVideoFrameCallback === 'function') video.requestVideoFrameCallback(() => onFrame());
+    else (video as HTMLVideoElement).addEventListener('playing', onFrame, { once: true });
+  }
+
+  #retry(reason: string): void {
+    if (this.#closed) return;
+    this.#teardown();
+    const retryInMs = Math.round(this.#backoffMs * (0.75 + Math.random() * 0.5));
+    this.#backoffMs = Math.min(this.#backoffMs * 2, BACKOFF_MAX_MS);
+    this.#lastError = undefined;
+    this.#setStatus({ state: 'reconnecting', reason, retryInMs });
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = setTimeout(() => this.#connect(), retryInMs);
+  }
+
+  #teardown(): void {
+    const ws = this.#ws;
+    this.#ws = undefined;
+    if (ws) {
+      ws.onopen = ws.onmessage = ws.onclose = null;
+      if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(1000);
+    }
+    const pc = this.#pc;
+    this.#pc = undefined;
+    pc?.close();
+    this.#frameWatch++;
+  }
+
+  #send(message: ClientMessage): void {
+    if (this.#ws?.readyState === WebSocket.OPEN) this.#ws.send(JSON.stringify(message));
+  }
+
+  #setStatus(status: ClientStatus): void {
+    const same = JSON.stringify(status) === JSON.stringify(this.#status);
+    this.#status = status;
+    if (!same) this.#options.onStatus?.(status);
+  }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
