@@ -8,7 +8,8 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const out = join(root, 'dist');
+// CAMRTC_OUT lets several builds coexist (parallel work, benchmarks of two versions); default dist/.
+const out = join(root, process.env.CAMRTC_OUT ?? 'dist');
 
 function tsFiles(dir) {
   if (!existsSync(dir)) return [];

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 /** The repository root, found from this file whether it runs from test/ or dist/test/. */
 export const repoRoot: string = (() => {
   let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json')) || dir.endsWith('dist')) {
+  while (!existsSync(join(dir, 'package.json'))) {
     const parent = dirname(dir);
     if (parent === dir) throw new Error('package.json not found above ' + fileURLToPath(import.meta.url));
     dir = parent;
@@ -25,7 +25,10 @@ export function cameraSdpAvailable(): boolean {
   return existsSync(join(CAMERA_SDP_DIR, 'INDEX.tsv'));
 }
 
-/** Path of a built artefact, e.g. distPath('server/assets/demo.h264'). */
+/** The build output this test runs from (dist/, or another CAMRTC_OUT folder). */
+export const distRoot: string = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Path of a built artefact, e.g. distPath('server/src/main.js'). */
 export function distPath(rel: string): string {
-  return join(repoRoot, 'dist', rel);
+  return join(distRoot, rel);
 }

@@ -36,6 +36,12 @@ export interface CameraSource {
   addSink(sink: FrameSink): void;
   /** Detaches; the upstream stops a while after the last sink leaves. */
   removeSink(sink: FrameSink): void;
+  /**
+   * The sink's viewer paused (false) or plays again (true). When no sink of the camera plays, the
+   * camera receives RTSP PAUSE (unless it refused PAUSE before); the first play sends RTSP PLAY.
+   * Forwarding to a paused sink is the sink's own business (it drops frames).
+   */
+  setSinkPlaying(sink: FrameSink, playing: boolean): void;
   /** A viewer lost its picture (PLI): rate-limited, answered from cache or upstream. */
   requestKeyframe(): void;
   info(): CameraInfo;

@@ -25,6 +25,10 @@ import type { CameraConfig } from '../config/Config.js';
 /** The subset of RtspSession a Source uses; injectable for tests. */
 export interface UpstreamSession {
   start(): Promise<{ tracks: readonly Track[] }>;
+  /** RTSP PAUSE; rejects when the camera refuses it. */
+  pause(): Promise<void>;
+  /** RTSP PLAY after pause(). */
+  play(): Promise<void>;
   close(): Promise<void>;
   on(event: 'rtp', listener: (trackIndex: number, packet: Buffer) => void): unknown;
   on(event: 'close', listener: (error?: CamrtcError) => void): unknown;
@@ -53,6 +57,13 @@ export class Source extends TypedEmitter<CameraSourceEvents> implements CameraSo
   private readonly createSession: UpstreamFactory;
   private readonly backoff: Backoff;
   private readonly sinks = new Set<FrameSink>();
+  /** Sinks whose viewer paused. When every sink is paused, the camera is sent RTSP PAUSE. */
+  private readonly pausedSinks = new Set<FrameSink>();
+  private upstreamPaused = false;
+  /** The camera answered PAUSE with an error once: from then on pausing only stops forwarding. */
+  private pauseRefused = false;
+  /** PAUSE/PLAY requests run one at a time, in order. */
+  private pauseChain: Promise<void> = Promise.resolve();
 
   private _status: CameraStatus = { state: 'idle' };
   private _tracks: readonly Track[] | undefined;
@@ -110,6 +121,8 @@ export class Source extends TypedEmitter<CameraSourceEvents> implements CameraSo
   addSink(sink: FrameSink): void {
     if (this._closed) return;
     this.sinks.add(sink);
+    this.pausedSinks.delete(sink);
+    this.reconcilePause();
     if (this.idleTimer) {
       clearTimeout(this.idleTimer);
       this.idleTimer = undefined;
@@ -118,12 +131,67 @@ export class Source extends TypedEmitter<CameraSourceEvents> implements CameraSo
   }
 
   removeSink(sink: FrameSink): void {
-    if (!this.sinks.delete(sink) || this.sinks.size > 0 || this.camera.preload || this._closed) return;
+    this.pausedSinks.delete(sink);
+    if (!this.sinks.delete(sink)) return;
+    if (this.sinks.size > 0) this.reconcilePause();
+    if (this.sinks.size > 0 || this.camera.preload || this._closed) return;
     clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => {
       this.idleTimer = undefined;
       if (this.sinks.size === 0) void this.stopUpstream('no viewers');
     }, this.camera.idleTimeoutMs);
+  }
+
+  setSinkPlaying(sink: FrameSink, playing: boolean): void {
+    if (!this.sinks.has(sink)) return;
+    if (playing) this.pausedSinks.delete(sink);
+    else this.pausedSinks.add(sink);
+    this.reconcilePause();
+  }
+
+  /** True while the camera itself is paused (RTSP PAUSE accepted). */
+  get cameraPaused(): boolean {
+    return this.upstreamPaused;
+  }
+
+  private reconcilePause(): void {
+    this.pauseChain = this.pauseChain.then(() => this.applyPause()).catch((err) => this.log.error({ err }, 'pause/play failed'));
+  }
+
+  /**
+   * A live camera is shared: it is paused only when every viewer paused (ARCHITECTURE "Pause and
+   * play"), and the first viewer to play again resumes it.
+   */
+  private async applyPause(): Promise<void> {
+    const session = this.session;
+    if (!session || this._status.state !== 'live' || this._closed) return;
+    const wantPaused = this.sinks.size > 0 && this.pausedSinks.size === this.sinks.size;
+    if (wantPaused && !this.upstreamPaused && !this.pauseRefused) {
+      try {
+        await session.pause();
+        if (this.session !== session) return;
+        this.upstreamPaused = true;
+        this.log.info('every viewer paused: camera paused (RTSP PAUSE)');
+      } catch (err) {
+        if (this.session !== session) return;
+        this.pauseRefused = true;
+        const error = toCamrtcError(err);
+        this.log.info({ code: error.code }, `camera refused PAUSE (${redactText(error.message)}); paused viewers just stop receiving`);
+      }
+    } else if (!wantPaused && this.upstreamPaused) {
+      try {
+        await session.play();
+        if (this.session !== session) return;
+        this.upstreamPaused = false;
+        this.log.info('a viewer plays again: camera resumed (RTSP PLAY)');
+      } catch (err) {
+        if (this.session !== session) return;
+        // A camera that cannot resume is treated like one that dropped: reconnect.
+        this.session = undefined;
+        void session.close().catch(() => undefined);
+        this.upstreamFailed(toCamrtcError(err, 'ERR_RTSP_CONNECTION_LOST'));
+      }
+    }
   }
 
   requestKeyframe(): void {
@@ -138,6 +206,7 @@ export class Source extends TypedEmitter<CameraSourceEvents> implements CameraSo
     clearTimeout(this.idleTimer);
     clearTimeout(this.retryTimer);
     this.sinks.clear();
+    this.pausedSinks.clear();
     const waiters = this.tracksWaiters;
     this.tracksWaiters = [];
     for (const w of waiters) w.reject(new CamrtcError('ERR_CLOSED', `camera '${this.name}' is closed`));
@@ -214,7 +283,10 @@ export class Source extends TypedEmitter<CameraSourceEvents> implements CameraSo
       this.pipelines = pipelines;
       this.connectedAt = performance.now();
       this.setTracks(forwarded);
+      this.upstreamPaused = false;
       this.setStatus({ state: 'live' });
+      // Viewers that paused while the camera was away keep it paused now that it is back.
+      this.reconcilePause();
     } catch (err) {
       if (this.session !== session) return;
       this.session = undefined;

@@ -114,11 +114,13 @@ export class ViewerSession implements FrameSink {
   pause(): void {
     this.#paused = true;
     this.#viewer?.pause();
+    this.source.setSinkPlaying(this, false);
   }
 
   play(): void {
     this.#paused = false;
     this.#viewer?.play();
+    this.source.setSinkPlaying(this, true);
   }
 
   /** Ends the session with an error reply, then `closed`. */

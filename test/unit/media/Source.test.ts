@@ -26,11 +26,21 @@ function rtp(seq: number, ts: number, payload: Buffer, pt = 8): Buffer {
 /** An upstream RTSP session scripted by the test. */
 class FakeUpstream extends EventEmitter implements UpstreamSession {
   closed = false;
+  /** RTSP methods the fake camera received after start (PAUSE, PLAY). */
+  readonly methods: string[] = [];
+  refusePause = false;
   constructor(private readonly result: Promise<{ tracks: readonly Track[] }>, readonly options: RtspSessionOptions) {
     super();
   }
   start(): Promise<{ tracks: readonly Track[] }> {
     return this.result;
+  }
+  async pause(): Promise<void> {
+    this.methods.push('PAUSE');
+    if (this.refusePause) throw new CamrtcError('ERR_RTSP_BAD_STATUS', '501 Not Implemented: the camera refused PAUSE');
+  }
+  async play(): Promise<void> {
+    this.methods.push('PLAY');
   }
   async close(): Promise<void> {
     this.closed = true;
@@ -159,6 +169,45 @@ describe('Source: one upstream per camera, shared by its viewers', () => {
     })) as [CameraStatus];
     assert.equal(status.error?.code, 'ERR_RTSP_NO_TRACKS');
     assert.match(status.error!.message, /application VND\.ONVIF\.METADATA/);
+    await source.close();
+  });
+
+  it('pause and play: the camera is paused only when every viewer paused, and resumed by the first play', async () => {
+    const { source, sessions } = harness([async () => ({ tracks: [PCMA] })]);
+    const a = collect();
+    const b = collect();
+    source.addSink(a);
+    source.addSink(b);
+    await source.tracks();
+    source.setSinkPlaying(a, false);
+    await waitFor(() => true);
+    assert.deepEqual(sessions[0].methods, [], 'one viewer still plays: the camera is not paused');
+    source.setSinkPlaying(b, false);
+    await waitFor(() => source.cameraPaused);
+    assert.deepEqual(sessions[0].methods, ['PAUSE']);
+    source.setSinkPlaying(b, true);
+    await waitFor(() => !source.cameraPaused);
+    assert.deepEqual(sessions[0].methods, ['PAUSE', 'PLAY']);
+    // The last playing viewer leaving while the other is paused pauses the camera too.
+    source.removeSink(b);
+    await waitFor(() => source.cameraPaused);
+    assert.deepEqual(sessions[0].methods, ['PAUSE', 'PLAY', 'PAUSE']);
+    await source.close();
+  });
+
+  it('a camera that refuses PAUSE is asked once; afterwards pausing only stops forwarding', async () => {
+    const { source, sessions } = harness([async () => ({ tracks: [PCMA] })]);
+    const a = collect();
+    source.addSink(a);
+    await source.tracks();
+    sessions[0].refusePause = true;
+    source.setSinkPlaying(a, false);
+    await waitFor(() => sessions[0].methods.length === 1);
+    source.setSinkPlaying(a, true);
+    source.setSinkPlaying(a, false);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(sessions[0].methods, ['PAUSE'], 'PAUSE is not retried, and PLAY is not sent to a camera that never paused');
+    assert.equal(source.cameraPaused, false);
     await source.close();
   });
 

@@ -38,6 +38,8 @@ export class FakeCamera extends EventEmitter implements CameraSource {
   readonly name: string;
   readonly sinks = new Set<FrameSink>();
   keyframeRequests = 0;
+  /** Sinks whose viewer is paused, as told through setSinkPlaying. */
+  readonly pausedSinks = new Set<FrameSink>();
   #status: CameraStatus = { state: 'idle' };
   #tracks: readonly Track[] | undefined;
   #waiters: ((tracks: readonly Track[]) => void)[] = [];
@@ -68,6 +70,11 @@ export class FakeCamera extends EventEmitter implements CameraSource {
     this.#rejecters = [];
     for (const w of waiters) w(tracks);
     this.emit('tracks', tracks);
+  }
+
+  setSinkPlaying(sink: FrameSink, playing: boolean): void {
+    if (playing) this.pausedSinks.delete(sink);
+    else this.pausedSinks.add(sink);
   }
 
   tracks(): Promise<readonly Track[]> {
