@@ -99,6 +99,11 @@ export class App {
     return this._closed;
   }
 
+  /** The built-in demo camera, when served (tests inspect the RTSP requests it received). */
+  get demoCamera(): DemoCamera | undefined {
+    return this.demo;
+  }
+
   close(): Promise<void> {
     this.closing ??= (async () => {
       this._closed = true;
