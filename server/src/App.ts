@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Config } from './config/Config.js';
+import { CamrtcError } from './errors.js';
 import { DemoCamera } from './demo/DemoCamera.js';
 import { H264ClipStream } from './demo/ClipStream.js';
 import { ToneStream } from './demo/ToneStream.js';
@@ -52,7 +53,7 @@ export class App {
           port: 0,
           path: '/demo',
           streams: [new H264ClipStream({ file: DEMO_CLIP, fps: 25 }), new ToneStream({ codec: 'PCMA' })],
-          logger: logger.child({ module: 'demo-camera' }),
+          logger,
         });
         const { url } = await demo.listen();
         cameras.add({ name: 'demo', url, transport: 'tcp', preload: false, idleTimeoutMs: 10_000 });
@@ -69,7 +70,15 @@ export class App {
         iceHostAddresses: config.webrtc.iceHostAddresses,
       });
       await new Promise<void>((resolve, reject) => {
-        http!.once('error', reject);
+        http!.once('error', (err: NodeJS.ErrnoException) =>
+          reject(
+            err.code === 'EADDRINUSE'
+              ? new CamrtcError('ERR_CONFIG_INVALID', `port ${config.port} on ${config.host} is already in use (is camrtc already running?); choose another with --port`)
+              : err.code === 'EADDRNOTAVAIL'
+                ? new CamrtcError('ERR_CONFIG_INVALID', `cannot bind ${config.host}: this machine has no such address (see --host)`)
+                : err,
+          ),
+        );
         http!.listen(config.port, config.host, () => {
           http!.off('error', reject);
           resolve();
