@@ -78,7 +78,7 @@ describe('camrtc server with the built-in demo camera', () => {
       const answer = await pc.createAnswer();
       await pc.setLocalDescription(answer);
       client.send({ type: 'answer', id: 'v1', sdp: pc.localDescription!.sdp });
-      await waitFor(() => video.length >= 60 && audio.length >= 10, 15_000);
+      await waitFor(() => video.length >= 60 && audio.length >= 10, '60 video and 10 audio packets', 15_000);
       assert.ok([5, 7, 8].includes(firstNaluType(video[0].payload)), `first video packet starts with NAL type ${firstNaluType(video[0].payload)}`);
       for (let i = 1; i < video.length; i++) {
         assert.equal(video[i].header.sequenceNumber, (video[i - 1].header.sequenceNumber + 1) & 0xffff, 'continuous sequence numbers');
