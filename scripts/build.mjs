@@ -25,7 +25,8 @@ function tsFiles(dir) {
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
-const nodeEntries = ['server/src', 'shared', 'test', 'examples', 'bench'].flatMap((d) => tsFiles(join(root, d)));
+// web/src too: its pure modules (stats, URLs) are unit-tested in Node.
+const nodeEntries = ['server/src', 'shared', 'web/src', 'test', 'examples', 'bench'].flatMap((d) => tsFiles(join(root, d)));
 await build({
   entryPoints: nodeEntries,
   outdir: out,

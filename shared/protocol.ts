@@ -8,8 +8,15 @@ import { z } from 'zod';
 import type { ErrorCode } from './errors.js';
 
 export const PROTOCOL_VERSION = 1;
-/** Largest message the server accepts, in bytes. */
+/** Largest message the server accepts, in bytes: a larger one is answered with an ERR_LIMIT error. */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
+/**
+ * Largest WebSocket frame read at all: past this the socket is closed with 1009 without reading it.
+ * Between the two, the message is dropped with an error, like any other violation.
+ */
+export const MAX_FRAME_BYTES = 1024 * 1024;
+/** Longest seek target, in seconds (about 115 days of recording). */
+export const MAX_SEEK_SECONDS = 10_000_000;
 
 export const CAMERA_STATES = ['idle', 'connecting', 'live', 'retrying', 'offline'] as const;
 export type CameraState = (typeof CAMERA_STATES)[number];
@@ -36,12 +43,29 @@ export const CapabilitiesSchema = z.object({
 export const ClientMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('hello'), version: z.number().int(), capabilities: CapabilitiesSchema.optional() }),
   z.object({ type: z.literal('list') }),
-  /** Start watching `camera` in a new viewer session `id`; the server answers with `offer`. */
-  z.object({ type: z.literal('watch'), id: sessionId, camera: cameraName, capabilities: CapabilitiesSchema.optional() }),
+  /**
+   * Start watching `camera` in a new viewer session `id`. Without `offer` the server makes the offer
+   * (`offer` message, answered with `answer`); with `offer` (the client's SDP offer, receive-only) the
+   * server replies with `answer`. `trickle: true` asks the server to send its offer before its ICE
+   * candidates are gathered and to trickle them in `candidate` messages (ending with null).
+   */
+  z.object({
+    type: z.literal('watch'),
+    id: sessionId,
+    camera: cameraName,
+    capabilities: CapabilitiesSchema.optional(),
+    offer: sdp.optional(),
+    trickle: z.boolean().optional(),
+  }),
   z.object({ type: z.literal('answer'), id: sessionId, sdp }),
   z.object({ type: z.literal('candidate'), id: sessionId, candidate: IceCandidateSchema.nullable() }),
   z.object({ type: z.literal('play'), id: sessionId }),
   z.object({ type: z.literal('pause'), id: sessionId }),
+  /** Recording cameras only: play from `seconds` after the start of the recording (RTSP Range: npt=). */
+  z.object({ type: z.literal('seek'), id: sessionId, seconds: z.number().finite().min(0).max(MAX_SEEK_SECONDS) }),
+  /** Asks for the session's `stats`. */
+  z.object({ type: z.literal('stats'), id: sessionId }),
+  /** Ends the session (the server answers `closed`). */
   z.object({ type: z.literal('stop'), id: sessionId }),
 ]);
 export type ClientMessage = z.infer<typeof ClientMessageSchema>;
@@ -56,13 +80,36 @@ export interface CameraInfo {
   error?: { code: ErrorCode; message: string };
 }
 
+/** What a viewer session has sent, as the server counts it (`stats` reply). */
+export interface SessionStats {
+  /** Seconds since the session started. */
+  uptime: number;
+  framesSent: number;
+  packetsSent: number;
+  /** Frames dropped while waiting for a keyframe (start, resume, camera reconnect). */
+  framesSkipped: number;
+  sendErrors: number;
+  /** The peer connection's state on the server side. */
+  connection: string;
+}
+
+export type PlaybackState = 'playing' | 'paused';
+
 export type ServerMessage =
   | { type: 'welcome'; version: number; server: string }
   | { type: 'cameras'; cameras: CameraInfo[] }
   | { type: 'offer'; id: string; sdp: string }
+  /** The server's answer to a client-made offer (`watch` with `offer`). */
+  | { type: 'answer'; id: string; sdp: string }
   | { type: 'candidate'; id: string; candidate: IceCandidate | null }
   /** Camera state for a viewer session (and the camera's last error when it is not live). */
   | { type: 'status'; id: string; camera: string; state: CameraState; error?: { code: ErrorCode; message: string } }
+  /**
+   * The session's playback after play, pause or seek (and once the viewer exists). `seekable`: the
+   * camera is a recording (seek works); `position`: seconds into the recording after a seek.
+   */
+  | { type: 'playback'; id: string; state: PlaybackState; seekable: boolean; position?: number }
+  | { type: 'stats'; id: string; camera: string; cameraState: CameraState; playback: PlaybackState; stats: SessionStats }
   | { type: 'error'; id?: string; code: ErrorCode; message: string }
   | { type: 'closed'; id: string; reason?: string };
 
@@ -70,7 +117,8 @@ export type ParseResult = { ok: true; message: ClientMessage } | { ok: false; co
 
 /** Parses and validates one raw client message. Never throws. */
 export function parseClientMessage(raw: string): ParseResult {
-  if (raw.length > MAX_MESSAGE_BYTES) {
+  // A UTF-16 unit is 1 to 3 UTF-8 bytes: only count bytes when the length alone cannot decide.
+  if (raw.length > MAX_MESSAGE_BYTES || (raw.length * 3 > MAX_MESSAGE_BYTES && utf8Length(raw) > MAX_MESSAGE_BYTES)) {
     return { ok: false, code: 'ERR_LIMIT', message: `message larger than ${MAX_MESSAGE_BYTES} bytes` };
   }
   let json: unknown;
@@ -86,4 +134,9 @@ export function parseClientMessage(raw: string): ParseResult {
     return { ok: false, code: 'ERR_SIGNALING_INVALID', message: `invalid message${where}: ${issue?.message ?? 'unknown'}` };
   }
   return { ok: true, message: result.data };
+}
+
+/** UTF-8 length without Node's Buffer, so this file also runs in browsers. */
+function utf8Length(text: string): number {
+  return new TextEncoder().encode(text).length;
 }

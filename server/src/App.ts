@@ -16,6 +16,7 @@ import type { Logger } from './log/logger.js';
 import { SourceRegistry } from './media/SourceRegistry.js';
 import type { UpstreamFactory } from './media/Source.js';
 import { SignalingServer } from './signaling/SignalingServer.js';
+import { WhepEndpoint } from './whep/WhepEndpoint.js';
 
 export const DEMO_CLIP = fileURLToPath(new URL('../assets/demo.h264', import.meta.url));
 export const WEB_ROOT = fileURLToPath(new URL('../../web/', import.meta.url));
@@ -35,6 +36,7 @@ export class App {
     readonly cameras: SourceRegistry,
     private readonly http: Server,
     private readonly signaling: SignalingServer,
+    private readonly whep: WhepEndpoint,
     private readonly demo: DemoCamera | undefined,
     private readonly logger: Logger,
   ) {}
@@ -45,6 +47,7 @@ export class App {
     let demo: DemoCamera | undefined;
     let http: Server | undefined;
     let signaling: SignalingServer | undefined;
+    let whep: WhepEndpoint | undefined;
     try {
       const withDemo = config.demo ?? config.cameras.length === 0;
       if (withDemo) {
@@ -60,7 +63,19 @@ export class App {
       }
       for (const camera of config.cameras) cameras.add(camera);
 
-      const app = createHttpApp({ cameras, webRoot: WEB_ROOT, logger: logger.child({ module: 'http' }) });
+      whep = new WhepEndpoint({
+        cameras,
+        logger: logger.child({ module: 'whep' }),
+        iceServers: config.webrtc.iceServers,
+        iceHostAddresses: config.webrtc.iceHostAddresses,
+      });
+      const app = createHttpApp({
+        cameras,
+        webRoot: WEB_ROOT,
+        logger: logger.child({ module: 'http' }),
+        allowedOrigins: config.allowedOrigins,
+        whep,
+      });
       http = createServer(app);
       signaling = new SignalingServer({
         server: http,
@@ -68,6 +83,7 @@ export class App {
         logger: logger.child({ module: 'signaling' }),
         iceServers: config.webrtc.iceServers,
         iceHostAddresses: config.webrtc.iceHostAddresses,
+        allowedOrigins: config.allowedOrigins,
       });
       await new Promise<void>((resolve, reject) => {
         http!.once('error', (err: NodeJS.ErrnoException) =>
@@ -84,9 +100,10 @@ export class App {
           resolve();
         });
       });
-      return new App(config, cameras, http, signaling, demo, logger);
+      return new App(config, cameras, http, signaling, whep, demo, logger);
     } catch (err) {
       await signaling?.close().catch(() => undefined);
+      await whep?.close().catch(() => undefined);
       await cameras.close().catch(() => undefined);
       if (http?.listening) await new Promise((r) => http!.close(r));
       await demo?.close().catch(() => undefined);
@@ -117,6 +134,7 @@ export class App {
     this.closing ??= (async () => {
       this._closed = true;
       await this.signaling.close().catch((err: unknown) => this.logger.error({ err }, 'closing signaling failed'));
+      await this.whep.close().catch((err: unknown) => this.logger.error({ err }, 'closing WHEP sessions failed'));
       await this.cameras.close().catch((err: unknown) => this.logger.error({ err }, 'closing cameras failed'));
       this.http.closeAllConnections?.();
       await new Promise<void>((resolve) => this.http.close(() => resolve()));

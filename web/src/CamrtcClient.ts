@@ -17,6 +17,8 @@ export type ClientStatus =
   | { state: 'connecting' }
   /** A frame was decoded (or, without a video element, media is flowing). */
   | { state: 'live' }
+  /** pause() was called: the server stopped forwarding (and the camera got RTSP PAUSE if no one else watches). */
+  | { state: 'paused' }
   /** The socket or the peer connection dropped; retrying in `retryInMs`. */
   | { state: 'reconnecting'; reason: string; retryInMs: number }
   /** The server is up but cannot reach the camera; it keeps trying by itself. */
@@ -24,9 +26,14 @@ export type ClientStatus =
   /** Cannot play (unknown camera, unsupported codec...). Retries only for transient errors. */
   | { state: 'error'; reason: string; code?: ErrorCode };
 
+export type ClientState = ClientStatus['state'];
+
 export interface CamrtcClientOptions {
   camera: string;
-  /** Signaling URL; default ws(s)://<this page's host>/ws. */
+  /**
+   * The camrtc server: its base URL (http(s)://host:port, the signaling socket is /ws there) or the
+   * signaling URL itself (ws(s)://host:port/ws). Default: this page's server.
+   */
   url?: string;
   /** When given, the stream is attached to it and 'live' means "a frame was decoded". */
   video?: HTMLVideoElement;
@@ -35,6 +42,10 @@ export interface CamrtcClientOptions {
   onTracks?: (stream: MediaStream) => void;
   /** ICE servers for the browser side. Default none (same LAN, or the server's host candidates suffice). */
   iceServers?: RTCIceServer[];
+  /** Start paused (no media until play()). */
+  paused?: boolean;
+  /** The server said whether this camera can seek (a recording). */
+  onPlayback?: (playback: { seekable: boolean; position?: number }) => void;
 }
 
 const BACKOFF_INITIAL_MS = 500;
@@ -45,8 +56,22 @@ const FATAL_CODES: ReadonlySet<string> = new Set(['ERR_CAMERA_UNKNOWN', 'ERR_COD
 let sessionCounter = 0;
 
 export function defaultSignalingUrl(): string {
-  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${scheme}//${location.host}/ws`;
+  return signalingUrl(location.origin);
+}
+
+/**
+ * The signaling URL for a `server` value: a ws(s):// URL is taken as is; an http(s) base URL (with
+ * or without a path prefix, for a server behind a reverse proxy) gets `/ws` appended to its path.
+ */
+export function signalingUrl(server: string, base?: string): string {
+  const url = new URL(server, base);
+  if (url.protocol === 'ws:' || url.protocol === 'wss:') return url.href;
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`server must be an http(s) or ws(s) URL, got ${url.protocol}`);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}/ws`;
+  url.search = '';
+  url.hash = '';
+  return url.href;
 }
 
 /** Whether this browser can receive H.265 over WebRTC (Safari, Chromium with hardware support). */
@@ -79,10 +104,18 @@ export class CamrtcClient {
   constructor(options: CamrtcClientOptions) {
     this.camera = options.camera;
     this.#options = options;
+    this.#paused = options.paused ?? false;
   }
 
   get status(): ClientStatus {
     return this.#status;
+  }
+  get paused(): boolean {
+    return this.#paused;
+  }
+  /** The current peer connection (for getStats()); replaced on every reconnect. */
+  get peerConnection(): RTCPeerConnection | undefined {
+    return this.#pc;
   }
   get closed(): boolean {
     return this.#closed;
@@ -96,13 +129,33 @@ export class CamrtcClient {
 
   /** Asks the server to stop forwarding to this viewer (the connection stays up). */
   pause(): void {
+    if (this.#closed || this.#paused) return;
     this.#paused = true;
+    this.#frameWatch++;
     this.#send({ type: 'pause', id: this.#sessionId });
+    if (this.#status.state === 'live' || this.#status.state === 'connecting') this.#setStatus({ state: 'paused' });
   }
 
+  /** Resumes: 'connecting' until the first frame after the resume (the server restarts at a keyframe). */
   play(): void {
+    if (this.#closed || !this.#paused) return;
     this.#paused = false;
     this.#send({ type: 'play', id: this.#sessionId });
+    if (this.#status.state === 'paused') {
+      this.#setStatus({ state: 'connecting' });
+      if (this.#pc) this.#watchFirstFrame();
+    }
+  }
+
+  /** Recording cameras: play from `seconds` into the recording (resumes when paused). */
+  seek(seconds: number): void {
+    if (this.#closed || !Number.isFinite(seconds) || seconds < 0) return;
+    this.#paused = false;
+    this.#send({ type: 'seek', id: this.#sessionId, seconds });
+    if (this.#status.state === 'live' || this.#status.state === 'paused') {
+      this.#setStatus({ state: 'connecting' });
+      if (this.#pc) this.#watchFirstFrame();
+    }
   }
 
   close(): void {
@@ -161,6 +214,8 @@ export class CamrtcClient {
             reason: message.error?.message ?? 'the camera is not reachable',
             code: message.error?.code,
           });
+        } else if (message.state === 'live' && this.#status.state === 'offline' && this.#paused) {
+          this.#setStatus({ state: 'paused' });
         } else if (message.state === 'live' && this.#status.state === 'offline') {
           // The camera is back: 'live' again once a frame is decoded.
           this.#setStatus({ state: 'connecting' });
@@ -181,8 +236,13 @@ export class CamrtcClient {
         this.#retry(message.reason ?? this.#lastError?.reason ?? 'the server ended the session');
         return;
       }
+      case 'playback':
+        this.#options.onPlayback?.({ seekable: message.seekable, ...(message.position !== undefined ? { position: message.position } : {}) });
+        return;
       case 'welcome':
       case 'cameras':
+      case 'answer':
+      case 'stats':
         return;
     }
   }
@@ -227,6 +287,7 @@ export class CamrtcClient {
     await pc.setLocalDescription(answer);
     if (pc !== this.#pc) return;
     this.#send({ type: 'answer', id: this.#sessionId, sdp: pc.localDescription?.sdp ?? answer.sdp ?? '' });
+    if (this.#paused) this.#setStatus({ state: 'paused' });
   }
 
   /** 'live' when the first frame is decoded: the moment the user sees the picture. */
@@ -234,7 +295,7 @@ export class CamrtcClient {
     const video = this.#options.video;
     const watch = ++this.#frameWatch;
     const onFrame = (): void => {
-      if (watch !== this.#frameWatch || this.#closed) return;
+      if (watch !== this.#frameWatch || this.#closed || this.#paused) return;
       this.#backoffMs = BACKOFF_INITIAL_MS;
       this.#setStatus({ state: 'live' });
     };

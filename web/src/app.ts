@@ -1,6 +1,8 @@
 /**
- * The camrtc pages: `/` shows every camera as a grid of players, `/camera/NAME` one camera full-size.
- * Which page this is comes from <body data-page>; both pages load this one bundle.
+ * The camrtc pages: `/` shows every camera as a grid of players, `/camera/NAME` one camera full-size,
+ * `/embed` the two lines that put a camera in another page. Which page this is comes from
+ * <body data-page>; all pages load this one bundle, which holds the same <camrtc-player> as
+ * /camrtc-player.js.
  */
 import './camrtc-player.js';
 import type { CameraInfo } from '../../shared/protocol.js';
@@ -19,12 +21,16 @@ function cameraHref(name: string): string {
   return `/camera/${encodeURIComponent(name)}`;
 }
 
+async function loadCameras(): Promise<CameraInfo[]> {
+  const response = await fetch('/api/cameras', { headers: { accept: 'application/json' } });
+  if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
+  return (await response.json()) as CameraInfo[];
+}
+
 async function showGrid(main: HTMLElement): Promise<void> {
   let cameras: CameraInfo[];
   try {
-    const response = await fetch('/api/cameras', { headers: { accept: 'application/json' } });
-    if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
-    cameras = (await response.json()) as CameraInfo[];
+    cameras = await loadCameras();
   } catch (err) {
     main.replaceChildren(element('p', { className: 'notice error', textContent: `Could not load the camera list (${String(err)}).` }));
     return;
@@ -56,11 +62,33 @@ function showCamera(main: HTMLElement): void {
   if (heading) heading.textContent = name;
   const player = element('camrtc-player', { className: 'full' });
   player.setAttribute('camera', name);
+  player.setAttribute('controls', '');
   main.replaceChildren(player);
+}
+
+/** The embed page: the snippet with this server's address and a real camera name, and the result. */
+async function showEmbed(main: HTMLElement): Promise<void> {
+  const cameras = await loadCameras().catch(() => [] as CameraInfo[]);
+  const camera = cameras[0]?.name ?? 'NAME';
+  const snippet = main.querySelector<HTMLElement>('[data-snippet]');
+  if (snippet) {
+    snippet.textContent =
+      `<script type="module" src="${location.origin}/camrtc-player.js"></script>\n` +
+      `<camrtc-player server="${location.origin}" camera="${camera}" controls></camrtc-player>`;
+  }
+  const example = main.querySelector<HTMLElement>('[data-example]');
+  if (example && cameras.length > 0) {
+    const player = element('camrtc-player');
+    player.setAttribute('camera', camera);
+    player.setAttribute('controls', '');
+    example.replaceChildren(element('p', { textContent: 'Which shows:' }), player);
+  }
 }
 
 const main = document.querySelector<HTMLElement>('main');
 if (main) {
-  if (document.body.dataset.page === 'camera') showCamera(main);
+  const page = document.body.dataset.page;
+  if (page === 'camera') showCamera(main);
+  else if (page === 'embed') void showEmbed(main);
   else void showGrid(main);
 }

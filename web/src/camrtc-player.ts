@@ -1,11 +1,26 @@
 /**
- * <camrtc-player camera="NAME">: a live camera in any page. An open shadow root holds the video, a
- * status line and an unmute button (shown only when the camera sends sound). Browsers only autoplay
- * muted video, so sound starts on a click.
+ * <camrtc-player camera="NAME">: a live camera in any page, also pages of another origin. Loaded as an
+ * ES module from the camrtc server (/camrtc-player.js), no framework needed. Its open shadow root holds
+ * the <video> (part="video"), a status line, optional controls and a stats overlay.
  *
- * Attributes: `camera` (required), `server` (signaling URL, default this page's /ws).
+ * Attributes:
+ *   camera             camera name (required)
+ *   server             base URL of the camrtc server (default: this page's origin); ws(s):// also works
+ *   muted              default on (browsers only autoplay muted video); muted="false" starts with sound
+ *   controls           play/pause, unmute, fullscreen, snapshot, stats toggle
+ *   stats              shows the stats overlay (bitrate, fps, resolution, codec, RTT, loss, jitter buffer,
+ *                      and a plot of bitrate and delay over the last minute)
+ *   pause-when-hidden  stops the downstream while the tab is hidden, resumes when shown
+ * Methods: play(), pause(), seek(seconds) (recordings), snapshot() -> Promise<Blob> (PNG, video size).
+ * Properties: state ('connecting' | 'live' | 'paused' | 'reconnecting' | 'offline' | 'error'), error
+ * ({ code?, message } | null), seekable, video.
+ * Events: 'statechange' on every state change (detail: { state, error }), then one named after the
+ * new state ('live', 'paused', ...). It reconnects by itself with backoff, and stops when removed.
  */
-import { CamrtcClient, type ClientStatus } from './CamrtcClient.js';
+import { CamrtcClient, type ClientState, type ClientStatus } from './CamrtcClient.js';
+import { HISTORY_LENGTH, computeSample, formatSample, pushSample, type StatsEntry, type StatsSample } from './statsModel.js';
+
+const STATS_INTERVAL_MS = 1000;
 
 const STYLE = `
 :host { display: block; position: relative; background: #000; color: #fff; aspect-ratio: 16 / 9; overflow: hidden;
@@ -14,28 +29,71 @@ const STYLE = `
 video { display: block; width: 100%; height: 100%; object-fit: contain; background: #000; }
 .status { position: absolute; left: 8px; bottom: 8px; max-width: calc(100% - 16px); padding: 2px 8px; border-radius: 4px;
   background: rgb(0 0 0 / 60%); pointer-events: none; transition: opacity 0.3s; }
+:host([controls]) .status { bottom: 44px; }
 .status[data-state="live"] { opacity: 0; }
 .status[data-state="error"], .status[data-state="offline"] { background: rgb(140 20 20 / 80%); }
-button.unmute { position: absolute; right: 8px; bottom: 8px; padding: 4px 10px; border: 0; border-radius: 4px;
-  background: rgb(255 255 255 / 85%); color: #000; font: inherit; cursor: pointer; }
-button.unmute[hidden] { display: none; }
+button { padding: 4px 10px; border: 0; border-radius: 4px; background: rgb(255 255 255 / 85%); color: #000; font: inherit; cursor: pointer; }
+button[hidden], .bar[hidden], .stats[hidden] { display: none; }
+.unmute { position: absolute; right: 8px; bottom: 8px; }
+.bar { position: absolute; left: 0; right: 0; bottom: 0; display: flex; gap: 6px; padding: 6px 8px; background: linear-gradient(transparent, rgb(0 0 0 / 70%)); }
+.bar .spacer { flex: 1; }
+.stats { position: absolute; left: 8px; top: 8px; padding: 6px 8px; border-radius: 4px; background: rgb(0 0 0 / 65%);
+  font: 11px/1.35 ui-monospace, monospace; white-space: pre; pointer-events: none; }
+.stats canvas { display: block; margin-top: 4px; width: 180px; height: 48px; }
+.legend { color: #aaa; }
 `;
 
-const STATUS_TEXT: Record<ClientStatus['state'], string> = {
+const STATUS_TEXT: Record<ClientState, string> = {
   connecting: 'Connecting…',
   live: 'Live',
+  paused: 'Paused',
   reconnecting: 'Reconnecting…',
   offline: 'Camera offline',
   error: 'Cannot play',
 };
 
+export type PlayerState = ClientState;
+export interface PlayerError {
+  code?: string;
+  message: string;
+}
+
+function button(className: string, text: string, title: string): HTMLButtonElement {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.className = className;
+  b.textContent = text;
+  b.title = title;
+  b.setAttribute('part', `button ${className}`);
+  return b;
+}
+
 export class CamrtcPlayerElement extends HTMLElement {
-  static readonly observedAttributes = ['camera', 'server'];
+  static readonly observedAttributes = ['camera', 'server', 'muted', 'controls', 'stats', 'pause-when-hidden'];
 
   readonly #video: HTMLVideoElement;
   readonly #status: HTMLDivElement;
   readonly #unmute: HTMLButtonElement;
+  readonly #bar: HTMLDivElement;
+  readonly #playButton: HTMLButtonElement;
+  readonly #muteButton: HTMLButtonElement;
+  readonly #statsPanel: HTMLDivElement;
+  readonly #statsText: HTMLDivElement;
+  readonly #plot: HTMLCanvasElement;
   #client: CamrtcClient | undefined;
+  #state: PlayerState = 'connecting';
+  #error: PlayerError | null = null;
+  #hasAudio = false;
+  #seekable = false;
+  /** The user (or a script) paused: hiding and showing the tab must not resume it. */
+  #userPaused = false;
+  #hiddenPaused = false;
+  /** Set once the user picked sound on or off, so attribute changes do not override the choice. */
+  #soundChosen = false;
+  #statsTimer: ReturnType<typeof setInterval> | undefined;
+  #lastReport: Map<string, StatsEntry> | undefined;
+  #history: StatsSample[] = [];
+  readonly #onVisibility = (): void => this.#visibilityChanged();
 
   constructor() {
     super();
@@ -51,13 +109,40 @@ export class CamrtcPlayerElement extends HTMLElement {
     this.#status.className = 'status';
     this.#status.setAttribute('part', 'status');
     this.#status.setAttribute('role', 'status');
-    this.#unmute = document.createElement('button');
-    this.#unmute.className = 'unmute';
-    this.#unmute.type = 'button';
-    this.#unmute.textContent = 'Unmute';
+    this.#unmute = button('unmute', 'Unmute', 'Turn the sound on');
     this.#unmute.hidden = true;
     this.#unmute.addEventListener('click', () => this.#toggleMute());
-    root.append(style, this.#video, this.#status, this.#unmute);
+
+    this.#bar = document.createElement('div');
+    this.#bar.className = 'bar';
+    this.#bar.setAttribute('part', 'controls');
+    this.#playButton = button('playpause', 'Pause', 'Pause / play');
+    this.#playButton.addEventListener('click', () => (this.#state === 'paused' ? this.play() : this.pause()));
+    this.#muteButton = button('mute', 'Unmute', 'Sound on / off');
+    this.#muteButton.addEventListener('click', () => this.#toggleMute());
+    const full = button('fullscreen', 'Fullscreen', 'Full screen');
+    full.addEventListener('click', () => void this.#toggleFullscreen());
+    const shot = button('snapshot', 'Snapshot', 'Save the current frame as PNG');
+    shot.addEventListener('click', () => void this.#saveSnapshot());
+    const statsToggle = button('statstoggle', 'Stats', 'Show / hide statistics');
+    statsToggle.addEventListener('click', () => this.toggleAttribute('stats'));
+    const spacer = document.createElement('span');
+    spacer.className = 'spacer';
+    this.#bar.append(this.#playButton, this.#muteButton, spacer, statsToggle, shot, full);
+
+    this.#statsPanel = document.createElement('div');
+    this.#statsPanel.className = 'stats';
+    this.#statsPanel.setAttribute('part', 'stats');
+    this.#statsText = document.createElement('div');
+    this.#plot = document.createElement('canvas');
+    this.#plot.width = 180;
+    this.#plot.height = 48;
+    const legend = document.createElement('div');
+    legend.className = 'legend';
+    legend.textContent = 'last minute: bitrate (green), delay (orange)';
+    this.#statsPanel.append(this.#statsText, this.#plot, legend);
+    root.append(style, this.#video, this.#status, this.#unmute, this.#bar, this.#statsPanel);
+    this.#applyChrome();
   }
 
   get camera(): string {
@@ -66,62 +151,245 @@ export class CamrtcPlayerElement extends HTMLElement {
   set camera(value: string) {
     this.setAttribute('camera', value);
   }
+  get server(): string | null {
+    return this.getAttribute('server');
+  }
+  set server(value: string | null) {
+    if (value === null) this.removeAttribute('server');
+    else this.setAttribute('server', value);
+  }
+  get state(): PlayerState {
+    return this.#state;
+  }
+  /** Why the player is offline or in error (with the server's stable code), else null. */
+  get error(): PlayerError | null {
+    return this.#error;
+  }
+  /** The camera is a recording: seek() works. */
+  get seekable(): boolean {
+    return this.#seekable;
+  }
+  get video(): HTMLVideoElement {
+    return this.#video;
+  }
+  /** The latest stats sample (also while the overlay is hidden, once stats were shown). */
+  get stats(): StatsSample | undefined {
+    return this.#history[this.#history.length - 1];
+  }
 
-  /** The current status (for scripts and tests). */
-  get status(): ClientStatus | undefined {
-    return this.#client?.status;
+  play(): void {
+    this.#userPaused = false;
+    this.#hiddenPaused = false;
+    this.#client?.play();
+  }
+
+  pause(): void {
+    this.#userPaused = true;
+    this.#client?.pause();
+  }
+
+  seek(seconds: number): void {
+    this.#userPaused = false;
+    this.#client?.seek(seconds);
+  }
+
+  /** The frame on screen as a PNG of the video's own size. Rejects before the first frame. */
+  snapshot(): Promise<Blob> {
+    const video = this.#video;
+    if (!video.videoWidth || !video.videoHeight) return Promise.reject(new Error('no picture yet'));
+    const canvas = document.createElement('canvas');
+    canvas.width = video.videoWidth;
+    canvas.height = video.videoHeight;
+    const context = canvas.getContext('2d');
+    if (!context) return Promise.reject(new Error('no 2D canvas'));
+    context.drawImage(video, 0, 0, canvas.width, canvas.height);
+    return new Promise((resolve, reject) => canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error('PNG encoding failed'))), 'image/png'));
   }
 
   connectedCallback(): void {
+    document.addEventListener('visibilitychange', this.#onVisibility);
     this.#restart();
   }
 
   disconnectedCallback(): void {
+    document.removeEventListener('visibilitychange', this.#onVisibility);
     this.#stop();
   }
 
-  attributeChangedCallback(_name: string, oldValue: string | null, newValue: string | null): void {
-    if (oldValue !== newValue && this.isConnected) this.#restart();
+  attributeChangedCallback(name: string, oldValue: string | null, newValue: string | null): void {
+    if (oldValue === newValue) return;
+    if (name === 'camera' || name === 'server') {
+      if (this.isConnected) this.#restart();
+      return;
+    }
+    this.#applyChrome();
+    if (name === 'pause-when-hidden') this.#visibilityChanged();
   }
 
   #restart(): void {
     this.#stop();
+    this.#seekable = false;
     const camera = this.camera;
     if (!camera) {
-      this.#showStatus({ state: 'error', reason: 'no camera attribute' });
+      this.#setState({ state: 'error', reason: 'no camera attribute' });
       return;
     }
+    let url: string | undefined;
+    try {
+      url = this.server ? new URL(this.server, location.href).href : undefined;
+    } catch {
+      this.#setState({ state: 'error', reason: `invalid server attribute: ${this.server}` });
+      return;
+    }
+    const hidden = this.hasAttribute('pause-when-hidden') && document.visibilityState === 'hidden';
+    this.#hiddenPaused = hidden && !this.#userPaused;
     this.#client = new CamrtcClient({
       camera,
-      url: this.getAttribute('server') ?? undefined,
+      url,
       video: this.#video,
-      onStatus: (status) => this.#showStatus(status),
+      paused: this.#userPaused || hidden,
+      onStatus: (status) => this.#setState(status),
       onTracks: (stream) => {
-        this.#unmute.hidden = stream.getAudioTracks().length === 0;
+        this.#hasAudio = stream.getAudioTracks().length > 0;
+        this.#applyChrome();
+      },
+      onPlayback: ({ seekable }) => {
+        this.#seekable = seekable;
       },
     });
-    this.#showStatus(this.#client.status);
+    this.#setState(this.#client.status);
     this.#client.start();
+    this.#applyChrome();
   }
 
   #stop(): void {
     this.#client?.close();
     this.#client = undefined;
-    this.#unmute.hidden = true;
+    this.#hasAudio = false;
+    this.#stopStats();
+    this.#applyChrome();
+  }
+
+  #visibilityChanged(): void {
+    if (!this.#client) return;
+    const hidden = document.visibilityState === 'hidden' && this.hasAttribute('pause-when-hidden');
+    if (hidden && !this.#client.paused) {
+      this.#hiddenPaused = true;
+      this.#client.pause();
+    } else if (!hidden && this.#hiddenPaused) {
+      this.#hiddenPaused = false;
+      if (!this.#userPaused) this.#client.play();
+    }
+  }
+
+  /** Shows what the attributes ask for: muted, controls, unmute button, stats overlay. */
+  #applyChrome(): void {
+    if (!this.#soundChosen) this.#video.muted = this.getAttribute('muted') !== 'false';
+    const controls = this.hasAttribute('controls');
+    this.#bar.hidden = !controls;
+    this.#unmute.hidden = controls || !this.#hasAudio;
+    this.#muteButton.hidden = !this.#hasAudio;
+    this.#muteButton.textContent = this.#video.muted ? 'Unmute' : 'Mute';
+    this.#unmute.textContent = this.#video.muted ? 'Unmute' : 'Mute';
+    this.#playButton.textContent = this.#state === 'paused' ? 'Play' : 'Pause';
+    const showStats = this.hasAttribute('stats') && this.#client !== undefined;
+    this.#statsPanel.hidden = !showStats;
+    if (showStats) this.#startStats();
+    else this.#stopStats();
   }
 
   #toggleMute(): void {
+    this.#soundChosen = true;
     this.#video.muted = !this.#video.muted;
-    this.#unmute.textContent = this.#video.muted ? 'Unmute' : 'Mute';
     if (!this.#video.muted) void this.#video.play().catch(() => undefined);
+    this.#applyChrome();
   }
 
-  #showStatus(status: ClientStatus): void {
-    const reason = 'reason' in status && status.reason ? `: ${status.reason}` : '';
+  async #toggleFullscreen(): Promise<void> {
+    if (document.fullscreenElement) await document.exitFullscreen().catch(() => undefined);
+    else await this.requestFullscreen().catch(() => undefined);
+  }
+
+  async #saveSnapshot(): Promise<void> {
+    const blob = await this.snapshot().catch(() => undefined);
+    if (!blob) return;
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(blob);
+    a.download = `${this.camera}-${new Date().toISOString().replace(/[:.]/g, '-')}.png`;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+  }
+
+  #startStats(): void {
+    if (this.#statsTimer !== undefined) return;
+    this.#statsTimer = setInterval(() => void this.#sampleStats(), STATS_INTERVAL_MS);
+    void this.#sampleStats();
+  }
+
+  #stopStats(): void {
+    clearInterval(this.#statsTimer);
+    this.#statsTimer = undefined;
+    this.#lastReport = undefined;
+  }
+
+  async #sampleStats(): Promise<void> {
+    const pc = this.#client?.peerConnection;
+    if (!pc) {
+      this.#statsText.textContent = STATUS_TEXT[this.#state];
+      return;
+    }
+    const report = new Map<string, StatsEntry>();
+    (await pc.getStats()).forEach((entry: StatsEntry) => report.set(entry.id, entry));
+    const sample = computeSample(report, this.#lastReport);
+    this.#lastReport = report;
+    pushSample(this.#history, sample);
+    this.#statsText.textContent = formatSample(sample).join('\n');
+    this.#drawPlot();
+  }
+
+  #drawPlot(): void {
+    const context = this.#plot.getContext('2d');
+    if (!context) return;
+    const { width, height } = this.#plot;
+    context.clearRect(0, 0, width, height);
+    const series = (pick: (s: StatsSample) => number | undefined, color: string): void => {
+      const values = this.#history.map(pick);
+      const max = Math.max(1, ...values.filter((v): v is number => v !== undefined));
+      context.strokeStyle = color;
+      context.lineWidth = 1.5;
+      context.beginPath();
+      let started = false;
+      values.forEach((v, i) => {
+        if (v === undefined) return;
+        const x = (i / (HISTORY_LENGTH - 1)) * width;
+        const y = height - 1 - (v / max) * (height - 2);
+        if (started) context.lineTo(x, y);
+        else context.moveTo(x, y);
+        started = true;
+      });
+      context.stroke();
+    };
+    series((s) => s.bitrateKbps, '#4caf50');
+    // Delay: what the browser adds (jitter buffer) plus half the round trip (the network one way).
+    series((s) => (s.jitterBufferMs === undefined ? undefined : s.jitterBufferMs + (s.rttMs ?? 0) / 2), '#ff9800');
+  }
+
+  #setState(status: ClientStatus): void {
+    const reason = 'reason' in status && status.reason ? status.reason : undefined;
+    const error: PlayerError | null =
+      status.state === 'error' || status.state === 'offline' || status.state === 'reconnecting'
+        ? { ...('code' in status && status.code ? { code: status.code } : {}), message: reason ?? STATUS_TEXT[status.state] }
+        : null;
     this.#status.dataset.state = status.state;
-    this.#status.textContent = STATUS_TEXT[status.state] + (status.state === 'reconnecting' ? '' : reason);
+    this.#status.textContent = STATUS_TEXT[status.state] + (status.state === 'reconnecting' || !reason ? '' : `: ${reason}`);
     this.dataset.state = status.state;
-    this.dispatchEvent(new CustomEvent('camrtc-status', { detail: status }));
+    const changed = status.state !== this.#state || error?.message !== this.#error?.message;
+    this.#state = status.state;
+    this.#error = error;
+    this.#playButton.textContent = status.state === 'paused' ? 'Play' : 'Pause';
+    if (!changed) return;
+    this.dispatchEvent(new CustomEvent('statechange', { detail: { state: status.state, error } }));
+    this.dispatchEvent(new CustomEvent(status.state, { detail: { error } }));
   }
 }
 

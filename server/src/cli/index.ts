@@ -8,6 +8,7 @@ import { CamrtcError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
 import { redactText } from '../log/redact.js';
 import { App } from '../App.js';
+import { probeCommand } from './probe.js';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -29,6 +30,8 @@ export interface ServeFlags {
   iceServer: string[];
   iceHost: string[];
   preload?: boolean;
+  recording: string[];
+  allowOrigin: string[];
 }
 
 export function configFromFlags(flags: ServeFlags): ConfigInput {
@@ -37,8 +40,12 @@ export function configFromFlags(flags: ServeFlags): ConfigInput {
     port: flags.port,
     demo: flags.demo,
     logLevel: flags.logLevel as ConfigInput['logLevel'],
-    cameras: flags.camera.map((c) => ({ ...parseCameraFlag(c), transport: flags.rtspTransport, preload: flags.preload ?? false })),
+    cameras: [
+      ...flags.camera.map((c) => ({ ...parseCameraFlag(c), transport: flags.rtspTransport, preload: flags.preload ?? false })),
+      ...(flags.recording ?? []).map((c) => ({ ...parseCameraFlag(c), transport: flags.rtspTransport, recording: true })),
+    ],
     webrtc: { iceServers: flags.iceServer.map((urls) => ({ urls })), iceHostAddresses: flags.iceHost },
+    allowedOrigins: flags.allowOrigin ?? [],
   };
 }
 
@@ -76,14 +83,17 @@ export function buildProgram(): Command {
     .option('-c, --camera <NAME=URL>', 'add a camera (repeatable), e.g. front=rtsp://user:pass@192.0.2.10/stream1', collect, [])
     .option('-p, --port <port>', 'HTTP and WebSocket port', parsePort, 8080)
     .option('--host <address>', 'interface to bind: 0.0.0.0 = every interface (default), 127.0.0.1 = this machine only', '0.0.0.0')
-    .addOption(new Option('--rtsp-transport <transport>', 'RTSP transport to the cameras').choices([...TRANSPORTS]).default('tcp'))
+    .addOption(new Option('--rtsp-transport <transport>', 'RTSP transport to the cameras (auto: UDP, else TCP)').choices([...TRANSPORTS]).default('auto'))
     .option('--preload', 'keep every camera connected even with no viewer (faster first frame)')
     .option('--demo', 'serve the built-in demo camera even when cameras are configured')
     .option('--no-demo', 'never serve the built-in demo camera')
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'))
     .option('--ice-server <url>', 'STUN/TURN server for WebRTC (repeatable), e.g. stun:stun.example.org:3478', collect, [])
     .option('--ice-host <address>', 'use only this local address for WebRTC (repeatable), e.g. the LAN address', collect, [])
+    .option('--recording <NAME=URL>', 'add a recording (NVR playback URL accepting Range): one RTSP session per viewer, with seek (repeatable)', collect, [])
+    .option('--allow-origin <origin>', 'let pages of this web origin embed the player, e.g. https://intranet.example (repeatable)', collect, [])
     .action(async (flags: ServeFlags) => serve(flags));
+  program.addCommand(probeCommand());
   return program;
 }
 

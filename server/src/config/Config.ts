@@ -6,7 +6,11 @@ import { z } from 'zod';
 import { CamrtcError } from '../errors.js';
 import { redactText } from '../log/redact.js';
 
-export const TRANSPORTS = ['tcp', 'udp', 'auto'] as const;
+/**
+ * auto (default, like MediaMTX): UDP first, TCP when the camera refuses UDP or no UDP packet arrives
+ * within 3 s (NAT, firewall), remembered per camera. multicast: ask the camera for its group.
+ */
+export const TRANSPORTS = ['tcp', 'udp', 'auto', 'multicast'] as const;
 export type RtspTransport = (typeof TRANSPORTS)[number];
 
 const cameraName = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'camera names use letters, digits, _ . - (at most 64)');
@@ -22,15 +26,25 @@ const rtspUrl = z.string().refine((u) => {
 export const CameraConfigSchema = z.object({
   name: cameraName,
   url: rtspUrl,
-  /** RTSP transport to the camera. Default tcp (works through NAT and firewalls, no loss). */
-  transport: z.enum(TRANSPORTS).default('tcp'),
+  /** RTSP transport to the camera. Default auto: UDP, falling back to TCP (see TRANSPORTS). */
+  transport: z.enum(TRANSPORTS).default('auto'),
   /** Credentials when not in the URL. */
   username: z.string().optional(),
   password: z.string().optional(),
+  /**
+   * rtsps: accept the camera's certificate even when it does not verify (self-signed, as most
+   * cameras ship). Default false: verified against the system's authorities and the host name.
+   */
+  tlsInsecure: z.boolean().optional(),
   /** Keep the RTSP session open even with no viewer (first frame without connect time). */
   preload: z.boolean().default(false),
   /** Milliseconds the RTSP session stays open after the last viewer leaves. */
   idleTimeoutMs: z.number().int().min(0).default(10_000),
+  /**
+   * An NVR playback URL that accepts `Range`: each viewer gets its own RTSP session, so pause, play
+   * and seek act on that viewer's playback only. Default false (a live camera, shared by its viewers).
+   */
+  recording: z.boolean().optional(),
 });
 export type CameraConfig = z.infer<typeof CameraConfigSchema>;
 
@@ -50,6 +64,11 @@ export const ConfigSchema = z.object({
       iceHostAddresses: z.array(z.string()).default([]),
     })
     .default({ iceServers: [], iceHostAddresses: [] }),
+  /**
+   * Other web origins (scheme://host[:port]) whose pages may embed the player: they may open /ws and
+   * use /whep from a visitor's browser. The server's own origin is always allowed.
+   */
+  allowedOrigins: z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'an origin is scheme://host[:port], without a path')).default([]),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;

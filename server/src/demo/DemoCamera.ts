@@ -5,7 +5,9 @@
  * interleaved or UDP. It doubles as the test camera: it logs what it receives and can misbehave on
  * purpose (faults), so RtspSession and Source are tested against a real socket.
  */
+import dgram from 'node:dgram';
 import net from 'node:net';
+import tls from 'node:tls';
 import { randomBytes } from 'node:crypto';
 import { CamrtcError } from '../errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
@@ -32,6 +34,8 @@ const PUBLIC_METHODS = ['OPTIONS', 'DESCRIBE', 'SETUP', 'PLAY', 'PAUSE', 'GET_PA
 const KNOWN_UNSUPPORTED = new Set(['ANNOUNCE', 'RECORD', 'SET_PARAMETER', 'REDIRECT']);
 /** Bytes the `garbage` fault puts before every answer: neither '$' nor an upper-case letter. */
 const GARBAGE = Buffer.from([0x0d, 0x0a, 0x00, 0xff, 0x7f, 0x0d, 0x0a]);
+/** What the `garbageOnly` fault answers: binary noise, then a line that is no RTSP start line. */
+const GARBAGE_ANSWER = Buffer.concat([Buffer.from([0x00, 0xff, 0x10, 0x7f, 0x0d, 0x0a]), Buffer.from('BZZT \u00ff\u00fe garbage\r\n\r\n', 'latin1')]);
 
 export interface DemoCameraFaults {
   /** Answer PAUSE with 405 Method Not Allowed (many cameras do) instead of pausing. */
@@ -40,6 +44,27 @@ export interface DemoCameraFaults {
   neverAnswer?: string[];
   /** Stray bytes before every answer, as some cameras send between messages. */
   garbage?: boolean;
+  /** Answer every request with bytes that are not RTSP at all (a broken firmware, a wrong service). */
+  garbageOnly?: boolean;
+  /** Answer DESCRIBE with 302 to another path of this camera, forever (a redirect loop). */
+  redirectLoop?: boolean;
+  /** Answer 401 to every request but OPTIONS, whatever the credentials (a 401 loop). */
+  alwaysUnauthorized?: boolean;
+  /**
+   * Over TCP, after this many media packets to a client: write the head of an interleaved frame and
+   * half its packet, then close the connection (a camera cut off in the middle of a write).
+   */
+  truncateInterleavedAfter?: number;
+}
+
+export interface DemoCameraMulticast {
+  /** Group address, e.g. 239.255.12.42. Track i is sent to `port + 2i` (RTP) and `port + 2i + 1`. */
+  readonly group: string;
+  readonly port: number;
+  /** Default 0: the packets never leave this host (loopback tests). */
+  readonly ttl?: number;
+  /** Answer every UDP SETUP with multicast, as cameras configured for multicast only do. */
+  readonly only?: boolean;
 }
 
 export interface DemoCameraOptions {
@@ -57,6 +82,10 @@ export interface DemoCameraOptions {
   faults?: DemoCameraFaults;
   /** Default DEMO_SESSION_TIMEOUT_S. */
   sessionTimeoutS?: number;
+  /** Serve rtsps: TLS with this key and certificate (PEM). */
+  tls?: { key: string | Buffer; cert: string | Buffer };
+  /** Offer multicast delivery (SETUP with `multicast`). Sent from `host`'s interface. */
+  multicast?: DemoCameraMulticast;
 }
 
 type Sink = (packet: Buffer) => void;
@@ -69,6 +98,8 @@ interface TrackSetup {
 interface DemoSession {
   readonly id: string;
   readonly conn: ClientConnection;
+  /** Media packets written to this client over TCP (for the truncateInterleavedAfter fault). */
+  tcpPackets: number;
   readonly tracks: Map<number, TrackSetup>;
   playing: boolean;
   timer: NodeJS.Timeout;
@@ -101,6 +132,10 @@ export class DemoCamera {
   private readonly fanOut: ((packet: Buffer) => void)[];
   private server: net.Server | undefined;
   private udp: UdpPair | undefined;
+  /** Sends multicast; one sink per stream, shared by every session that plays it (refcounted). */
+  private multicastSocket: dgram.Socket | undefined;
+  private readonly multicastRefs: number[];
+  private readonly multicastSinks: Sink[];
   private listenUrl: string | undefined;
   private isClosed = false;
   private closing: Promise<void> | undefined;
@@ -120,13 +155,18 @@ export class DemoCamera {
     this.fanOut = this.sinks.map((set) => (packet: Buffer) => {
       for (const sink of set) sink(packet);
     });
+    this.multicastRefs = this.streams.map(() => 0);
+    this.multicastSinks = this.streams.map((_, i) => (packet: Buffer) => {
+      const m = this.options.multicast;
+      if (m && this.multicastSocket) this.multicastSocket.send(packet, m.port + 2 * i, m.group);
+    });
   }
 
   get closed(): boolean {
     return this.isClosed;
   }
 
-  /** rtsp://host:port/path once listening. */
+  /** rtsp://host:port/path (rtsps:// with TLS) once listening. */
   get url(): string | undefined {
     return this.listenUrl;
   }
@@ -139,7 +179,9 @@ export class DemoCamera {
   async listen(): Promise<{ port: number; url: string }> {
     if (this.isClosed) throw new CamrtcError('ERR_CLOSED', 'the demo camera is closed');
     if (this.server) throw new CamrtcError('ERR_INTERNAL', 'the demo camera is already listening');
-    const server = net.createServer((socket) => this.onConnection(socket));
+    const server = this.options.tls
+      ? tls.createServer({ key: this.options.tls.key, cert: this.options.tls.cert }, (socket) => this.onConnection(socket))
+      : net.createServer((socket) => this.onConnection(socket));
     server.maxConnections = MAX_DEMO_CLIENTS;
     this.server = server;
     await new Promise<void>((resolve, reject) => {
@@ -156,10 +198,11 @@ export class DemoCamera {
       throw new CamrtcError('ERR_CLOSED', 'the demo camera was closed while starting');
     }
     this.udp = udp;
+    if (this.options.multicast) this.multicastSocket = await this.openMulticastSocket(this.options.multicast);
     for (const s of this.streams) s.start();
     const port = (server.address() as net.AddressInfo).port;
     const hostForUrl = this.host.includes(':') ? `[${this.host}]` : this.host;
-    this.listenUrl = `rtsp://${hostForUrl}:${port}${this.basePath === '/' ? '' : this.basePath}`;
+    this.listenUrl = `${this.options.tls ? 'rtsps' : 'rtsp'}://${hostForUrl}:${port}${this.basePath === '/' ? '' : this.basePath}`;
     this.log.info({ url: this.listenUrl }, 'demo camera listening');
     return { port, url: this.listenUrl };
   }
@@ -182,10 +225,27 @@ export class DemoCamera {
         s.close();
       });
       this.udp?.close();
+      this.multicastSocket?.close();
+      this.multicastSocket = undefined;
       const server = this.server;
       if (server?.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
     })();
     return this.closing;
+  }
+
+  private openMulticastSocket(m: DemoCameraMulticast): Promise<dgram.Socket> {
+    return new Promise((resolve, reject) => {
+      const socket = dgram.createSocket(m.group.includes(':') ? 'udp6' : 'udp4');
+      socket.once('error', reject);
+      socket.bind(0, this.host, () => {
+        socket.off('error', reject);
+        socket.on('error', (err) => this.log.debug({ err }, 'demo camera multicast send error'));
+        socket.setMulticastInterface(this.host);
+        socket.setMulticastLoopback(true);
+        socket.setMulticastTTL(m.ttl ?? 0);
+        resolve(socket);
+      });
+    });
   }
 
   // --- connections ---
@@ -243,6 +303,10 @@ export class DemoCamera {
     if (this.requests.length > MAX_REQUEST_LOG) this.requests.splice(0, this.requests.length - MAX_REQUEST_LOG);
     this.log.debug({ method: req.method, uri: req.uri }, 'demo camera request');
     if (this.faults.neverAnswer?.includes(req.method)) return;
+    if (this.faults.garbageOnly) {
+      this.write(conn, GARBAGE_ANSWER);
+      return;
+    }
 
     const cseq = req.headers.get('CSeq');
     const respond = (status: number, reason: string, extra: Record<string, string> = {}, body?: Buffer): void => {
@@ -253,8 +317,11 @@ export class DemoCamera {
     };
 
     if (cseq === undefined) return respond(400, 'Bad Request');
-    if (this.auth && req.method !== 'OPTIONS' && !this.auth.check(req.method, req.headers.get('Authorization'))) {
+    if (this.auth && req.method !== 'OPTIONS' && (this.faults.alwaysUnauthorized || !this.auth.check(req.method, req.headers.get('Authorization')))) {
       return respond(401, 'Unauthorized', { 'WWW-Authenticate': this.auth.challenge() });
+    }
+    if (this.faults.alwaysUnauthorized && req.method !== 'OPTIONS') {
+      return respond(401, 'Unauthorized', { 'WWW-Authenticate': 'Basic realm="camrtc-demo"' });
     }
 
     switch (req.method) {
@@ -276,6 +343,11 @@ export class DemoCamera {
   }
 
   private onDescribe(req: RtspRequest, respond: Responder): void {
+    if (this.faults.redirectLoop) {
+      // Back and forth between two paths of this camera: a client must give up, not spin.
+      const other = requestPath(req.uri) === this.basePath ? `${this.basePath}-moved` : this.basePath;
+      return respond(302, 'Moved Temporarily', { Location: `${this.origin()}${other}` });
+    }
     if (requestPath(req.uri) !== this.basePath) return respond(404, 'Not Found');
     const sdp = Buffer.from(buildDemoSdp(this.streams, this.host, this.sdpSessionId), 'utf8');
     respond(200, 'OK', { 'Content-Type': 'application/sdp', 'Content-Base': `${this.listenUrl}/` }, sdp);
@@ -286,9 +358,11 @@ export class DemoCamera {
     if (index === undefined) return respond(404, 'Not Found');
     const header = req.headers.get('Transport');
     const offered = header === undefined ? [] : parseTransports(header);
+    const multicast = this.options.multicast;
     const chosen = offered instanceof CamrtcError ? undefined
-      : offered.find((t) => t.protocol === 'TCP' || (t.delivery !== 'multicast' && t.clientPort !== undefined));
+      : offered.find((t) => t.protocol === 'TCP' || (t.delivery === 'multicast' ? multicast !== undefined : t.clientPort !== undefined));
     if (!chosen) return respond(461, 'Unsupported Transport');
+    const asMulticast = multicast !== undefined && chosen.protocol === 'UDP' && (chosen.delivery === 'multicast' || multicast.only === true);
 
     let session: DemoSession | undefined;
     const sid = sessionIdOf(req);
@@ -302,11 +376,25 @@ export class DemoCamera {
     const stream = this.streams[index];
     let reply: Transport;
     let sink: Sink;
-    if (chosen.protocol === 'TCP') {
+    if (asMulticast) {
+      const port = multicast.port + 2 * index;
+      reply = { profile: 'RTP/AVP', protocol: 'UDP', delivery: 'multicast', destination: multicast.group, port: [port, port + 1], ttl: multicast.ttl ?? 0, ssrc: stream.ssrc };
+      sink = this.multicastSinks[index];
+    } else if (chosen.protocol === 'TCP') {
       const interleaved = chosen.interleaved ?? ([index * 2, index * 2 + 1] as const);
       const channel = interleaved[0];
       reply = { profile: 'RTP/AVP', protocol: 'TCP', delivery: 'unicast', interleaved, ssrc: stream.ssrc };
-      sink = (packet) => this.write(conn, serializeInterleaved(channel, packet));
+      const truncateAfter = this.faults.truncateInterleavedAfter;
+      sink = (packet) => {
+        const s = session!;
+        if (truncateAfter !== undefined && ++s.tcpPackets > truncateAfter) {
+          const frame = serializeInterleaved(channel, packet);
+          this.write(conn, frame.subarray(0, 4 + (packet.length >> 1)));
+          conn.socket.end();
+          return;
+        }
+        this.write(conn, serializeInterleaved(channel, packet));
+      };
     } else {
       const udp = this.udp!;
       // Never the `destination` the client names: RTP goes only to the address the request came from.
@@ -372,7 +460,7 @@ export class DemoCamera {
       }
     }, this.sessionTimeoutS * 1000);
     timer.unref();
-    const session: DemoSession = { id, conn, tracks: new Map(), playing: false, timer };
+    const session: DemoSession = { id, conn, tracks: new Map(), playing: false, timer, tcpPackets: 0 };
     this.sessions.set(id, session);
     conn.sessions.add(session);
     return session;
@@ -395,16 +483,26 @@ export class DemoCamera {
   }
 
   private addSink(index: number, sink: Sink): void {
+    // Every session of a multicast stream shares one sink: the group gets each packet once.
+    if (sink === this.multicastSinks[index] && this.multicastRefs[index]++ > 0) return;
     const set = this.sinks[index];
     set.add(sink);
     if (set.size === 1) this.streams[index].on('packet', this.fanOut[index]);
   }
 
   private removeSink(index: number, sink: Sink): void {
+    if (sink === this.multicastSinks[index]) {
+      if (this.multicastRefs[index] === 0 || --this.multicastRefs[index] > 0) return;
+    }
     const set = this.sinks[index];
     if (!set.delete(sink)) return;
     // Nobody watching: the stream keeps its timeline but builds no packets.
     if (set.size === 0) this.streams[index].off('packet', this.fanOut[index]);
+  }
+
+  /** scheme://host:port of this camera. */
+  private origin(): string {
+    return /^[a-z]+:\/\/[^/]+/.exec(this.listenUrl ?? '')?.[0] ?? '';
   }
 
   private trackIndexOf(uri: string): number | undefined {

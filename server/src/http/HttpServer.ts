@@ -1,19 +1,29 @@
 /**
- * The HTTP side: the pages (camera grid, one camera), the bundled browser code, a health check and the
- * camera list. Signaling runs on the same server (SignalingServer attaches to its 'upgrade' event).
+ * The HTTP side: the pages (camera grid, one camera, how to embed), the bundled browser code, a health
+ * check, the camera list and WHEP. Signaling runs on the same server (SignalingServer attaches to its
+ * 'upgrade' event).
  */
 import { join } from 'node:path';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '../log/logger.js';
 import type { CameraDirectory } from '../media/CameraSource.js';
 import { publicCameraInfo } from '../signaling/ClientConnection.js';
+import { WHEP_PATH, type WhepEndpoint } from '../whep/WhepEndpoint.js';
+import { originAllowed } from './origin.js';
 
 export interface HttpAppOptions {
   cameras: CameraDirectory;
   /** Folder with the built pages and bundles (dist/web). */
   webRoot: string;
   logger: Logger;
+  /** Other origins whose pages may embed the player (CORS on WHEP and the camera list). */
+  allowedOrigins?: readonly string[];
+  /** WHEP sessions, served at /whep/NAME when given. */
+  whep?: WhepEndpoint;
 }
+
+/** Response headers a cross-origin WHEP client must be able to read (RFC 9725 uses all of them). */
+const WHEP_EXPOSED_HEADERS = 'Location, ETag, Link, Accept-Patch, Accept-Post, Retry-After, X-Camrtc-Error';
 
 const CAMERA_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
@@ -36,6 +46,7 @@ const CONTENT_SECURITY_POLICY = [
 
 export function createHttpApp(options: HttpAppOptions): Express {
   const { cameras, webRoot, logger } = options;
+  const allowedOrigins = options.allowedOrigins ?? [];
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', 'strong');
@@ -52,6 +63,29 @@ export function createHttpApp(options: HttpAppOptions): Express {
     res.json({ status: 'ok' });
   });
 
+  /**
+   * CORS for the routes an embedding page on an allowed origin calls from the browser. A request from
+   * any other origin is refused outright, not only hidden from its script: it could start a camera.
+   */
+  const cors = (methods: string) => (req: Request, res: Response, next: NextFunction): void => {
+    const origin = req.get('Origin');
+    res.vary('Origin');
+    if (origin === undefined) return next();
+    if (!originAllowed(origin, req.get('Host'), allowedOrigins)) {
+      res.status(403).type('text/plain').send(`origin ${origin} may not use this camrtc server (see --allow-origin)`);
+      return;
+    }
+    res.setHeader('Access-Control-Allow-Origin', origin);
+    res.setHeader('Access-Control-Expose-Headers', WHEP_EXPOSED_HEADERS);
+    if (req.method === 'OPTIONS') {
+      res.setHeader('Access-Control-Allow-Methods', methods);
+      res.setHeader('Access-Control-Allow-Headers', 'Content-Type, If-Match, Authorization');
+      res.setHeader('Access-Control-Max-Age', '600');
+    }
+    next();
+  };
+
+  app.use('/api/cameras', cors('GET, OPTIONS'));
   app.get('/api/cameras', (_req, res) => {
     res.setHeader('Cache-Control', 'no-store');
     res.json(cameras.list().map(publicCameraInfo));
@@ -67,9 +101,12 @@ export function createHttpApp(options: HttpAppOptions): Express {
   };
   const indexPage = page('index.html');
   const cameraPage = page('camera.html');
+  const embedPage = page('embed.html');
   const notFoundPage = page('404.html', 404);
 
   app.get('/', (_req, res) => indexPage(res));
+  app.get('/embed', (_req, res) => embedPage(res));
+  if (options.whep) app.use(WHEP_PATH, cors('POST, PATCH, DELETE, OPTIONS'), options.whep.router());
   app.get('/camera/:name', (req, res) => {
     const name = req.params.name;
     if (!CAMERA_NAME.test(name) || cameras.get(name) === undefined) notFoundPage(res);

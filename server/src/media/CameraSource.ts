@@ -42,8 +42,13 @@ export interface CameraSource {
    * Forwarding to a paused sink is the sink's own business (it drops frames).
    */
   setSinkPlaying(sink: FrameSink, playing: boolean): void;
-  /** A viewer lost its picture (PLI): rate-limited, answered from cache or upstream. */
-  requestKeyframe(): void;
+  /**
+   * A viewer needs a keyframe (start, play, PLI, camera restart). Returns the cached GOP (keyframe
+   * first, frames of one generation) for the viewer to replay at once, or nothing/empty when none is
+   * cached; then the camera may be asked upstream (rate-limited) and the viewer waits for the next
+   * keyframe.
+   */
+  requestKeyframe(): readonly MediaFrame[] | void;
   info(): CameraInfo;
   on<K extends keyof CameraSourceEvents>(event: K, listener: (...args: CameraSourceEvents[K]) => void): this;
   off<K extends keyof CameraSourceEvents>(event: K, listener: (...args: CameraSourceEvents[K]) => void): this;

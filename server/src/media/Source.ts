@@ -15,11 +15,14 @@ import { selectPlayableTracks } from '../sdp/SessionDescription.js';
 import type { Track } from '../sdp/Track.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
 import type { CameraInfo } from '../../../shared/protocol.js';
+import { ParameterSets } from '../rtp/h264/ParameterSets.js';
 import { Backoff } from './Backoff.js';
+import { GopCache } from './GopCache.js';
 import type { CameraSource, CameraSourceEvents, FrameSink } from './CameraSource.js';
 import type { CameraStatus } from './CameraState.js';
 import type { MediaFrame } from './MediaFrame.js';
-import { createTrackPipeline, isForwardable, type PipelineOutput, type TrackPipeline } from './TrackPipeline.js';
+import { createTrackPipeline, isAac, isForwardable, presentedTrack, type PipelineOutput, type TrackPipeline } from './TrackPipeline.js';
+import { findFfmpeg } from '../audio/ffmpeg.js';
 import type { CameraConfig } from '../config/Config.js';
 
 /** The subset of RtspSession a Source uses; injectable for tests. */
@@ -30,6 +33,11 @@ export interface UpstreamSession {
   /** RTSP PLAY after pause(). */
   play(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Asks the camera for a keyframe on a track (RTCP PLI). Optional: most cameras ignore it, and
+   * the GOP cache is what makes a viewer's first picture fast.
+   */
+  requestKeyframe?(trackIndex: number): void;
   on(event: 'rtp', listener: (trackIndex: number, packet: Buffer) => void): unknown;
   on(event: 'close', listener: (error?: CamrtcError) => void): unknown;
 }
@@ -44,6 +52,20 @@ export interface SourceOptions {
 
 /** At most one decode-error log line per camera per this many ms. */
 const DECODE_ERROR_LOG_INTERVAL_MS = 10_000;
+/** At most one keyframe request to the camera per this many ms, whatever the viewers ask. */
+export const UPSTREAM_KEYFRAME_INTERVAL_MS = 5_000;
+
+/**
+ * The track as viewers must be told about it: an H.264 SPS from `sprop-parameter-sets` is the truth
+ * about the profile, whatever (or whether) the SDP says in `profile-level-id`.
+ */
+function honestTrack(track: Track): Track {
+  if (track.codec !== 'H264') return track;
+  const sprop = track.fmtp['sprop-parameter-sets'];
+  const fromSps = sprop ? new ParameterSets(sprop).profileLevelId : undefined;
+  if (!fromSps || fromSps === track.fmtp['profile-level-id']?.toLowerCase()) return track;
+  return { ...track, fmtp: { ...track.fmtp, 'profile-level-id': fromSps } };
+}
 
 /** Forwarded tracks: first H.264 video and first browser-decodable audio. */
 function forwardedTracks(tracks: readonly Track[]): Track[] {
@@ -77,6 +99,11 @@ export class Source extends TypedEmitter<CameraSourceEvents> implements CameraSo
   private idleTimer: NodeJS.Timeout | undefined;
   private connectedAt = 0;
   private lastDecodeErrorLog = 0;
+  /** The current GOP of the video track, replayed to viewers that start or lost their picture. */
+  private readonly gop = new GopCache();
+  private lastUpstreamKeyframeRequest = -Infinity;
+  private bFramesWarned = false;
+  private aacWarned = false;
   private decodeErrors = 0;
   private _closed = false;
 
@@ -194,9 +221,37 @@ export class Source extends TypedEmitter<CameraSourceEvents> implements CameraSo
     }
   }
 
-  requestKeyframe(): void {
-    // Most IP cameras ignore PLI/FIR and the upstream is RTSP; the viewer already waits for the next
-    // IDR. A GOP cache answers this in the media-path work; nothing to forward upstream here.
+  /**
+   * A viewer needs a keyframe: returns the cached GOP (keyframe first) for it to replay, which is
+   * instant. Only when nothing is cached is the camera asked (RTCP PLI), at most once per
+   * UPSTREAM_KEYFRAME_INTERVAL_MS: many viewers' PLIs never become a flood upstream.
+   */
+  requestKeyframe(): readonly MediaFrame[] {
+    const frames = this.gop.frames();
+    if (frames.length === 0) this.requestUpstreamKeyframe();
+    return frames;
+  }
+
+  /** RTCP PLI to the camera, when its session supports it; at most one per UPSTREAM_KEYFRAME_INTERVAL_MS. */
+  private requestUpstreamKeyframe(): void {
+    const session = this.session;
+    const now = performance.now();
+    if (session?.requestKeyframe && this._status.state === 'live' && now - this.lastUpstreamKeyframeRequest >= UPSTREAM_KEYFRAME_INTERVAL_MS) {
+      const video = this._tracks?.find((t) => t.kind === 'video');
+      if (video) {
+        this.lastUpstreamKeyframeRequest = now;
+        try {
+          session.requestKeyframe(video.index);
+        } catch (err) {
+          this.log.debug({ err }, 'keyframe request to the camera failed');
+        }
+      }
+    }
+  }
+
+  /** The cached GOP (keyframe first; empty when none), as requestKeyframe() would return it. */
+  cachedGop(): readonly MediaFrame[] {
+    return this.gop.frames();
   }
 
   /** Stops the upstream (TEARDOWN), detaches all sinks, rejects pending waiters. Idempotent. */
@@ -237,7 +292,8 @@ export class Source extends TypedEmitter<CameraSourceEvents> implements CameraSo
     this.retryTimer = undefined;
     const session = this.session;
     this.session = undefined;
-    this.pipelines.clear();
+    this.closePipelines();
+    this.gop.clear();
     if (session) {
       this.log.info({ reason }, 'stopping upstream session');
       await session.close().catch(() => undefined);
@@ -248,12 +304,15 @@ export class Source extends TypedEmitter<CameraSourceEvents> implements CameraSo
   private async connect(): Promise<void> {
     if (!this.running || this._closed) return;
     this.setStatus({ state: 'connecting', ...(this._status.error ? { error: this._status.error } : {}) });
-    const generation = ++this.generation;
+    let generation = ++this.generation;
+    /** Camera SSRC per track: a change means a new stream (new sequence and timestamp bases). */
+    const ssrcs = new Map<number, number>();
     const session = this.createSession({
       url: this.camera.url,
       username: this.camera.username,
       password: this.camera.password,
       transport: this.camera.transport,
+      tlsInsecure: this.camera.tlsInsecure,
       cameraName: this.name,
       logger: this.log,
       selectTracks: forwardedTracks,
@@ -263,9 +322,26 @@ export class Source extends TypedEmitter<CameraSourceEvents> implements CameraSo
     session.on('rtp', (trackIndex: number, packet: Buffer) => {
       if (this.session !== session) return;
       const pipeline = pipelines.get(trackIndex);
-      pipeline?.push(packet, generation, performance.now());
+      if (!pipeline) return;
+      if (packet.length >= 12) {
+        const ssrc = packet.readUInt32BE(8);
+        const known = ssrcs.get(trackIndex);
+        if (known !== ssrc) {
+          ssrcs.set(trackIndex, ssrc);
+          if (known !== undefined) {
+            // Like a reconnect for the viewers: re-base timestamps and restart at a keyframe. Without
+            // the reset, the new sequence numbers could look "late" and be dropped for a long while.
+            generation = ++this.generation;
+            for (const p of pipelines.values()) p.reset?.();
+            this.gop.clear();
+            this.log.info({ track: trackIndex }, 'camera changed its RTP SSRC (new stream): restarting at the next keyframe');
+          }
+        }
+      }
+      pipeline.push(packet, generation, performance.now());
     });
     session.on('close', (error?: CamrtcError) => {
+      for (const p of pipelines.values()) p.close?.();
       if (this.session !== session) return;
       this.session = undefined;
       this.upstreamFailed(error ?? new CamrtcError('ERR_RTSP_CONNECTION_LOST', `the connection to camera '${this.name}' was closed`));
@@ -274,25 +350,35 @@ export class Source extends TypedEmitter<CameraSourceEvents> implements CameraSo
     try {
       const { tracks } = await session.start();
       if (this.session !== session) return;
-      const forwarded = forwardedTracks(tracks);
+      const forwarded = forwardedTracks(tracks).map(honestTrack);
       if (!forwarded.length) {
         const codecs = tracks.map((t) => `${t.kind} ${t.codec}`).join(', ') || 'none';
         throw new CamrtcError('ERR_RTSP_NO_TRACKS', `camera '${this.name}' offers no track camrtc can play (it offers: ${codecs})`);
       }
+      if (!this.aacWarned && !findFfmpeg() && tracks.some(isAac)) {
+        this.aacWarned = true;
+        this.log.warn('the camera sends AAC audio, which browsers cannot play over WebRTC: install ffmpeg (apt-get install ffmpeg) to hear it transcoded to Opus; playing without sound meanwhile');
+      }
       for (const t of forwarded) pipelines.set(t.index, createTrackPipeline(t, this.pipelineOutput));
       this.pipelines = pipelines;
       this.connectedAt = performance.now();
-      this.setTracks(forwarded);
+      this.setTracks(forwarded.map(presentedTrack));
       this.upstreamPaused = false;
       this.setStatus({ state: 'live' });
       // Viewers that paused while the camera was away keep it paused now that it is back.
       this.reconcilePause();
     } catch (err) {
+      for (const p of pipelines.values()) p.close?.();
       if (this.session !== session) return;
       this.session = undefined;
       void session.close().catch(() => undefined);
       this.upstreamFailed(toCamrtcError(err, 'ERR_RTSP_CONNECTION_LOST'));
     }
+  }
+
+  private closePipelines(): void {
+    for (const p of this.pipelines.values()) p.close?.();
+    this.pipelines.clear();
   }
 
   private setTracks(tracks: readonly Track[]): void {
@@ -306,7 +392,9 @@ export class Source extends TypedEmitter<CameraSourceEvents> implements CameraSo
   }
 
   private upstreamFailed(error: CamrtcError): void {
-    this.pipelines.clear();
+    this.closePipelines();
+    // A picture from before the drop would be replayed to new viewers as if live.
+    this.gop.clear();
     if (!this.running || this._closed) return;
     if (this.connectedAt) this.backoff.connectionEnded(performance.now() - this.connectedAt);
     this.connectedAt = 0;
@@ -327,15 +415,41 @@ export class Source extends TypedEmitter<CameraSourceEvents> implements CameraSo
     frame: (frame) => this.deliver(frame),
     error: (error) => {
       this.decodeErrors++;
+      // Viewers freeze until the next keyframe after a loss: ask the camera for one (rate-limited).
+      if (error.details.reason === 'packet-loss') this.requestUpstreamKeyframe();
       const now = performance.now();
       if (now - this.lastDecodeErrorLog > DECODE_ERROR_LOG_INTERVAL_MS) {
         this.lastDecodeErrorLog = now;
         this.log.warn({ code: error.code, total: this.decodeErrors }, `dropped malformed or incomplete media from camera: ${error.message}`);
       }
     },
+    profile: (trackIndex, profileLevelId) => this.profileChanged(trackIndex, profileLevelId),
+    bFrames: () => {
+      if (this.bFramesWarned) return;
+      this.bFramesWarned = true;
+      this.log.warn(
+        'the camera sends H.264 B-frames: browsers may stutter or add latency with them; turn B-frames off in the camera (or use its Baseline/Main profile without B-frames)',
+      );
+    },
   };
 
+  /**
+   * The in-band SPS says another profile than the viewers were told (parameter sets changed
+   * mid-stream, or the SDP had none): later viewers get the true profile-level-id. Browsers that
+   * already play keep decoding: the SPS and PPS travel in front of every IDR.
+   */
+  private profileChanged(trackIndex: number, profileLevelId: string): void {
+    const tracks = this._tracks;
+    const track = tracks?.find((t) => t.index === trackIndex);
+    if (!tracks || !track || track.fmtp['profile-level-id']?.toLowerCase() === profileLevelId) return;
+    this.log.info({ from: track.fmtp['profile-level-id'] ?? 'none', to: profileLevelId }, 'camera H.264 profile-level-id from its SPS');
+    const updated = { ...track, fmtp: { ...track.fmtp, 'profile-level-id': profileLevelId } };
+    this.setTracks(tracks.map((t) => (t === track ? updated : t)));
+  }
+
   private deliver(frame: MediaFrame): void {
+    // Cached before delivery: a viewer that asks for a keyframe from inside onFrame gets this frame too.
+    if (frame.kind === 'video') this.gop.push(frame);
     for (const sink of this.sinks) {
       try {
         sink.onFrame(frame);

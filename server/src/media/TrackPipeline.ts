@@ -10,29 +10,61 @@ import { parseRtpPacket } from '../rtp/RtpPacket.js';
 import { H264Depacketizer, type H264AccessUnit } from '../rtp/h264/H264Depacketizer.js';
 import { ParameterSets } from '../rtp/h264/ParameterSets.js';
 import { packetizeH264 } from '../rtp/h264/H264Packetizer.js';
+import { hasBSlice } from '../rtp/h264/slice.js';
+import { H265Depacketizer, type H265AccessUnit } from '../rtp/h265/H265Depacketizer.js';
+import { H265ParameterSets } from '../rtp/h265/H265ParameterSets.js';
+import { packetizeH265 } from '../rtp/h265/H265Packetizer.js';
+import { AacDepacketizer, genericParams } from '../audio/AacDepacketizer.js';
+import { parseAudioSpecificConfig, parseStreamMuxConfig, type AacConfig } from '../audio/aacConfig.js';
+import { AacTranscoder } from '../audio/AacTranscoder.js';
+import { findFfmpeg } from '../audio/ffmpeg.js';
 import { MAX_RTP_PAYLOAD, type MediaFrame } from './MediaFrame.js';
 
 export interface PipelineOutput {
   frame(frame: MediaFrame): void;
   /** A packet or access unit was dropped (malformed, lost). Non-fatal. */
   error(error: CamrtcError): void;
+  /** The video's parameter sets (SPS) are known or changed: its RFC 6184 profile-level-id. */
+  profile?(trackIndex: number, profileLevelId: string): void;
+  /** The first access unit with B slices (reported once per pipeline). */
+  bFrames?(trackIndex: number): void;
 }
 
 export interface TrackPipeline {
   readonly track: Track;
   /** Called in the packet's tick; frames completed by this packet go to `out` before it returns. */
   push(packet: Buffer, generation: number, now: number): void;
+  /** Releases what the pipeline holds (the AAC transcoder process). Idempotent. */
+  close?(): void;
+  /** Forgets depacketizer state (the camera started a new RTP stream: new SSRC). */
+  reset?(): void;
 }
 
-/** Codecs this version forwards, by kind. */
+const AAC_CODECS = new Set(['MPEG4-GENERIC', 'MP4A-LATM']);
+
+export function isAac(track: Track): boolean {
+  return track.kind === 'audio' && AAC_CODECS.has(track.codec);
+}
+
+/**
+ * Codecs this version forwards, by kind: H.264 and H.265 video (H.265 only reaches viewers that can
+ * decode it), Opus/PCMA/PCMU audio as is, AAC transcoded to Opus when ffmpeg is installed.
+ */
 export function isForwardable(track: Track): boolean {
-  if (track.kind === 'video') return track.codec === 'H264';
-  if (track.kind === 'audio') return track.codec === 'PCMA' || track.codec === 'PCMU' || track.codec === 'OPUS';
+  if (track.kind === 'video') return track.codec === 'H264' || track.codec === 'H265';
+  if (track.kind === 'audio') return track.codec === 'PCMA' || track.codec === 'PCMU' || track.codec === 'OPUS' || (isAac(track) && findFfmpeg() !== undefined);
   return false;
 }
 
+/** The track as viewers see it: AAC becomes the Opus it is transcoded to (RFC 7587: 48000/2). */
+export function presentedTrack(track: Track): Track {
+  if (!isAac(track)) return track;
+  // The payload type is the camera's (viewers offer their own); the rest describes the Opus stream.
+  return { ...track, codec: 'OPUS', clockRate: 48000, channels: 2, fmtp: {} };
+}
+
 class H264Pipeline implements TrackPipeline {
-  private readonly depacketizer = new H264Depacketizer();
+  private depacketizer = new H264Depacketizer();
   private readonly parameterSets: ParameterSets;
   /**
    * After a lost access unit the following P-frames reference a picture the viewer never got; and
@@ -40,6 +72,8 @@ class H264Pipeline implements TrackPipeline {
    * IDR gives a short freeze instead of smeared garbage.
    */
   private waitForKeyframe = false;
+  private profileLevelId: string | undefined;
+  private bFramesSeen = false;
 
   constructor(readonly track: Track, private readonly out: PipelineOutput) {
     this.parameterSets = new ParameterSets(track.fmtp['sprop-parameter-sets']);
@@ -60,11 +94,26 @@ class H264Pipeline implements TrackPipeline {
     }
   }
 
+  reset(): void {
+    this.depacketizer = new H264Depacketizer();
+    this.waitForKeyframe = true;
+  }
+
   private emit(au: H264AccessUnit, generation: number, now: number): void {
     if (this.waitForKeyframe && !au.keyframe) return;
     this.waitForKeyframe = false;
     const nalus = this.parameterSets.prepare(au);
     if (nalus.length === 0) return;
+    const profile = this.parameterSets.profileLevelId;
+    if (profile !== undefined && profile !== this.profileLevelId) {
+      this.profileLevelId = profile;
+      this.out.profile?.(this.track.index, profile);
+    }
+    // Only P and I slices are usual for IP cameras; checking every picture costs a few bit reads.
+    if (!this.bFramesSeen && !au.keyframe && hasBSlice(au.nalus)) {
+      this.bFramesSeen = true;
+      this.out.bFrames?.(this.track.index);
+    }
     this.out.frame({
       trackIndex: this.track.index,
       kind: 'video',
@@ -74,6 +123,89 @@ class H264Pipeline implements TrackPipeline {
       generation,
       receivedAt: now,
     });
+  }
+}
+
+class H265Pipeline implements TrackPipeline {
+  private depacketizer: H265Depacketizer;
+  private readonly parameterSets: H265ParameterSets;
+  /** Same reason as H.264: after a loss, a clean freeze until the next IRAP beats smeared garbage. */
+  private waitForKeyframe = false;
+
+  constructor(readonly track: Track, private readonly out: PipelineOutput) {
+    this.parameterSets = new H265ParameterSets(track.fmtp);
+    this.depacketizer = new H265Depacketizer({ donl: Number(track.fmtp['sprop-max-don-diff'] ?? 0) > 0 });
+  }
+
+  push(packet: Buffer, generation: number, now: number): void {
+    const rtp = parseRtpPacket(packet);
+    if (rtp instanceof CamrtcError) return this.out.error(rtp);
+    if (rtp.payloadType !== this.track.payloadType) return;
+    for (let r = this.depacketizer.push(rtp); r !== null; r = this.depacketizer.next()) {
+      if (r instanceof CamrtcError) {
+        this.waitForKeyframe = true;
+        this.out.error(r);
+      } else {
+        this.emit(r, generation, now);
+      }
+    }
+  }
+
+  reset(): void {
+    this.depacketizer = new H265Depacketizer({ donl: Number(this.track.fmtp['sprop-max-don-diff'] ?? 0) > 0 });
+    this.waitForKeyframe = true;
+  }
+
+  private emit(au: H265AccessUnit, generation: number, now: number): void {
+    if (this.waitForKeyframe && !au.keyframe) return;
+    this.waitForKeyframe = false;
+    const nalus = this.parameterSets.prepare(au);
+    if (nalus.length === 0) return;
+    this.out.frame({ trackIndex: this.track.index, kind: 'video', timestamp: au.timestamp, keyframe: au.keyframe, payloads: packetizeH265(nalus, MAX_RTP_PAYLOAD), generation, receivedAt: now });
+  }
+}
+
+/**
+ * AAC (MPEG4-GENERIC or MP4A-LATM) in, Opus out through ffmpeg. Opus frames come back a few tens
+ * of milliseconds later, outside the camera packet's tick; they carry the generation of the session
+ * that fed them and timestamps counted in 48 kHz samples.
+ */
+class AacPipeline implements TrackPipeline {
+  private readonly depacketizer: AacDepacketizer;
+  private readonly transcoder: AacTranscoder | undefined;
+  private generation = 0;
+  private timestamp = 0;
+
+  constructor(readonly track: Track, private readonly out: PipelineOutput, ffmpeg: string) {
+    const latm = track.codec === 'MP4A-LATM';
+    this.depacketizer = new AacDepacketizer(latm ? 'latm' : 'generic', genericParams(track.fmtp));
+    const config: AacConfig | CamrtcError = latm ? parseStreamMuxConfig(track.fmtp.config) : parseAudioSpecificConfig(track.fmtp.config);
+    if (config instanceof CamrtcError) {
+      out.error(config);
+      return;
+    }
+    this.transcoder = new AacTranscoder(ffmpeg, config, {
+      packet: (payload, samples) => {
+        this.out.frame({ trackIndex: track.index, kind: 'audio', timestamp: this.timestamp >>> 0, keyframe: true, payloads: [payload], generation: this.generation, receivedAt: performance.now() });
+        this.timestamp = (this.timestamp + samples) >>> 0;
+      },
+      error: (error) => this.out.error(error),
+    });
+  }
+
+  push(packet: Buffer, generation: number): void {
+    if (!this.transcoder) return;
+    this.generation = generation;
+    const rtp = parseRtpPacket(packet);
+    if (rtp instanceof CamrtcError) return this.out.error(rtp);
+    if (rtp.payloadType !== this.track.payloadType || rtp.payload.length === 0) return;
+    const frames = this.depacketizer.push(rtp);
+    if (frames instanceof CamrtcError) return this.out.error(frames);
+    for (const f of frames) this.transcoder.push(f);
+  }
+
+  close(): void {
+    this.transcoder?.close();
   }
 }
 
@@ -93,6 +225,12 @@ class AudioPipeline implements TrackPipeline {
 
 export function createTrackPipeline(track: Track, out: PipelineOutput): TrackPipeline {
   if (track.kind === 'video' && track.codec === 'H264') return new H264Pipeline(track, out);
+  if (track.kind === 'video' && track.codec === 'H265') return new H265Pipeline(track, out);
+  if (isAac(track)) {
+    const ffmpeg = findFfmpeg();
+    if (!ffmpeg) throw new CamrtcError('ERR_TRANSCODER', 'AAC audio needs ffmpeg (not found on PATH)');
+    return new AacPipeline(track, out, ffmpeg);
+  }
   if (isForwardable(track)) return new AudioPipeline(track, out);
   throw new CamrtcError('ERR_CODEC_UNSUPPORTED', `${track.kind} codec ${track.codec} is not forwarded`);
 }

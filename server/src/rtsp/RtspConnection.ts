@@ -51,6 +51,35 @@ interface Pending {
   readonly timer: NodeJS.Timeout;
 }
 
+/** Node's codes for a TLS certificate that does not verify. */
+const UNTRUSTED_CERT_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'CERT_UNTRUSTED',
+]);
+
+/** A connect failure in words a user can act on (most cameras with rtsps have self-signed certificates). */
+function connectError(name: string, err: NodeJS.ErrnoException, tls: boolean): CamrtcError {
+  const code = err.code ?? '';
+  const details = { errno: err.code };
+  if (tls && UNTRUSTED_CERT_CODES.has(code)) {
+    return new CamrtcError('ERR_RTSP_CONNECT', `the TLS certificate of camera '${name}' is not trusted (${code}): if you trust this camera, accept its certificate with the camera's tlsInsecure option (camrtc probe --tls-insecure)`, { ...details, tls: 'untrusted' });
+  }
+  if (tls && (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID')) {
+    return new CamrtcError('ERR_RTSP_CONNECT', `the TLS certificate of camera '${name}' is not valid now (${code}): check the camera's clock, or accept it with tlsInsecure`, { ...details, tls: 'expired' });
+  }
+  if (tls && code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return new CamrtcError('ERR_RTSP_CONNECT', `the TLS certificate of camera '${name}' is for another host name (${code}): use the name in the certificate, or accept it with tlsInsecure`, { ...details, tls: 'altname' });
+  }
+  if (tls && (code === 'EPROTO' || /wrong version number|packet length too long/i.test(err.message))) {
+    return new CamrtcError('ERR_RTSP_CONNECT', `camera '${name}' does not speak TLS on this port: use rtsp:// or the camera's rtsps port (often 322)`, { ...details, tls: 'protocol' });
+  }
+  return new CamrtcError('ERR_RTSP_CONNECT', `cannot connect to camera '${name}': ${code || err.message}`, details);
+}
+
 export class RtspConnection extends TypedEmitter<RtspConnectionEvents> {
   private readonly socket: net.Socket;
   private readonly framer = new RtspFramer();
@@ -75,7 +104,10 @@ export class RtspConnection extends TypedEmitter<RtspConnectionEvents> {
       this.destroy(new CamrtcError('ERR_RTSP_CONNECTION_LOST', `connection to camera '${this.name}' failed: ${err.code ?? err.message}`, { errno: err.code }));
     });
     socket.on('close', () => {
-      this.destroy(new CamrtcError('ERR_RTSP_CONNECTION_LOST', `camera '${this.name}' closed the connection`));
+      const partial = this.framer.partial;
+      const what = partial === 'interleaved' ? ' in the middle of an interleaved media frame (truncated frame)'
+        : partial === 'message' ? ' in the middle of an RTSP message' : '';
+      this.destroy(new CamrtcError('ERR_RTSP_CONNECTION_LOST', `camera '${this.name}' closed the connection${what}`, partial ? { truncated: partial } : {}));
     });
   }
 
@@ -96,7 +128,7 @@ export class RtspConnection extends TypedEmitter<RtspConnectionEvents> {
       const onError = (err: NodeJS.ErrnoException): void => {
         cleanup();
         socket.destroy();
-        reject(new CamrtcError('ERR_RTSP_CONNECT', `cannot connect to camera '${name}': ${err.code ?? err.message}`, { errno: err.code }));
+        reject(connectError(name, err, options.tls === true));
       };
       const onReady = (): void => {
         cleanup();

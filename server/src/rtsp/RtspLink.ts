@@ -29,7 +29,12 @@ export interface TrackRoute {
   serverRtcpPort?: number;
   /** Address the camera sends UDP media from: the RTSP peer, or the Transport `source`. */
   sourceAddress?: string;
+  /** Multicast group the track arrives on (delivery multicast). */
+  multicastGroup?: string;
 }
+
+/** How one track's media travels: interleaved in the RTSP connection, UDP unicast or UDP multicast. */
+export type LinkTransport = 'tcp' | 'udp' | 'multicast';
 
 export interface LinkSink {
   onRtp(route: TrackRoute, packet: Buffer): void;
@@ -49,6 +54,15 @@ export interface RtspLinkOptions {
   /** Our RTCP SSRC and CNAME for receiver reports. */
   readonly ssrc: number;
   readonly cname: string;
+}
+
+/** 224.0.0.0/4 or ff00::/8. */
+export function isMulticastAddress(address: string): boolean {
+  if (net.isIPv4(address)) {
+    const first = Number(address.split('.')[0]);
+    return first >= 224 && first <= 239;
+  }
+  return net.isIPv6(address) && /^ff/i.test(address);
 }
 
 function stripMappedV4(address: string | undefined): string | undefined {
@@ -151,8 +165,11 @@ export class RtspLink {
     this.conn.send(method, uri, this.headersFor(method, uri, {}));
   }
 
-  /** SETUP one track; `index` is its position among the selected tracks (interleaved channels 2i, 2i+1). */
-  async setup(track: Track, index: number, mode: 'tcp' | 'udp'): Promise<TrackRoute> {
+  /**
+   * SETUP one track; `index` is its position among the selected tracks (interleaved channels 2i, 2i+1).
+   * A UDP request the camera answers with multicast (cameras set to multicast only) is followed.
+   */
+  async setup(track: Track, index: number, mode: LinkTransport): Promise<TrackRoute> {
     const route: TrackRoute = {
       track,
       reporter: new ReceiverReporter(this.options.ssrc, this.options.cname),
@@ -165,6 +182,8 @@ export class RtspLink {
       // Mapped before sending: a camera may send RTP right behind its answer, in the same TCP segment.
       this.mapChannels(route);
       requested = { profile: 'RTP/AVP', protocol: 'TCP', delivery: 'unicast', interleaved: [route.rtpChannel, route.rtcpChannel] };
+    } else if (mode === 'multicast') {
+      requested = { profile: 'RTP/AVP', protocol: 'UDP', delivery: 'multicast' };
     } else {
       route.udp = await UdpPair.bind(this.options.udpBindAddress);
       if (this.isClosed) {
@@ -201,11 +220,42 @@ export class RtspLink {
       route.rtcpChannel = t.interleaved[1];
       this.mapChannels(route);
     }
-    if (mode === 'udp') {
+    if (mode !== 'tcp' && (t?.delivery === 'multicast' || mode === 'multicast')) {
+      await this.joinMulticast(route, t);
+    } else if (mode === 'udp') {
       route.serverRtcpPort = t?.serverPort?.[1];
       if (t?.source !== undefined && net.isIP(t.source)) route.sourceAddress = t.source;
     }
     return route;
+  }
+
+  /** The transport the routes use: 'multicast' when any track arrives on a group. */
+  get transport(): LinkTransport | undefined {
+    const r = this.routes[0];
+    if (!r) return undefined;
+    return r.multicastGroup !== undefined ? 'multicast' : r.udp ? 'udp' : 'tcp';
+  }
+
+  private async joinMulticast(route: TrackRoute, t: Transport | undefined): Promise<void> {
+    const group = t?.destination;
+    const ports = t?.port;
+    if (group === undefined || !net.isIP(group) || ports === undefined) {
+      throw new CamrtcError('ERR_RTSP_PROTOCOL', `camera '${this.options.cameraName}' answered a multicast SETUP without a group address and ports`, { answered: t ? serializeTransport(t) : undefined });
+    }
+    if (!isMulticastAddress(group)) {
+      // A unicast "destination" would make us listen for traffic meant for somebody else.
+      throw new CamrtcError('ERR_RTSP_PROTOCOL', `camera '${this.options.cameraName}' named ${group} as multicast group, which is not a multicast address`);
+    }
+    route.udp?.close();
+    route.udp = await UdpPair.joinMulticast(group, ports, stripMappedV4(this.conn.localAddress));
+    if (this.isClosed) {
+      route.udp.close();
+      throw new CamrtcError('ERR_CLOSED', 'the RTSP session was closed');
+    }
+    route.multicastGroup = group;
+    route.serverRtcpPort = t?.serverPort?.[1];
+    this.listenUdp(route);
+    if (t?.source !== undefined && net.isIP(t.source)) route.sourceAddress = t.source;
   }
 
   private mapChannels(route: TrackRoute): void {
@@ -231,6 +281,8 @@ export class RtspLink {
     if (route.udp) {
       const host = stripMappedV4(this.conn.remoteAddress);
       if (route.serverRtcpPort !== undefined && host !== undefined) route.udp.rtcp.send(packet, route.serverRtcpPort, host);
+      // RFC 3550 §6: multicast receivers report to the group's RTCP port.
+      else if (route.multicastGroup !== undefined) route.udp.rtcp.send(packet, route.udp.rtcpPort, route.multicastGroup);
     } else {
       this.conn.sendInterleaved(route.rtcpChannel, packet);
     }

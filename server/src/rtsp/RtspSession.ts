@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { CamrtcError, RtspStatusError, toCamrtcError } from '../errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
+import { onSameHost } from '../sdp/controlUrl.js';
 import { parseSessionDescription, selectPlayableTracks } from '../sdp/SessionDescription.js';
 import type { Track } from '../sdp/Track.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
@@ -14,11 +15,12 @@ import type { Credentials } from './auth.js';
 import { DEFAULT_SESSION_TIMEOUT_S } from './headers/Session.js';
 import { parsePublic } from './headers/Public.js';
 import { DEFAULT_READ_TIMEOUT_MS } from './RtspConnection.js';
-import { RtspLink, type LinkSink, type TrackRoute } from './RtspLink.js';
-import type { RtspSessionEvents, RtspSessionOptions, RtspSessionState, RtspTransportMode } from './RtspSessionTypes.js';
+import { RtspLink, type LinkSink, type LinkTransport, type TrackRoute } from './RtspLink.js';
+import type { PlayOptions, RtspSessionEvents, RtspSessionOptions, RtspSessionState, RtspTransportMode } from './RtspSessionTypes.js';
+import { sharedTransportMemory, type TransportMemory } from './TransportMemory.js';
 import { parseRtspUrl, type RtspUrl } from './url.js';
 
-export type { RtspSessionEvents, RtspSessionOptions, RtspSessionState, RtspTransportMode } from './RtspSessionTypes.js';
+export type { PlayOptions, RtspSessionEvents, RtspSessionOptions, RtspSessionState, RtspTransportMode } from './RtspSessionTypes.js';
 
 export const MAX_REDIRECTS = 3;
 export const DEFAULT_AUTO_FALLBACK_MS = 3_000;
@@ -27,6 +29,13 @@ export const DEFAULT_TEARDOWN_TIMEOUT_MS = 1_000;
 /** Keepalives go this long before the session timeout. */
 export const KEEPALIVE_MARGIN_S = 5;
 const MIN_KEEPALIVE_MS = 1_000;
+/** What PLAY asks for when no Range is given: from the start of a recording, "now" for a live camera. */
+export const DEFAULT_PLAY_RANGE = 'npt=0.000-';
+
+/** An RTP version 2 packet with at least its fixed header; anything else on a media channel is dropped. */
+function looksLikeRtp(packet: Buffer): boolean {
+  return packet.length >= 12 && (packet[0] & 0xc0) === 0x80;
+}
 
 /** The camera (or the host) cannot do RTP over UDP, as opposed to failing altogether. */
 function udpRefused(err: unknown): boolean {
@@ -48,6 +57,11 @@ export class RtspSession extends TypedEmitter<RtspSessionEvents> implements Link
   private sessionUrl = '';
   private publicMethods: readonly string[] = [];
   private tracks: readonly Track[] = [];
+  private described: readonly Track[] = [];
+  private readonly memory: TransportMemory;
+  /** Credential-free camera URL: the key of the transport memory. */
+  private readonly memoryKey: string;
+  private invalidPackets = 0;
   private timers: NodeJS.Timeout[] = [];
   private fallbackTimer: NodeJS.Timeout | undefined;
   private lastRtpAt = 0;
@@ -61,6 +75,8 @@ export class RtspSession extends TypedEmitter<RtspSessionEvents> implements Link
     this.name = options.cameraName ?? (url instanceof CamrtcError ? 'camera' : url.host);
     this.log = (options.logger ?? silentLogger()).child({ module: 'rtsp', camera: this.name });
     this.readTimeoutMs = options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS;
+    this.memory = options.transportMemory ?? sharedTransportMemory;
+    this.memoryKey = url instanceof CamrtcError ? '' : url.href;
   }
 
   get state(): RtspSessionState {
@@ -71,10 +87,19 @@ export class RtspSession extends TypedEmitter<RtspSessionEvents> implements Link
     return this._state === 'closed';
   }
 
-  /** The transport in use ('udp' or 'tcp'), once playing. */
-  get transport(): 'udp' | 'tcp' | undefined {
-    const r = this.link?.routes[0];
-    return r ? (r.udp ? 'udp' : 'tcp') : undefined;
+  /** The transport in use ('udp', 'tcp' or 'multicast'), once set up. */
+  get transport(): LinkTransport | undefined {
+    return this.link?.transport;
+  }
+
+  /** Every track of the camera's session description (metadata and backchannels included), once described. */
+  get describedTracks(): readonly Track[] {
+    return this.described;
+  }
+
+  /** Packets dropped because they were not RTP (truncated or corrupt interleaved frames, stray datagrams). */
+  get invalidPacketCount(): number {
+    return this.invalidPackets;
   }
 
   /** Connects, describes, sets up and plays. Rejects (and closes the session) on any failure. */
@@ -85,12 +110,17 @@ export class RtspSession extends TypedEmitter<RtspSessionEvents> implements Link
     this.setState('starting');
     try {
       const mode: RtspTransportMode = this.options.transport ?? 'tcp';
-      if (mode === 'auto') {
+      const remembered = mode === 'auto' ? this.memory.get(this.memoryKey) : undefined;
+      if (mode === 'auto' && remembered === 'tcp') {
+        this.log.debug('transport auto: TCP worked for this camera before');
+        await this.establish('tcp');
+      } else if (mode === 'auto') {
         try {
           await this.establish('udp');
         } catch (err) {
           if (this.closing || !udpRefused(err)) throw err;
           this.log.info({ err }, 'UDP refused by the camera; using TCP');
+          this.memory.set(this.memoryKey, 'tcp');
           this.dropLink();
           await this.establish('tcp');
         }
@@ -100,7 +130,7 @@ export class RtspSession extends TypedEmitter<RtspSessionEvents> implements Link
       this.checkOpen();
       this.setState('playing');
       this.startTimers();
-      if (mode === 'auto' && this.transport === 'udp') this.armFallback();
+      if (mode === 'auto' && this.transport !== 'tcp') this.armFallback();
       return { tracks: this.tracks };
     } catch (err) {
       const error = toCamrtcError(err);
@@ -117,10 +147,16 @@ export class RtspSession extends TypedEmitter<RtspSessionEvents> implements Link
     this.setState('paused');
   }
 
-  /** Resumes after pause(). */
-  async play(): Promise<void> {
+  /**
+   * Resumes after pause(). `range` (e.g. `npt=30.000-`) and `scale` are for recordings (NVR playback
+   * URLs): they play from that position, at that speed.
+   */
+  async play(options: PlayOptions = {}): Promise<void> {
     const link = this.requireState('paused', 'play()');
-    await link.request('PLAY', this.sessionUrl);
+    const headers: Record<string, string> = {};
+    if (options.range !== undefined) headers.Range = options.range;
+    if (options.scale !== undefined) headers.Scale = String(options.scale);
+    await link.request('PLAY', this.sessionUrl, headers);
     this.checkOpen();
     this.lastRtpAt = performance.now();
     this.setState('playing');
@@ -134,9 +170,15 @@ export class RtspSession extends TypedEmitter<RtspSessionEvents> implements Link
   // ---- LinkSink: the packet path -------------------------------------------------------------
 
   onRtp(route: TrackRoute, packet: Buffer): void {
+    if (!looksLikeRtp(packet)) {
+      // A truncated or corrupt frame must not reach the depacketizers, nor count as media arriving.
+      if (this.invalidPackets++ === 0) this.log.warn({ track: route.track.index, bytes: packet.length }, 'dropped a media packet that is not RTP');
+      return;
+    }
     if (!this.receivedRtp) {
       this.receivedRtp = true;
       if (this.fallbackTimer) clearTimeout(this.fallbackTimer);
+      if (this.options.transport === 'auto') this.memory.set(this.memoryKey, route.udp ? (route.multicastGroup ? 'multicast' : 'udp') : 'tcp');
     }
     this.lastRtpAt = performance.now();
     route.reporter.onRtp(packet);
@@ -158,7 +200,7 @@ export class RtspSession extends TypedEmitter<RtspSessionEvents> implements Link
 
   // ---- phases ----------------------------------------------------------------------------------
 
-  private async establish(mode: 'tcp' | 'udp'): Promise<void> {
+  private async establish(mode: LinkTransport): Promise<void> {
     let url = this.parseUrl();
     let credentials = this.credentials(url);
     for (let redirects = 0; ; redirects++) {
@@ -170,7 +212,7 @@ export class RtspSession extends TypedEmitter<RtspSessionEvents> implements Link
           connectTimeoutMs: this.options.connectTimeoutMs,
           readTimeoutMs: this.options.readTimeoutMs,
           logger: this.log,
-          tlsOptions: this.options.tlsOptions,
+          tlsOptions: this.options.tlsInsecure ? { ...this.options.tlsOptions, rejectUnauthorized: false } : this.options.tlsOptions,
           udpBindAddress: this.options.udpBindAddress ?? '0.0.0.0',
           ssrc: this.ssrc,
           cname: `camrtc-${this.ssrc.toString(16)}`,
@@ -199,11 +241,11 @@ export class RtspSession extends TypedEmitter<RtspSessionEvents> implements Link
       await link.setup(this.tracks[i], i, mode);
       this.checkOpen();
     }
-    if (mode === 'udp') this.sendReports();
-    await link.request('PLAY', this.sessionUrl, { Range: 'npt=0.000-' });
+    if (mode !== 'tcp') this.sendReports();
+    await link.request('PLAY', this.sessionUrl, playHeaders(this.options.range ?? DEFAULT_PLAY_RANGE, this.options.scale));
     this.checkOpen();
     this.lastRtpAt = performance.now();
-    this.log.info({ transport: mode, tracks: this.tracks.map((t) => `${t.kind} ${t.codec}`) }, 'RTSP session playing');
+    this.log.info({ transport: link.transport ?? mode, tracks: this.tracks.map((t) => `${t.kind} ${t.codec}`) }, 'RTSP session playing');
   }
 
   /** OPTIONS + DESCRIBE. Returns the redirect target, if the camera redirects. */
@@ -228,6 +270,8 @@ export class RtspSession extends TypedEmitter<RtspSessionEvents> implements Link
     this.sessionUrl = this.baseUrl(res.headers.get('Content-Base'), res.headers.get('Content-Location'), url);
     const sdp = parseSessionDescription(res.body.toString('utf8'), this.sessionUrl);
     if (sdp instanceof CamrtcError) throw sdp;
+    this.described = sdp.tracks;
+    for (const r of sdp.rejected) this.log.warn({ track: r.index, code: r.error.code }, `media section left out: ${r.error.message}`);
     const selected = (this.options.selectTracks ?? selectPlayableTracks)(sdp.tracks);
     if (selected.length === 0) {
       const offered = sdp.tracks.map((t) => `${t.kind} ${t.codec}`).join(', ') || 'none';
@@ -245,14 +289,21 @@ export class RtspSession extends TypedEmitter<RtspSessionEvents> implements Link
     return target;
   }
 
-  /** Content-Base, else Content-Location, else the request URL; a base on another host is ignored. */
+  /**
+   * Content-Base, else Content-Location, else the request URL. A base on another host (a camera
+   * behind NAT announcing its internal address) is moved onto the host camrtc talks to: its path
+   * is kept, its host never used (resolveControl does the same for absolute controls).
+   */
   private baseUrl(contentBase: string | undefined, contentLocation: string | undefined, url: RtspUrl): string {
     for (const candidate of [contentBase, contentLocation]) {
       if (candidate === undefined) continue;
       const parsed = parseRtspUrl(candidate);
       if (parsed instanceof CamrtcError) continue;
-      if (parsed.host === url.host) return parsed.href;
-      this.log.warn({ host: parsed.host }, 'camera announced a base URL on another host; using the request URL');
+      if (parsed.host === url.host && parsed.port === url.port && parsed.scheme === url.scheme) return parsed.href;
+      const moved = onSameHost(url.href, parsed.href);
+      if (moved === undefined) continue;
+      this.log.warn({ announced: parsed.host }, 'camera announced a base URL on another host (NAT?); keeping its path on the camera\'s address');
+      return moved;
     }
     return url.href;
   }
@@ -295,6 +346,7 @@ export class RtspSession extends TypedEmitter<RtspSessionEvents> implements Link
       this.fallbackTimer = undefined;
       if (this.receivedRtp || this.closing || this._state !== 'playing') return;
       this.log.warn({ afterMs: this.options.autoFallbackMs ?? DEFAULT_AUTO_FALLBACK_MS }, 'no UDP packet from the camera; switching to TCP');
+      this.memory.set(this.memoryKey, 'tcp');
       const old = this.link;
       this.link = undefined;
       this.lastRtpAt = performance.now();
@@ -359,4 +411,11 @@ export class RtspSession extends TypedEmitter<RtspSessionEvents> implements Link
     })();
     return this.closing;
   }
+}
+
+function playHeaders(range: string | undefined, scale: number | undefined): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (range !== undefined) headers.Range = range;
+  if (scale !== undefined && Number.isFinite(scale) && scale !== 0) headers.Scale = String(scale);
+  return headers;
 }

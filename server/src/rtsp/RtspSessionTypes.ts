@@ -2,9 +2,14 @@ import type tls from 'node:tls';
 import type { CamrtcError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Track } from '../sdp/Track.js';
+import type { TransportMemory } from './TransportMemory.js';
 
-/** `auto`: UDP first, TCP when UDP is refused or no packet arrives within `autoFallbackMs`. */
-export type RtspTransportMode = 'tcp' | 'udp' | 'auto';
+/**
+ * `auto`: UDP first, TCP when UDP is refused or no packet arrives within `autoFallbackMs`; the
+ * choice is remembered per camera URL (TransportMemory). `udp` follows a camera that answers with
+ * multicast; `multicast` asks for it.
+ */
+export type RtspTransportMode = 'tcp' | 'udp' | 'auto' | 'multicast';
 
 /**
  * idle -> starting -> playing <-> paused; any -> closed. `closed` is final: make a new session to
@@ -38,8 +43,25 @@ export interface RtspSessionOptions {
   readonly keepaliveIntervalMs?: number;
   /** How long close() waits for the TEARDOWN answer. Default 1000 ms. */
   readonly teardownTimeoutMs?: number;
-  /** TLS options for rtsps (e.g. `{ rejectUnauthorized: false }` for a self-signed camera). */
+  /** TLS options for rtsps (e.g. `ca` for a camera signed by a private authority). */
   readonly tlsOptions?: tls.ConnectionOptions;
+  /**
+   * rtsps: accept a certificate that does not verify (self-signed, as most cameras ship). Default
+   * false: the certificate is checked against the system's authorities and the host name.
+   */
+  readonly tlsInsecure?: boolean;
+  /** PLAY `Range` value (e.g. `npt=30-` or `clock=20240101T000000Z-` for NVR playback). Default `npt=0.000-`. */
+  readonly range?: string;
+  /** PLAY `Scale` (playback speed of recordings; 1 is normal). Not sent when absent. */
+  readonly scale?: number;
+  /** Where transport 'auto' remembers what worked. Default: one memory for the whole process. */
+  readonly transportMemory?: TransportMemory;
+}
+
+/** What PLAY after PAUSE asks for: a new position or speed (recordings). */
+export interface PlayOptions {
+  readonly range?: string;
+  readonly scale?: number;
 }
 
 export type RtspSessionEvents = {

@@ -9,10 +9,10 @@ import { CamrtcError } from '../errors.js';
 export const UDP_RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 export const MAX_BIND_ATTEMPTS = 64;
 
-function bind(address: string, port: number): Promise<dgram.Socket | NodeJS.ErrnoException> {
+function bind(address: string, port: number, reuseAddr = false): Promise<dgram.Socket | NodeJS.ErrnoException> {
   return new Promise((resolve) => {
     const type = address.includes(':') ? 'udp6' : 'udp4';
-    const socket = dgram.createSocket({ type, recvBufferSize: UDP_RECEIVE_BUFFER_BYTES });
+    const socket = dgram.createSocket({ type, recvBufferSize: UDP_RECEIVE_BUFFER_BYTES, reuseAddr });
     const onError = (err: NodeJS.ErrnoException): void => {
       socket.close();
       resolve(err);
@@ -63,7 +63,40 @@ export class UdpPair {
     throw new CamrtcError('ERR_RTSP_CONNECT', `cannot bind a pair of UDP ports for RTP/RTCP${lastError ? `: ${lastError.code ?? lastError.message}` : ''}`);
   }
 
+  /**
+   * Receives a multicast group on the ports the camera announced (Transport `port=`). Several
+   * receivers on this host may listen to the same group, hence reuseAddr; `interfaceAddress` is the
+   * local address the camera is reached through (the RTSP socket's), so the group is joined on the
+   * interface that faces the camera rather than on the default route's.
+   */
+  static async joinMulticast(group: string, ports: readonly [number, number], interfaceAddress: string | undefined): Promise<UdpPair> {
+    const any = group.includes(':') ? '::' : '0.0.0.0';
+    const sockets: dgram.Socket[] = [];
+    try {
+      for (const port of ports) {
+        const s = await bind(any, port, true);
+        if (!(s instanceof dgram.Socket)) {
+          throw new CamrtcError('ERR_RTSP_CONNECT', `cannot listen on UDP port ${port} for multicast group ${group}: ${s.code ?? s.message}`);
+        }
+        sockets.push(s);
+        s.addMembership(group, interfaceAddress);
+      }
+    } catch (err) {
+      for (const s of sockets) s.close();
+      if (err instanceof CamrtcError) throw err;
+      const e = err as NodeJS.ErrnoException;
+      throw new CamrtcError('ERR_RTSP_CONNECT', `cannot join multicast group ${group}: ${e.code ?? e.message}`);
+    }
+    const pair = new UdpPair(sockets[0], sockets[1], ports[0]);
+    pair.rtcpPortValue = ports[1];
+    return pair;
+  }
+
+  /** The RTCP port: rtpPort + 1, unless a multicast announcement said otherwise. */
+  private rtcpPortValue: number | undefined;
+
   get rtcpPort(): number {
+    if (this.rtcpPortValue !== undefined) return this.rtcpPortValue;
     return this.rtpPort + 1;
   }
 

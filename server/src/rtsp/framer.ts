@@ -44,6 +44,16 @@ export class RtspFramer {
     return this.buf.length - this.pos;
   }
 
+  /**
+   * What the held bytes are the start of, when the stream ends: a connection that closes in the
+   * middle of an interleaved frame lost that packet (a camera that crashed or was cut off mid-write).
+   */
+  get partial(): 'interleaved' | 'message' | undefined {
+    if (this.failed || this.buf.length - this.pos === 0) return undefined;
+    if (this.pendingHead) return 'message';
+    return this.buf[this.pos] === DOLLAR ? 'interleaved' : 'message';
+  }
+
   next(): FramerItem | null {
     if (this.failed) return null;
     if (this.pendingHead) return this.readBody();

@@ -99,32 +99,3 @@ export function parseRtspUrl(input: string): RtspUrl | CamrtcError {
   if (password !== undefined) url.password = password;
   return url;
 }
-
-/**
- * Resolves an SDP `a=control` (or Content-Base) against a base URL the way cameras expect (like
- * ffmpeg, live555, gortsplib): `*` or empty is the base itself; absolute rtsp(s) URLs are used as
- * they are but must stay on the base's host; `?query` is appended; anything else is appended
- * after a '/' (Dahua: `.../realmonitor?channel=1&subtype=0/trackID=0`). The result has no credentials.
- */
-export function resolveControl(base: string, control: string): string | CamrtcError {
-  const b = parseRtspUrl(base);
-  if (b instanceof CamrtcError) return new CamrtcError('ERR_RTSP_PROTOCOL', 'invalid base URL for a control attribute');
-  const c = control.trim();
-  if (c === '' || c === '*') return b.href;
-  if (/^rtsps?:\/\//i.test(c)) {
-    const abs = parseRtspUrl(c);
-    if (abs instanceof CamrtcError) return new CamrtcError('ERR_RTSP_PROTOCOL', 'invalid absolute control URL');
-    if (abs.host !== b.host) {
-      return new CamrtcError('ERR_RTSP_PROTOCOL', `the camera points a track to another host (${formatHost(abs.host)} instead of ${formatHost(b.host)}); refused`, {
-        host: abs.host,
-        expected: b.host,
-      });
-    }
-    return abs.href;
-  }
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(c)) return new CamrtcError('ERR_RTSP_PROTOCOL', 'control URL with a scheme other than rtsp or rtsps');
-  if (/\s/.test(c)) return new CamrtcError('ERR_RTSP_PROTOCOL', 'control URL contains spaces');
-  if (c.startsWith('?')) return b.href + c;
-  if (c.startsWith('/')) return `${b.scheme}://${b.href.slice(b.scheme.length + 3).split(/[/?]/)[0]}${c}`;
-  return b.href.endsWith('/') ? b.href + c : `${b.href}/${c}`;
-}

@@ -31,7 +31,7 @@ export interface SessionDescription {
   /** Media sections camrtc could describe, in SDP order (index = position of the m= line). */
   readonly tracks: Track[];
   readonly sessionName?: string;
-  /** Media sections left out (control URL on another host, no payload type at all). */
+  /** Media sections left out (no payload type at all, an unreadable control URL). */
   readonly rejected: RejectedTrack[];
 }
 

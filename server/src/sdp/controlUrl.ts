@@ -3,8 +3,11 @@
  * Content-Location, else the DESCRIBE URL: the caller picks). Follows gortsplib, which follows what
  * cameras do rather than RFC 3986: a relative control is appended to the base (`.../ch1` +
  * `trackID=1` gives `.../ch1/trackID=1`, not `.../trackID=1`), after the query if the base has one.
- * One difference: an absolute control naming another host is refused (gortsplib rewrites the host),
- * so a camera's SDP can never send our SETUP, and the credentials that follow it, somewhere else.
+ *
+ * An absolute control naming another host is taken to the session's host: cameras behind NAT or
+ * port forwarding write their internal address there (`rtsp://192.168.1.10/trackID=1` while camrtc
+ * talks to 203.0.113.5:8554), and gortsplib does the same. Only its path and query are kept, so a
+ * camera's SDP can never send our SETUP, and the credentials that follow it, to another host.
  */
 import { CamrtcError } from '../errors.js';
 
@@ -81,16 +84,28 @@ export function resolveControl(baseUrl: string, control: string | undefined): st
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(c)) {
     const abs = splitRtspUrl(c);
     if (!abs) return sdpError('a=control is an absolute URL that is not rtsp:// or rtsps://', { control: c.slice(0, 200) });
-    if (abs.hostname !== base.hostname || abs.port !== base.port) {
-      return sdpError(
-        `a=control points to another host (${abs.hostname}:${abs.port}) than the camera (${base.hostname}:${base.port}); not following it`,
-        { controlHost: abs.hostname, controlPort: abs.port },
-      );
-    }
-    // Keep the session's scheme: an rtsps session must not be downgraded by what the SDP says.
-    return encodeUnsafe(`${base.scheme}://${base.authority}${abs.rest}`);
+    // Keep the session's scheme and authority: no other host, no rtsps-to-rtsp downgrade.
+    return encodeUnsafe(`${base.scheme}://${base.authority}${abs.rest.startsWith('/') ? '' : '/'}${abs.rest}`);
   }
   if (c.startsWith('/')) return encodeUnsafe(`${base.scheme}://${base.authority}${c}`);
   const sep = c.startsWith('?') || normalized.endsWith('/') ? '' : '/';
   return encodeUnsafe(normalized + sep + c);
+}
+
+/** Whether `url` names another host or port than `base` (both rtsp URLs; false when either is not one). */
+export function isOtherHost(base: string, url: string): boolean {
+  const a = splitRtspUrl(base.trim());
+  const b = splitRtspUrl(url.trim());
+  return a !== undefined && b !== undefined && (a.hostname !== b.hostname || a.port !== b.port);
+}
+
+/**
+ * `url` moved onto `base`'s scheme and authority (path and query kept): for a Content-Base or an
+ * absolute control a camera behind NAT wrote with its internal address.
+ */
+export function onSameHost(base: string, url: string): string | undefined {
+  const a = splitRtspUrl(base.trim());
+  const b = splitRtspUrl(url.trim());
+  if (!a || !b) return undefined;
+  return encodeUnsafe(`${a.scheme}://${a.authority}${b.rest.startsWith('/') || b.rest === '' ? '' : '/'}${b.rest}`);
 }

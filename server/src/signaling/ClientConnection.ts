@@ -10,6 +10,7 @@ import { redactText } from '../log/redact.js';
 import type { CameraDirectory } from '../media/CameraSource.js';
 import type { IceServer, ViewerNetworkOptions } from '../webrtc/peerConfig.js';
 import {
+  MAX_MESSAGE_BYTES,
   PROTOCOL_VERSION,
   parseClientMessage,
   type CameraInfo,
@@ -118,11 +119,13 @@ export class ClientConnection {
         this.#violation('ERR_SIGNALING_INVALID', 'binary messages are not part of the protocol');
         return;
       }
-      const raw = Buffer.isBuffer(data)
-        ? data.toString('utf8')
-        : Array.isArray(data)
-          ? Buffer.concat(data).toString('utf8')
-          : Buffer.from(data).toString('utf8');
+      const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+      // Checked before decoding: an oversized message costs no parsing (ws already capped the frame).
+      if (bytes.length > MAX_MESSAGE_BYTES) {
+        this.#violation('ERR_LIMIT', `message of ${bytes.length} bytes: at most ${MAX_MESSAGE_BYTES} bytes`);
+        return;
+      }
+      const raw = bytes.toString('utf8');
       const parsed = parseClientMessage(raw);
       if (!parsed.ok) {
         this.#violation(parsed.code, parsed.message);
@@ -153,7 +156,7 @@ export class ClientConnection {
         this.#send({ type: 'cameras', cameras: this.#options.cameras.list().map(publicCameraInfo) });
         return;
       case 'watch':
-        this.#watch(message.id, message.camera, message.capabilities?.h265 ?? this.#h265);
+        this.#watch(message, message.capabilities?.h265 ?? this.#h265);
         return;
       case 'stop': {
         const session = this.#sessions.get(message.id);
@@ -180,10 +183,17 @@ export class ClientConnection {
       case 'pause':
         session.pause();
         return;
+      case 'seek':
+        this.#run(session, () => session.seek(message.seconds));
+        return;
+      case 'stats':
+        this.#send(session.stats());
+        return;
     }
   }
 
-  #watch(id: string, camera: string, h265: boolean): void {
+  #watch(message: Extract<ClientMessage, { type: 'watch' }>, h265: boolean): void {
+    const { id, camera } = message;
     if (this.#sessions.has(id)) {
       this.#violation('ERR_SIGNALING_INVALID', `session ${id} already exists on this connection`, id);
       return;
@@ -209,6 +219,8 @@ export class ClientConnection {
       network: this.#options.network,
       logger: this.#logger.child({ session: id, camera }),
       connectTimeoutMs: this.#options.connectTimeoutMs,
+      offer: message.offer,
+      trickle: message.trickle,
     });
     this.#sessions.set(id, session);
     void session.start();

@@ -5,10 +5,11 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { originAllowed } from '../http/origin.js';
 import type { Logger } from '../log/logger.js';
 import type { CameraDirectory } from '../media/CameraSource.js';
 import type { IceServer, ViewerNetworkOptions } from '../webrtc/peerConfig.js';
-import { MAX_MESSAGE_BYTES } from '../../../shared/protocol.js';
+import { MAX_FRAME_BYTES } from '../../../shared/protocol.js';
 import { ClientConnection, DEFAULT_SIGNALING_LIMITS, type SignalingLimits } from './ClientConnection.js';
 
 export const SIGNALING_PATH = '/ws';
@@ -65,7 +66,7 @@ export class SignalingServer {
         ? { hostAddresses: options.iceHostAddresses }
         : {}),
     };
-    this.#wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES, clientTracking: false });
+    this.#wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, clientTracking: false });
     options.server.on('upgrade', this.#onUpgrade);
     this.#heartbeat = setInterval(() => this.#ping(), HEARTBEAT_INTERVAL_MS);
     this.#heartbeat.unref();
@@ -149,14 +150,7 @@ export class SignalingServer {
   }
 
   #originAllowed(req: IncomingMessage): boolean {
-    const origin = req.headers.origin;
-    if (origin === undefined) return true;
-    if (this.#options.allowedOrigins?.includes(origin)) return true;
-    try {
-      return new URL(origin).host === req.headers.host;
-    } catch {
-      return false;
-    }
+    return originAllowed(req.headers.origin, req.headers.host, this.#options.allowedOrigins);
   }
 }
 

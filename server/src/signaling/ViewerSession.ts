@@ -7,12 +7,14 @@ import { CamrtcError, toCamrtcError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { redactText } from '../log/redact.js';
 import type { CameraSource, FrameSink } from '../media/CameraSource.js';
+import { isSeekable } from '../media/RecordingSource.js';
 import type { CameraStatus } from '../media/CameraState.js';
 import type { MediaFrame } from '../media/MediaFrame.js';
 import type { Track } from '../sdp/Track.js';
 import { Viewer, type ViewerState } from '../webrtc/Viewer.js';
 import type { IceServer, ViewerNetworkOptions } from '../webrtc/peerConfig.js';
-import type { IceCandidate, ServerMessage } from '../../../shared/protocol.js';
+import type { IceCandidate, PlaybackState, ServerMessage } from '../../../shared/protocol.js';
+import { restrictOfferToH264 } from './offerCodecs.js';
 
 /** The browser must answer, and ICE/DTLS must come up, within this time after the offer. */
 export const SESSION_CONNECT_TIMEOUT_MS = 30_000;
@@ -32,6 +34,10 @@ export interface ViewerSessionOptions {
   network: ViewerNetworkOptions;
   logger: Logger;
   connectTimeoutMs?: number;
+  /** The client's SDP offer: the session answers it (`answer` message) instead of making an offer. */
+  offer?: string;
+  /** Server-made offer only: send it before ICE gathering and trickle the candidates. */
+  trickle?: boolean;
 }
 
 export class ViewerSession implements FrameSink {
@@ -41,6 +47,8 @@ export class ViewerSession implements FrameSink {
   readonly #logger: Logger;
   #viewer: Viewer | undefined;
   #paused = false;
+  #position: number | undefined;
+  readonly #startedAt = performance.now();
   #connectTimer: NodeJS.Timeout | undefined;
   #closePromise: Promise<void> | undefined;
   readonly #onStatus = (status: CameraStatus): void => this.#sendStatus(status);
@@ -80,15 +88,20 @@ export class ViewerSession implements FrameSink {
       this.#viewer = viewer;
       viewer.on('pli', () => this.source.requestKeyframe());
       viewer.on('state', (state) => this.#onViewerState(state));
+      viewer.on('candidate', (candidate) => this.#options.send({ type: 'candidate', id: this.id, candidate }));
       if (this.#paused) viewer.pause();
-      const sdp = await viewer.createOffer();
-      if (this.closed) return;
-      this.#connectTimer = setTimeout(() => {
-        this.#connectTimer = undefined;
-        void this.fail(new CamrtcError('ERR_TIMEOUT', 'the browser did not connect in time'));
-      }, this.#options.connectTimeoutMs ?? SESSION_CONNECT_TIMEOUT_MS);
-      this.#connectTimer.unref();
-      this.#options.send({ type: 'offer', id: this.id, sdp });
+      this.#armConnectTimer();
+      if (this.#options.offer !== undefined) {
+        const video = viewer.tracks.find((t) => t.kind === 'video');
+        const sdp = await viewer.acceptOffer(restrictOfferToH264(this.#options.offer, video?.fmtp['profile-level-id']));
+        if (this.closed) return;
+        this.#options.send({ type: 'answer', id: this.id, sdp });
+      } else {
+        const sdp = await viewer.createOffer({ trickle: this.#options.trickle });
+        if (this.closed) return;
+        this.#options.send({ type: 'offer', id: this.id, sdp });
+      }
+      this.#sendPlayback();
     } catch (err) {
       if (!this.closed) await this.fail(err);
     }
@@ -111,16 +124,55 @@ export class ViewerSession implements FrameSink {
     await this.#requireViewer('candidate').addIceCandidate(candidate);
   }
 
+  get playback(): PlaybackState {
+    return this.#paused ? 'paused' : 'playing';
+  }
+
   pause(): void {
     this.#paused = true;
     this.#viewer?.pause();
     this.source.setSinkPlaying(this, false);
+    this.#sendPlayback();
   }
 
   play(): void {
     this.#paused = false;
     this.#viewer?.play();
     this.source.setSinkPlaying(this, true);
+    this.#sendPlayback();
+  }
+
+  /** Recording cameras: plays from `seconds` into the recording (this viewer's own RTSP session). */
+  async seek(seconds: number): Promise<void> {
+    const source = this.source;
+    if (!isSeekable(source)) {
+      throw new CamrtcError('ERR_NOT_SEEKABLE', `camera '${source.name}' is live, not a recording: it cannot seek`);
+    }
+    await source.seek(this, seconds);
+    if (this.closed) return;
+    this.#position = seconds;
+    this.#sendPlayback();
+  }
+
+  /** The `stats` reply: what the server sent this viewer so far. */
+  stats(): Extract<ServerMessage, { type: 'stats' }> {
+    const viewer = this.#viewer;
+    const counts = viewer?.stats ?? { framesSent: 0, packetsSent: 0, framesSkipped: 0, sendErrors: 0 };
+    return {
+      type: 'stats',
+      id: this.id,
+      camera: this.source.name,
+      cameraState: this.source.status.state,
+      playback: this.playback,
+      stats: {
+        uptime: Math.round((performance.now() - this.#startedAt) / 100) / 10,
+        framesSent: counts.framesSent,
+        packetsSent: counts.packetsSent,
+        framesSkipped: counts.framesSkipped,
+        sendErrors: counts.sendErrors,
+        connection: viewer?.state ?? 'new',
+      },
+    };
   }
 
   /** Ends the session with an error reply, then `closed`. */
@@ -143,6 +195,25 @@ export class ViewerSession implements FrameSink {
     this.#options.send({ type: 'closed', id: this.id, ...(reason ? { reason } : {}) });
     this.#closePromise = (this.#viewer?.close() ?? Promise.resolve()).finally(() => this.#options.onEnded(this));
     return this.#closePromise;
+  }
+
+  #armConnectTimer(): void {
+    this.#connectTimer = setTimeout(() => {
+      this.#connectTimer = undefined;
+      void this.fail(new CamrtcError('ERR_TIMEOUT', 'the browser did not connect in time'));
+    }, this.#options.connectTimeoutMs ?? SESSION_CONNECT_TIMEOUT_MS);
+    this.#connectTimer.unref();
+  }
+
+  #sendPlayback(): void {
+    if (!this.#viewer || this.closed) return;
+    this.#options.send({
+      type: 'playback',
+      id: this.id,
+      state: this.playback,
+      seekable: isSeekable(this.source),
+      ...(this.#position !== undefined ? { position: this.#position } : {}),
+    });
   }
 
   #checkCodecs(tracks: readonly Track[]): void {

@@ -4,6 +4,20 @@
  * session behind it restarts (new random sequence and timestamp base each time). Pure: time comes in
  * with the frame (`receivedAt`), so tests drive it without a clock.
  */
+/**
+ * Clock ticks between frames of a replayed GOP: the browser gets them all at once and, seeing
+ * timestamps this close, decodes them back to back instead of playing them out at camera speed
+ * (which would leave it a whole GOP behind live for good).
+ */
+export const REPLAY_TICKS_PER_FRAME = 1;
+
+/** Just what the timeline needs from a frame. */
+export interface TimedFrame {
+  readonly timestamp: number;
+  readonly generation: number;
+  readonly receivedAt: number;
+}
+
 export class RtpTimeline {
   readonly #clockRate: number;
   #sequence: number;
@@ -36,6 +50,26 @@ export class RtpTimeline {
     this.#lastReceivedAt = receivedAt;
     this.#lastOut = (timestamp + this.#offset) >>> 0;
     return this.#lastOut;
+  }
+
+  /**
+   * Outbound timestamps for cached frames sent in one burst (GOP replay), REPLAY_TICKS_PER_FRAME
+   * apart and after anything sent before. Later frames then continue from the last replayed one with
+   * the camera's own spacing, so the replay costs the live stream no latency.
+   */
+  replay(frames: readonly TimedFrame[]): number[] {
+    if (frames.length === 0) return [];
+    const started = this.#generation !== undefined;
+    const out: number[] = [];
+    for (let i = 0; i < frames.length; i++) {
+      out.push((this.#lastOut + (i + (started ? 1 : 0)) * REPLAY_TICKS_PER_FRAME) >>> 0);
+    }
+    const last = frames[frames.length - 1];
+    this.#lastOut = out[out.length - 1];
+    this.#offset = this.#lastOut - last.timestamp;
+    this.#generation = last.generation;
+    this.#lastReceivedAt = last.receivedAt;
+    return out;
   }
 
   /** Sequence number for the next packet; never skips, so the browser sees no loss on a camera restart. */

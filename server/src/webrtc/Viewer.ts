@@ -14,6 +14,7 @@ import type { MediaFrame } from '../media/MediaFrame.js';
 import type { Track } from '../sdp/Track.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
 import type { IceCandidate } from '../../../shared/protocol.js';
+import { ntpFromUnixMs } from '../rtp/ntp.js';
 import { planCodecs } from './codecs.js';
 import { peerConfig, type IceServer, type ViewerNetworkOptions } from './peerConfig.js';
 import { RtpTimeline } from './RtpTimeline.js';
@@ -24,6 +25,8 @@ export type ViewerEvents = {
   state: [ViewerState];
   /** The browser lost its picture (RTCP PLI): ask the Source for a keyframe. */
   pli: [];
+  /** A local ICE candidate, when the offer was made with `trickle` (null: gathering finished). */
+  candidate: [IceCandidate | null];
   close: [];
 };
 
@@ -38,10 +41,12 @@ export interface ViewerOptions {
   /** The browser can decode H.265. Default false: H.265 tracks are not carried. */
   h265?: boolean;
   /**
-   * Called when the Viewer needs a keyframe to start or resume (connected, play()); usually
-   * CameraSource.requestKeyframe, which answers from its GOP cache.
+   * Called when the Viewer needs a keyframe to start or resume (connected, play(), PLI, camera
+   * restart); usually CameraSource.requestKeyframe. When it returns the camera's cached GOP
+   * (keyframe first), the Viewer sends it at once with compressed timestamps, so the browser shows
+   * the live picture without waiting for the camera's next keyframe.
    */
-  requestKeyframe?: () => void;
+  requestKeyframe?: () => readonly MediaFrame[] | void;
   logger: Logger;
 }
 
@@ -52,7 +57,15 @@ export interface ViewerStats {
   framesSkipped: number;
   /** Frames that failed to go out (werift threw or rejected). */
   sendErrors: number;
+  /** Cached GOPs sent (connect, play, PLI) and the frames they held. */
+  replays: number;
+  framesReplayed: number;
+  /** PLIs from the browser (answered from the GOP cache, at most one per PLI_REPLAY_INTERVAL_MS). */
+  pliReceived: number;
 }
+
+/** A browser sends PLIs in bursts while its picture is broken; one GOP replay per this interval is enough. */
+export const PLI_REPLAY_INTERVAL_MS = 1_000;
 
 /** At most one log line per interval about failed sends: a broken viewer must not flood the log. */
 const ERROR_LOG_INTERVAL_MS = 10_000;
@@ -66,6 +79,8 @@ interface OutboundTrack {
   waitingForKeyframe: boolean;
   /** Upstream generation of the last frame forwarded (-1: none yet). */
   generation: number;
+  /** The last frame sent: a replay may already have carried the frame being delivered. */
+  lastFrame: MediaFrame | undefined;
 }
 
 export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
@@ -78,11 +93,13 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
   readonly #outboundList: OutboundTrack[] = [];
   readonly #requestKeyframe: (() => void) | undefined;
   readonly #logger: Logger;
-  readonly #stats: ViewerStats = { framesSent: 0, packetsSent: 0, framesSkipped: 0, sendErrors: 0 };
+  readonly #stats: ViewerStats = { framesSent: 0, packetsSent: 0, framesSkipped: 0, sendErrors: 0, replays: 0, framesReplayed: 0, pliReceived: 0 };
+  #lastPliReplayAt = -Infinity;
   #state: ViewerState = 'new';
   #connected = false;
   #paused = false;
   #closePromise: Promise<void> | undefined;
+  #trickle = false;
   #lastErrorLog = -Infinity;
   #errorsSinceLog = 0;
   readonly #onSendError = (err: unknown): void => this.#sendFailed(err);
@@ -116,16 +133,20 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
         timeline: new RtpTimeline(choice.track.clockRate, randomBytes(2).readUInt16BE(0), randomBytes(4).readUInt32BE(0)),
         waitingForKeyframe: choice.kind === 'video',
         generation: -1,
+        lastFrame: undefined,
       };
       this.#outbound[choice.track.index] = out;
       this.#outboundList.push(out);
       if (choice.kind === 'video') {
-        transceiver.sender.onPictureLossIndication.subscribe(() => {
-          if (!this.closed) this.safeEmit('pli');
-        });
+        transceiver.sender.onPictureLossIndication.subscribe(() => this.#onPli());
       }
     }
     this.#pc.connectionStateChange.subscribe((state) => this.#onConnectionState(state));
+    this.#pc.onIceCandidate.subscribe((candidate) => {
+      if (!this.#trickle || this.closed) return;
+      const c = candidate?.toJSON();
+      this.safeEmit('candidate', c?.candidate ? { candidate: c.candidate, sdpMid: c.sdpMid ?? null, sdpMLineIndex: c.sdpMLineIndex ?? null } : null);
+    });
   }
 
   get state(): ViewerState {
@@ -145,11 +166,25 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
     return this.#outbound[trackIndex]?.sender.ssrc;
   }
 
-  /** Creates the offer and waits for ICE gathering, so the SDP carries every candidate. */
-  async createOffer(): Promise<string> {
+  /**
+   * Creates the offer and waits for ICE gathering, so the SDP carries every candidate. With `trickle`,
+   * returns the offer before gathering and emits each candidate as a 'candidate' event instead.
+   */
+  async createOffer(options: { trickle?: boolean } = {}): Promise<string> {
     this.#assertOpen();
     try {
       const offer = await this.#pc.createOffer();
+      if (options.trickle) {
+        this.#trickle = true;
+        // Candidates gathered by setLocalDescription follow as events, after the caller sent this SDP.
+        queueMicrotask(() => {
+          this.#pc.setLocalDescription(offer).catch((err: unknown) => {
+            this.#logger.debug({ err, viewer: this.id }, 'setLocalDescription failed');
+            if (!this.closed) this.#setState('failed');
+          });
+        });
+        return offer.sdp;
+      }
       await this.#pc.setLocalDescription(offer);
       const sdp = this.#pc.localDescription?.sdp;
       if (!sdp) throw new Error('no local description after setLocalDescription');
@@ -158,6 +193,31 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
     } catch (err) {
       throw this.#webrtcError('could not create the offer', err);
     }
+  }
+
+  /**
+   * The client made the offer (WHEP, or a `watch` with an offer): answers it, ICE gathering done, so
+   * the answer carries every candidate. werift keeps the first remote codec with a matching mime type,
+   * so the caller restricts the offer to the wanted H.264 entry first (signaling/offerCodecs.ts).
+   */
+  async acceptOffer(sdp: string): Promise<string> {
+    this.#assertOpen();
+    let answerSdp: string | undefined;
+    try {
+      await this.#pc.setRemoteDescription({ type: 'offer', sdp });
+      const answer = await this.#pc.createAnswer();
+      await this.#pc.setLocalDescription(answer);
+      answerSdp = this.#pc.localDescription?.sdp;
+    } catch (err) {
+      throw this.#webrtcError('the offer was not accepted', err);
+    }
+    this.#assertOpen();
+    if (!answerSdp) throw new CamrtcError('ERR_WEBRTC', 'no local description after answering');
+    const accepted = this.#pc.getTransceivers().filter((t) => !t.stopped && !t.rejected && t.mid != null);
+    if (accepted.length === 0) {
+      throw new CamrtcError('ERR_CODEC_UNSUPPORTED', 'the offer accepts none of the camera codecs');
+    }
+    return answerSdp;
   }
 
   async setAnswer(sdp: string): Promise<void> {
@@ -199,7 +259,7 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
   onFrame(frame: MediaFrame): void {
     if (!this.#connected || this.#paused) return;
     const out = this.#outbound[frame.trackIndex];
-    if (out === undefined || frame.payloads.length === 0) return;
+    if (out === undefined || frame.payloads.length === 0 || frame === out.lastFrame) return;
     try {
       if (
         out.kind === 'video' &&
@@ -212,6 +272,8 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
         // reference for the P-frames that could come first. Start again at a keyframe.
         out.waitingForKeyframe = true;
         this.#askKeyframe();
+        // The cached GOP of the new session may have carried this very frame.
+        if (frame === out.lastFrame) return;
       }
       if (out.waitingForKeyframe) {
         if (!frame.keyframe) {
@@ -220,25 +282,50 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
         }
         out.waitingForKeyframe = false;
       }
-      out.generation = frame.generation;
-      const timestamp = out.timeline.rebase(frame.timestamp, frame.generation, frame.receivedAt);
-      const last = frame.payloads.length - 1;
-      for (let i = 0; i <= last; i++) {
-        const header = new RtpHeader({
-          payloadType: out.payloadType,
-          sequenceNumber: out.timeline.nextSequence(),
-          timestamp,
-          // Video: end of the access unit. Audio: no talkspurts here, so never set.
-          marker: out.kind === 'video' && i === last,
-          ssrc: out.sender.ssrc,
-        });
-        out.sender.sendRtp(new RtpPacket(header, frame.payloads[i])).catch(this.#onSendError);
-      }
-      this.#stats.framesSent++;
-      this.#stats.packetsSent += frame.payloads.length;
+      this.#send(out, frame, out.timeline.rebase(frame.timestamp, frame.generation, frame.receivedAt));
     } catch (err) {
       this.#sendFailed(err);
     }
+  }
+
+  /** Writes one frame with this viewer's SSRC, sequence numbers and `timestamp`. */
+  #send(out: OutboundTrack, frame: MediaFrame, timestamp: number): void {
+    out.generation = frame.generation;
+    out.lastFrame = frame;
+    const last = frame.payloads.length - 1;
+    for (let i = 0; i <= last; i++) {
+      const header = new RtpHeader({
+        payloadType: out.payloadType,
+        sequenceNumber: out.timeline.nextSequence(),
+        timestamp,
+        // Video: end of the access unit. Audio: no talkspurts here, so never set.
+        marker: out.kind === 'video' && i === last,
+        ssrc: out.sender.ssrc,
+      });
+      out.sender.sendRtp(new RtpPacket(header, frame.payloads[i])).catch(this.#onSendError);
+    }
+    // werift has just paired this timestamp with its own, whole-second NTP time (it sets it
+    // synchronously in sendRtp); its sender reports would skew the browser's lip sync by up to 1 s.
+    (out.sender as unknown as { ntpTimestamp: bigint }).ntpTimestamp = ntpFromUnixMs(performance.timeOrigin + performance.now());
+    this.#stats.framesSent++;
+    this.#stats.packetsSent += frame.payloads.length;
+  }
+
+  /**
+   * Sends a cached GOP (keyframe first) in one burst. Returns false when it cannot be used (not a
+   * GOP of a track this viewer carries), and the viewer keeps waiting for the next keyframe.
+   */
+  #replay(frames: readonly MediaFrame[]): boolean {
+    const first = frames[0];
+    if (!first?.keyframe || first.kind !== 'video') return false;
+    const out = this.#outbound[first.trackIndex];
+    if (!out || out.kind !== 'video' || frames.some((f) => f.trackIndex !== first.trackIndex || f.generation !== first.generation)) return false;
+    const timestamps = out.timeline.replay(frames);
+    for (let i = 0; i < frames.length; i++) this.#send(out, frames[i], timestamps[i]);
+    out.waitingForKeyframe = false;
+    this.#stats.replays++;
+    this.#stats.framesReplayed += frames.length;
+    return true;
   }
 
   /** Stops forwarding to this viewer only; the peer connection stays up. */
@@ -300,10 +387,26 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
   #askKeyframe(): void {
     if (!this.#requestKeyframe) return;
     try {
-      this.#requestKeyframe();
+      const gop: readonly MediaFrame[] | void = this.#requestKeyframe();
+      if (Array.isArray(gop) && gop.length > 0 && this.#connected && !this.#paused) this.#replay(gop);
     } catch (err) {
       this.#logger.warn({ err, viewer: this.id }, 'keyframe request failed');
     }
+  }
+
+  /**
+   * The browser lost its picture. Answered from the camera's GOP cache (through requestKeyframe),
+   * at most once per PLI_REPLAY_INTERVAL_MS; the `pli` event still tells the owner.
+   */
+  #onPli(): void {
+    if (this.closed) return;
+    this.#stats.pliReceived++;
+    const now = performance.now();
+    if (this.#connected && !this.#paused && now - this.#lastPliReplayAt >= PLI_REPLAY_INTERVAL_MS) {
+      this.#lastPliReplayAt = now;
+      this.#restartAtKeyframe();
+    }
+    this.safeEmit('pli');
   }
 
   #setState(state: ViewerState): void {

@@ -11,7 +11,7 @@ import type { Track } from '../sdp/Track.js';
 export const FALLBACK_PROFILE_LEVEL_ID = '42e01f';
 
 /** Payload types in the offer; static ones (PCMU 0, PCMA 8) must keep their RFC 3551 numbers. */
-export const PAYLOAD_TYPES = { H264: 96, H265: 98, OPUS: 111, PCMU: 0, PCMA: 8 } as const;
+export const PAYLOAD_TYPES = { H264: 96, H264_FALLBACK: 97, H265: 98, OPUS: 111, PCMU: 0, PCMA: 8 } as const;
 
 const VIDEO_FEEDBACK = [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }];
 
@@ -20,6 +20,13 @@ export interface CodecChoice {
   readonly track: Track;
   readonly kind: 'video' | 'audio';
   readonly codec: RTCRtpCodecParameters;
+  /**
+   * Offered after `codec`, for browsers that refuse it. H.264: the stream's own profile comes first;
+   * a Constrained Baseline entry follows because some browsers list fewer receive profiles than
+   * their decoder handles (Debian's Chromium 156 offers 42, 4d and f4 but not 64 High, yet decodes
+   * High through the same ffmpeg decoder). The stream is sent unchanged whichever entry is chosen.
+   */
+  readonly alternatives?: readonly RTCRtpCodecParameters[];
 }
 
 export interface CodecPlan {
@@ -76,6 +83,21 @@ function videoCodec(track: Track, options: CodecPlanOptions): RTCRtpCodecParamet
   }
 }
 
+function videoAlternatives(track: Track, codec: RTCRtpCodecParameters): { alternatives?: RTCRtpCodecParameters[] } {
+  if (track.codec !== 'H264' || codec.parameters === h264Fmtp({ fmtp: { 'profile-level-id': FALLBACK_PROFILE_LEVEL_ID } })) return {};
+  return {
+    alternatives: [
+      new RTCRtpCodecParameters({
+        mimeType: 'video/H264',
+        clockRate: 90000,
+        payloadType: PAYLOAD_TYPES.H264_FALLBACK,
+        rtcpFeedback: VIDEO_FEEDBACK,
+        parameters: h264Fmtp({ fmtp: { 'profile-level-id': FALLBACK_PROFILE_LEVEL_ID } }),
+      }),
+    ],
+  };
+}
+
 function audioCodec(track: Track): RTCRtpCodecParameters | undefined {
   switch (track.codec) {
     case 'PCMA':
@@ -109,7 +131,7 @@ export function planCodecs(tracks: readonly Track[], options: CodecPlanOptions =
   for (const track of tracks) {
     if (track.kind === 'video') {
       const codec = video ? undefined : videoCodec(track, options);
-      if (codec) video = { track, kind: 'video', codec };
+      if (codec) video = { track, kind: 'video', codec, ...videoAlternatives(track, codec) };
       else if (!video) unsupported.push(track);
     } else if (track.kind === 'audio') {
       const codec = audio ? undefined : audioCodec(track);

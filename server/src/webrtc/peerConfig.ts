@@ -30,7 +30,7 @@ export function peerConfig(
 ): Partial<PeerConfig> {
   const config: Partial<PeerConfig> = {
     codecs: {
-      video: choices.filter((c) => c.kind === 'video').map((c) => c.codec),
+      video: choices.filter((c) => c.kind === 'video').flatMap((c) => [c.codec, ...(c.alternatives ?? [])]),
       audio: choices.filter((c) => c.kind === 'audio').map((c) => c.codec),
     },
     // werift defaults to Google's public STUN server: a LAN bridge must not talk to the Internet unasked.

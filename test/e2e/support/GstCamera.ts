@@ -15,7 +15,10 @@ export interface GstCameraOptions {
   path?: string;
   user?: string;
   password?: string;
-  audio?: 'none' | 'pcma' | 'pcmu' | 'opus';
+  audio?: 'none' | 'pcma' | 'pcmu' | 'opus' | 'aac' | 'aac-latm';
+  video?: 'h264' | 'h265';
+  /** Listen on this port (default: any free one); a restarted camera can come back on the same port. */
+  port?: number;
   profile?: 'baseline' | 'main' | 'high';
   gop?: number;
   protocols?: string;
@@ -32,11 +35,12 @@ export class GstCamera {
   }
 
   static async start(options: GstCameraOptions = {}): Promise<GstCamera> {
-    const args = [GST_SCRIPT, '--port', '0', '--path', options.path ?? '/cam', '--audio', options.audio ?? 'none'];
+    const args = [GST_SCRIPT, '--port', String(options.port ?? 0), '--path', options.path ?? '/cam', '--audio', options.audio ?? 'none'];
     if (options.user) args.push('--user', options.user, '--password', options.password ?? '');
     if (options.profile) args.push('--profile', options.profile);
     if (options.gop) args.push('--gop', String(options.gop));
     if (options.protocols) args.push('--protocols', options.protocols);
+    if (options.video) args.push('--video', options.video);
     const child = spawn(SYSTEM_PYTHON, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));

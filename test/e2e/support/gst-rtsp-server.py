@@ -5,10 +5,20 @@ gir1.2-gst-rtsp-server-1.0, python3-gi, gstreamer1.0-plugins-{base,good,ugly}).
 Prints one JSON line per event on stdout:
   {"event": "ready", "port": N}            once listening
   {"event": "request", "method": "PLAY"}   for each RTSP request the server received (tests assert on them)
+
+--stamp (used by bench/): instead of videotestsrc, frames are made here and pushed through an appsrc,
+each carrying the wall clock at its creation (ms since the Unix epoch) in its top 32 rows as 48 black
+or white 16x32 blocks, most significant bit first: 42 bits of milliseconds then 6 bits of
+(ms % 61) + 1, so a reader can reject a misread (never 0: a black frame is no stamp). 16-pixel blocks
+sit on H.264 macroblock boundaries and stay flat after encoding. The rest of the picture is fresh low-contrast noise each frame so the encoder spends its whole
+--bitrate, as a busy real scene does.
 """
 import argparse
 import json
+import os
 import sys
+import threading
+import time
 
 import gi
 
@@ -23,6 +33,63 @@ def emit(obj):
     sys.stdout.flush()
 
 
+STAMP_BITS = 48
+STAMP_BLOCK = 16
+STAMP_ROWS = 32
+NOISE_POOL = 8
+
+
+def stamp_pixels(ms, width):
+    """One luma row of the stamp for this millisecond value (the row is repeated STAMP_ROWS times)."""
+    value = ((ms & ((1 << 42) - 1)) << 6) | (ms % 61 + 1)
+    row = bytearray(b"\x80" * width)
+    for i in range(STAMP_BITS):
+        bit = (value >> (STAMP_BITS - 1 - i)) & 1
+        row[i * STAMP_BLOCK:(i + 1) * STAMP_BLOCK] = (b"\xeb" if bit else b"\x10") * STAMP_BLOCK
+    return bytes(row)
+
+
+class StampFeeder:
+    """Pushes I420 frames at a steady frame rate into one appsrc until the pipeline stops taking them."""
+
+    def __init__(self, appsrc, width, height, fps):
+        self.appsrc, self.width, self.height, self.fps = appsrc, width, height, fps
+        # Noise limited to 96..159: busy enough to use the bitrate, never confused with the stamp.
+        table = bytes(96 + (b >> 2) for b in range(256))
+        y_size, c_size = width * height, (width // 2) * (height // 2)
+        self.pool = [os.urandom(y_size + 2 * c_size).translate(table) for _ in range(NOISE_POOL)]
+        self.y_size, self.c_size = y_size, c_size
+        self.c_stamp = b"\x80" * ((width // 2) * (STAMP_ROWS // 2))
+        threading.Thread(target=self.run, daemon=True).start()
+
+    def run(self):
+        period = 1.0 / self.fps
+        next_at = time.monotonic()
+        n = 0
+        w, ys, cs = self.width, self.y_size, self.c_size
+        stamp_y = w * STAMP_ROWS
+        stamp_c = len(self.c_stamp)
+        while True:
+            noise = self.pool[n % NOISE_POOL]
+            ms = int(time.time() * 1000)
+            frame = b"".join((
+                stamp_pixels(ms, w) * STAMP_ROWS, noise[stamp_y:ys],
+                self.c_stamp, noise[ys + stamp_c:ys + cs],
+                self.c_stamp, noise[ys + cs + stamp_c:],
+            ))
+            buf = Gst.Buffer.new_wrapped(frame)
+            buf.duration = int(Gst.SECOND / self.fps)
+            if self.appsrc.emit("push-buffer", buf) != Gst.FlowReturn.OK:
+                return  # media torn down (last client left): a new media gets a new feeder
+            n += 1
+            next_at += period
+            delay = next_at - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            else:
+                next_at = time.monotonic()  # fell behind: do not burst to catch up
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, default=0)
@@ -32,10 +99,17 @@ def main():
     ap.add_argument("--fps", type=int, default=25)
     ap.add_argument("--gop", type=int, default=50, help="frames between keyframes")
     ap.add_argument("--profile", default="baseline", choices=["baseline", "main", "high"])
-    ap.add_argument("--audio", default="none", choices=["none", "pcma", "pcmu", "opus"])
+    ap.add_argument("--audio", default="none", choices=["none", "pcma", "pcmu", "opus", "aac", "aac-latm"])
+    ap.add_argument("--video", default="h264", choices=["h264", "h265"])
     ap.add_argument("--user")
     ap.add_argument("--password")
     ap.add_argument("--protocols", default="tcp,udp", help="allowed lower transports")
+    ap.add_argument("--bitrate", type=int, default=1000, help="H.264 bitrate in kbit/s")
+    ap.add_argument("--stamp", action="store_true", help="wall-clock stamp in every frame (see above)")
+    ap.add_argument("--threads", type=int, default=0,
+                    help="x264 threads; 0 = auto (with tune=zerolatency: one slice per thread), 1 = one slice per picture")
+    ap.add_argument("--frame-threads", action="store_true",
+                    help="x264 threads work on whole frames (one slice per picture, one frame more latency) instead of slices")
     args = ap.parse_args()
 
     Gst.init(None)
@@ -43,16 +117,37 @@ def main():
     server.set_address("127.0.0.1")
     server.set_service(str(args.port))
 
-    video = (
-        f"videotestsrc is-live=true pattern=ball ! video/x-raw,width={args.width},height={args.height},framerate={args.fps}/1 "
-        f"! videoconvert ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max={args.gop} bitrate=1000 "
+    raw = (
+        f"appsrc name=stamp is-live=true do-timestamp=true format=time "
+        f"caps=video/x-raw,format=I420,width={args.width},height={args.height},framerate={args.fps}/1 "
+        # A camera whose encoder falls behind drops frames; it does not queue them (the stamp would age).
+        f"! queue leaky=downstream max-size-buffers=1 max-size-bytes=0 max-size-time=0 "
+        if args.stamp
+        else f"videotestsrc is-live=true pattern=ball ! video/x-raw,width={args.width},height={args.height},framerate={args.fps}/1 ! videoconvert "
+    )
+    # ultrafast turns CABAC and 8x8 transforms off, so x264 signals (Constrained) Baseline whatever
+    # profile the caps ask for; superfast keeps them, and a main/high stream really is one.
+    preset = "ultrafast" if args.profile == "baseline" else "superfast"
+    h264 = (
+        f"{raw}! x264enc tune=zerolatency speed-preset={preset} key-int-max={args.gop} bitrate={args.bitrate} threads={args.threads} "
+        f"{'sliced-threads=false ' if args.frame_threads else ''}"
         f"! video/x-h264,profile={args.profile} ! rtph264pay name=pay0 pt=96 config-interval=-1"
     )
+    # H.265 (gstreamer1.0-plugins-bad x265enc): for the negotiated-or-refused tests.
+    h265 = (
+        f"videotestsrc is-live=true pattern=ball ! video/x-raw,width={args.width},height={args.height},framerate={args.fps}/1 "
+        f"! videoconvert ! x265enc tune=zerolatency speed-preset=ultrafast key-int-max={args.gop} bitrate=1000 "
+        f"! rtph265pay name=pay0 pt=96 config-interval=-1"
+    )
+    video = h264 if args.video == "h264" else h265
     audio = {
         "none": "",
         "pcma": " audiotestsrc is-live=true wave=sine freq=440 volume=0.3 ! audio/x-raw,rate=8000,channels=1 ! alawenc ! rtppcmapay name=pay1 pt=8",
         "pcmu": " audiotestsrc is-live=true wave=sine freq=440 volume=0.3 ! audio/x-raw,rate=8000,channels=1 ! mulawenc ! rtppcmupay name=pay1 pt=0",
         "opus": " audiotestsrc is-live=true wave=sine freq=440 volume=0.3 ! audioconvert ! audioresample ! opusenc ! rtpopuspay name=pay1 pt=111",
+        # AAC (voaacenc, gstreamer1.0-plugins-bad) as RFC 3640 MPEG4-GENERIC and as RFC 3016 MP4A-LATM.
+        "aac": " audiotestsrc is-live=true wave=sine freq=440 volume=0.3 ! audioconvert ! audioresample ! audio/x-raw,rate=16000,channels=1 ! voaacenc ! rtpmp4gpay name=pay1 pt=97",
+        "aac-latm": " audiotestsrc is-live=true wave=sine freq=440 volume=0.3 ! audioconvert ! audioresample ! audio/x-raw,rate=16000,channels=1 ! voaacenc ! rtpmp4apay name=pay1 pt=97",
     }[args.audio]
 
     factory = GstRtspServer.RTSPMediaFactory()
@@ -76,6 +171,12 @@ def main():
         factory.set_permissions(perms)
 
     server.get_mount_points().add_factory(args.path, factory)
+
+    if args.stamp:
+        def on_configure(_factory, media):
+            StampFeeder(media.get_element().get_by_name("stamp"), args.width, args.height, args.fps)
+
+        factory.connect("media-configure", on_configure)
 
     def on_client(_server, client):
         for method in ("options", "describe", "setup", "play", "pause", "teardown", "get-parameter"):

@@ -68,7 +68,9 @@ describe('Viewer over loopback with a werift browser', () => {
       id: 'viewer-test',
       tracks: [h264Track(0, '42e01f'), pcmaTrack(1)],
       network: { hostAddresses: ['127.0.0.1'] },
-      requestKeyframe: () => keyframeRequests++,
+      requestKeyframe: () => {
+        keyframeRequests++;
+      },
       logger: silentLogger(),
     });
     viewer.on('pli', () => plis++);

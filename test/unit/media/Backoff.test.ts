@@ -16,9 +16,27 @@ describe('reconnect backoff', () => {
     const b = new Backoff({ random: () => 1 });
     b.next();
     b.next();
-    b.connectionEnded(5_000);
+    b.connectionEnded(1_000);
     assert.equal(b.next(), 2000);
     b.connectionEnded(60_000);
     assert.equal(b.next(), 500);
+  });
+
+  it('after a connection that streamed a while drops, the next 30 retries wait at most 1 s, then back off again', () => {
+    const b = new Backoff({ random: () => 1 });
+    for (let i = 0; i < 6; i++) b.next();
+    b.connectionEnded(10_000);
+    const fast = Array.from({ length: 30 }, () => b.next());
+    assert.ok(fast.every((d) => d === 1000), `fast retries: ${fast.join(',')}`);
+    assert.equal(b.next(), 30000, 'then the exponential delay where it had got to');
+  });
+
+  it('a connection that drops right after connecting (flapping camera) gets no fast retries', () => {
+    const b = new Backoff({ random: () => 1 });
+    b.next();
+    b.next();
+    b.next();
+    b.connectionEnded(2_000);
+    assert.equal(b.next(), 4000);
   });
 });

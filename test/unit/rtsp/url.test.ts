@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { CamrtcError } from '../../../server/src/errors.js';
-import { parseRtspUrl, resolveControl } from '../../../server/src/rtsp/url.js';
+import { parseRtspUrl } from '../../../server/src/rtsp/url.js';
 
 test('url: credentials are percent-decoded and left out of href', () => {
   const u = parseRtspUrl('rtsp://admin:p%40ss%3Aw0rd@192.168.1.64:8554/Streaming/Channels/101?transportmode=unicast');
@@ -47,29 +47,6 @@ test('url: invalid URLs give ERR_CONFIG_INVALID without echoing the password', (
     assert.equal(u.code, 'ERR_CONFIG_INVALID');
     assert.ok(!u.message.includes('secretpw'));
   }
-});
-
-const controls: Array<[string, string, string, string]> = [
-  ['relative control appended after a slash', 'rtsp://cam/live', 'trackID=1', 'rtsp://cam/live/trackID=1'],
-  ['relative control with a trailing-slash base', 'rtsp://cam/live/', 'trackID=1', 'rtsp://cam/live/trackID=1'],
-  ['dahua: control after a query', 'rtsp://cam/cam/realmonitor?channel=1&subtype=0', 'trackID=0', 'rtsp://cam/cam/realmonitor?channel=1&subtype=0/trackID=0'],
-  ['query control appended to the base', 'rtsp://cam/stream', '?ctype=video', 'rtsp://cam/stream?ctype=video'],
-  ['star means the base', 'rtsp://cam:8554/stream', '*', 'rtsp://cam:8554/stream'],
-  ['absolute control on the same host', 'rtsp://cam/stream', 'rtsp://cam/stream/track1', 'rtsp://cam/stream/track1'],
-  ['absolute control loses credentials', 'rtsp://cam/stream', 'rtsp://u:p@cam/stream/track1', 'rtsp://cam/stream/track1'],
-  ['absolute path control', 'rtsp://cam:8554/a/b', '/media/video1', 'rtsp://cam:8554/media/video1'],
-  ['base credentials are dropped', 'rtsp://u:p@cam/live', 'trackID=2', 'rtsp://cam/live/trackID=2'],
-];
-for (const [name, base, control, want] of controls) {
-  test(`resolveControl: ${name}`, () => {
-    assert.equal(resolveControl(base, control), want);
-  });
-}
-
-test('resolveControl: refuses an absolute control to another host', () => {
-  const got = resolveControl('rtsp://192.168.1.64/live', 'rtsp://evil.example/steal');
-  assert.ok(got instanceof CamrtcError);
-  assert.equal(got.code, 'ERR_RTSP_PROTOCOL');
 });
 
 test('url: any string gives a URL or a CamrtcError, and href never holds the password', () => {

@@ -114,12 +114,11 @@ test('a=control: relative, with query, absolute on the same host, `*`, missing, 
   ]);
 });
 
-test('an absolute a=control on another host rejects that track only, and never redirects SETUP', () => {
-  const res = parse([...HEAD, ...H264_VIDEO, 'm=audio 0 RTP/AVP 0', 'a=control:rtsp://evil.example:554/steal']);
-  assert.deepEqual(res.tracks.map((t) => t.index), [0]);
-  assert.equal(res.rejected.length, 1);
-  assert.equal(res.rejected[0].index, 1);
-  assert.equal(res.rejected[0].error.code, 'ERR_PARSE_SDP');
+test('camera behind NAT: an absolute a=control on another host is moved onto the session host, never followed', () => {
+  const res = parse([...HEAD, ...H264_VIDEO, 'm=audio 0 RTP/AVP 0', 'a=control:rtsp://192.168.1.64:554/live/ch1/audio']);
+  assert.deepEqual(res.tracks.map((t) => t.index), [0, 1]);
+  assert.deepEqual(res.rejected, []);
+  assert.equal(res.tracks[1].control, 'rtsp://10.1.2.3:554/live/ch1/audio');
 });
 
 test('credentials in the base URL never reach a control URL', () => {

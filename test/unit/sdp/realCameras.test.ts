@@ -196,11 +196,11 @@ for (const file of available ? files : Object.keys(EXPECTED)) {
   });
 }
 
-test('real camera SDPs read with a base URL on another host never SETUP there', { skip: available ? false : CAMERA_SDP_MISSING }, () => {
+test('real camera SDPs read with a base URL on another host (camera behind NAT) SETUP only on that host', { skip: available ? false : CAMERA_SDP_MISSING }, () => {
   for (const file of files) {
     const res = parseSessionDescription(readFileSync(join(CAMERA_SDP_DIR, file), 'latin1'), 'rtsp://203.0.113.7/cam');
     assert.ok(!(res instanceof CamrtcError), file);
-    for (const t of res.tracks) assert.ok(t.control.startsWith('rtsp://203.0.113.7/cam'), `${file}: ${t.control}`);
-    for (const r of res.rejected) assert.equal(r.error.code, 'ERR_PARSE_SDP');
+    for (const t of res.tracks) assert.ok(t.control.startsWith('rtsp://203.0.113.7/'), `${file}: ${t.control}`);
+    assert.deepEqual(res.rejected, [], file);
   }
 });

@@ -6,7 +6,7 @@ import { silentLogger } from '../../../server/src/log/logger.js';
 import { SignalingServer } from '../../../server/src/signaling/SignalingServer.js';
 import { H265_UNSUPPORTED_MESSAGE } from '../../../server/src/signaling/ViewerSession.js';
 import type { Track } from '../../../server/src/sdp/Track.js';
-import { MAX_MESSAGE_BYTES } from '../../../shared/protocol.js';
+import { MAX_FRAME_BYTES, MAX_MESSAGE_BYTES } from '../../../shared/protocol.js';
 import { FakeCamera, FakeDirectory, h264Track, pcmaTrack } from '../../integration/webrtc/helpers/FakeCamera.js';
 import { waitFor } from '../../integration/webrtc/helpers/waitFor.js';
 import { TestClient } from './wsClient.js';
@@ -103,14 +103,30 @@ describe('SignalingServer', () => {
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
   });
 
-  it('an oversize message closes that socket with 1009 and the server stays up', async () => {
+  it('a message over 64 KiB gets ERR_LIMIT and the socket keeps working; one over 1 MiB closes it with 1009', async () => {
     const client = await connect();
     client.send({ type: 'answer', id: 'a', sdp: 'x'.repeat(MAX_MESSAGE_BYTES + 10) });
+    const error = await client.next('error');
+    assert.equal(error.code, 'ERR_LIMIT');
+    assert.match(error.message, /65536 bytes/);
+    client.send({ type: 'hello', version: 1 });
+    await client.next('welcome');
+    client.send('x'.repeat(MAX_FRAME_BYTES + 1));
     const { code } = await client.closed;
     assert.equal(code, 1009);
     const other = await connect();
     other.send({ type: 'hello', version: 1 });
     await other.next('welcome');
+  });
+
+  it('a socket that keeps sending oversize messages gets errors, then is closed with 1008', async () => {
+    const client = await connect();
+    const big = JSON.stringify({ type: 'list', pad: 'x'.repeat(MAX_MESSAGE_BYTES) });
+    for (let i = 0; i < 25; i++) client.send(big);
+    const { code } = await client.closed;
+    assert.equal(code, 1008);
+    const errors = client.messages.filter((m) => m.type === 'error');
+    assert.ok(errors.length >= 2 && errors.every((e) => e.type === 'error' && e.code === 'ERR_LIMIT'), `${errors.length} ERR_LIMIT errors before the close`);
   });
 
   it('unknown camera gets ERR_CAMERA_UNKNOWN for that session', async () => {

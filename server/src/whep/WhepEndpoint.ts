@@ -1,0 +1,212 @@
+/**
+ * WHEP (RFC 9725, WebRTC-HTTP Egress Protocol) at /whep/NAME, for players that speak it: POST an SDP
+ * offer, get 201 with the answer and a session URL in Location; PATCH trickles ICE candidates
+ * (application/trickle-ice-sdpfrag); DELETE ends the session. Each session is the same ViewerSession
+ * (and so the same Viewer) as a `watch` with a client-made offer over /ws.
+ */
+import { randomBytes } from 'node:crypto';
+import express, { type Request, type Response, type Router } from 'express';
+import type { ErrorCode } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import type { CameraDirectory } from '../media/CameraSource.js';
+import { ViewerSession } from '../signaling/ViewerSession.js';
+import type { IceServer, ViewerNetworkOptions } from '../webrtc/peerConfig.js';
+import { MAX_MESSAGE_BYTES, type ServerMessage } from '../../../shared/protocol.js';
+import { parseSdpFragment } from './sdpFragment.js';
+
+export const WHEP_PATH = '/whep';
+/** WHEP sessions open at once on this server (each is a peer connection with its UDP sockets). */
+export const MAX_WHEP_SESSIONS = 256;
+/**
+ * How long POST waits for the answer: the camera may have to be connected and described first. A
+ * camera still unreachable after this gets 503 with Retry-After.
+ */
+export const WHEP_ANSWER_TIMEOUT_MS = 15_000;
+const RETRY_AFTER_S = 5;
+const CAMERA_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+const SESSION_ID = /^[a-f0-9]{32}$/;
+
+export interface WhepEndpointOptions {
+  cameras: CameraDirectory;
+  logger: Logger;
+  iceServers?: readonly IceServer[];
+  /** Shorthand for network.hostAddresses, as in SignalingServer. */
+  iceHostAddresses?: readonly string[];
+  network?: ViewerNetworkOptions;
+  /** For tests: how long a viewer may take to connect after the answer. */
+  connectTimeoutMs?: number;
+  answerTimeoutMs?: number;
+}
+
+interface WhepSession {
+  readonly camera: string;
+  readonly viewer: ViewerSession;
+}
+
+type AnswerResult = { ok: true; sdp: string } | { ok: false; code: ErrorCode; message: string };
+
+/** HTTP status for the error codes a POST can end with. */
+function statusOf(code: ErrorCode): number {
+  switch (code) {
+    case 'ERR_CAMERA_UNKNOWN':
+      return 404;
+    case 'ERR_CODEC_UNSUPPORTED':
+      return 406;
+    case 'ERR_WEBRTC':
+    case 'ERR_SIGNALING_INVALID':
+      return 400;
+    case 'ERR_TIMEOUT':
+    case 'ERR_CLOSED':
+      return 503;
+    default:
+      return 500;
+  }
+}
+
+export class WhepEndpoint {
+  readonly #options: WhepEndpointOptions;
+  readonly #logger: Logger;
+  readonly #network: ViewerNetworkOptions;
+  readonly #sessions = new Map<string, WhepSession>();
+  #closePromise: Promise<void> | undefined;
+
+  constructor(options: WhepEndpointOptions) {
+    this.#options = options;
+    this.#logger = options.logger;
+    this.#network = {
+      ...options.network,
+      ...(options.iceHostAddresses?.length && !options.network?.hostAddresses ? { hostAddresses: options.iceHostAddresses } : {}),
+    };
+  }
+
+  get closed(): boolean {
+    return this.#closePromise !== undefined;
+  }
+  get sessionCount(): number {
+    return this.#sessions.size;
+  }
+
+  /** Express routes under WHEP_PATH (mount with app.use(WHEP_PATH, endpoint.router())). */
+  router(): Router {
+    const router = express.Router();
+    const sdpBody = express.text({ type: ['application/sdp', 'application/trickle-ice-sdpfrag'], limit: MAX_MESSAGE_BYTES });
+    router.post('/:camera', sdpBody, (req, res) => void this.#post(req, res));
+    router.patch('/:camera/:session', sdpBody, (req, res) => void this.#patch(req, res));
+    router.delete('/:camera/:session', (req, res) => void this.#delete(req, res));
+    router.options('/:camera', (_req, res) => {
+      res.setHeader('Accept-Post', 'application/sdp');
+      res.status(204).end();
+    });
+    router.options('/:camera/:session', (_req, res) => {
+      res.setHeader('Accept-Patch', 'application/trickle-ice-sdpfrag');
+      res.status(204).end();
+    });
+    return router;
+  }
+
+  /** Ends every WHEP session (peer connections closed). Idempotent. */
+  close(): Promise<void> {
+    this.#closePromise ??= Promise.all([...this.#sessions.values()].map((s) => s.viewer.close('server shutting down'))).then(() => undefined);
+    return this.#closePromise;
+  }
+
+  async #post(req: Request, res: Response): Promise<void> {
+    const name = String(req.params.camera);
+    if (this.closed) return void problem(res, 503, 'the server is shutting down');
+    if (!req.is('application/sdp') || typeof req.body !== 'string' || req.body.length === 0) {
+      return void problem(res, 415, 'POST an SDP offer with Content-Type: application/sdp');
+    }
+    const source = CAMERA_NAME.test(name) ? this.#options.cameras.get(name) : undefined;
+    if (!source) return void problem(res, 404, `no camera named '${name}'`);
+    if (this.#sessions.size >= MAX_WHEP_SESSIONS) {
+      res.setHeader('Retry-After', String(RETRY_AFTER_S));
+      return void problem(res, 503, `at most ${MAX_WHEP_SESSIONS} WHEP sessions`);
+    }
+
+    const id = randomBytes(16).toString('hex');
+    let settle: (result: AnswerResult) => void = () => undefined;
+    const answered = new Promise<AnswerResult>((resolve) => (settle = resolve));
+    const viewer = new ViewerSession({
+      id,
+      source,
+      // Only the answer or the failure matter to a WHEP client; status and playback have no channel.
+      send: (message: ServerMessage) => {
+        if (message.type === 'answer') settle({ ok: true, sdp: message.sdp });
+        else if (message.type === 'error') settle({ ok: false, code: message.code, message: message.message });
+        else if (message.type === 'closed') settle({ ok: false, code: 'ERR_CLOSED', message: message.reason ?? 'the session ended' });
+      },
+      onEnded: () => this.#sessions.delete(id),
+      h265: /H265\/90000/i.test(req.body as string),
+      iceServers: this.#options.iceServers ?? [],
+      network: this.#network,
+      logger: this.#logger.child({ whep: id.slice(0, 8), camera: name }),
+      connectTimeoutMs: this.#options.connectTimeoutMs,
+      offer: req.body as string,
+    });
+    this.#sessions.set(id, { camera: name, viewer });
+    const timer = setTimeout(
+      () => settle({ ok: false, code: 'ERR_TIMEOUT', message: `camera '${name}' is not available yet (${source.status.state})` }),
+      this.#options.answerTimeoutMs ?? WHEP_ANSWER_TIMEOUT_MS,
+    );
+    void viewer.start();
+    const result = await answered;
+    clearTimeout(timer);
+    if (!result.ok) {
+      await viewer.close();
+      if (result.code === 'ERR_TIMEOUT') res.setHeader('Retry-After', String(RETRY_AFTER_S));
+      return void problem(res, statusOf(result.code), result.message, result.code);
+    }
+    if (res.req.socket.destroyed) {
+      await viewer.close();
+      return;
+    }
+    res.status(201);
+    res.setHeader('Content-Type', 'application/sdp');
+    res.setHeader('Location', `${req.baseUrl}/${encodeURIComponent(name)}/${id}`);
+    res.setHeader('Accept-Patch', 'application/trickle-ice-sdpfrag');
+    res.setHeader('Cache-Control', 'no-store');
+    res.end(result.sdp);
+  }
+
+  async #patch(req: Request, res: Response): Promise<void> {
+    const session = this.#find(req);
+    if (!session) return void problem(res, 404, 'no such WHEP session');
+    if (!req.is('application/trickle-ice-sdpfrag') || typeof req.body !== 'string') {
+      return void problem(res, 415, 'PATCH takes Content-Type: application/trickle-ice-sdpfrag');
+    }
+    const fragment = parseSdpFragment(req.body);
+    // RFC 9725 4.3.2: an ICE restart is a PATCH with If-Match: "*" (a trickle carries the ETag or nothing).
+    if (req.get('If-Match')?.trim() === '*') return void problem(res, 422, 'ICE restarts are not supported: POST a new offer instead');
+    try {
+      for (const candidate of fragment.candidates) await session.viewer.candidate(candidate);
+      if (fragment.endOfCandidates) await session.viewer.candidate(null);
+      res.status(204).end();
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      problem(res, 400, message);
+    }
+  }
+
+  async #delete(req: Request, res: Response): Promise<void> {
+    const session = this.#find(req);
+    if (!session) return void problem(res, 404, 'no such WHEP session');
+    this.#sessions.delete(String(req.params.session));
+    await session.viewer.close('deleted by the client');
+    res.status(200).end();
+  }
+
+  #find(req: Request): WhepSession | undefined {
+    const id = String(req.params.session);
+    if (!SESSION_ID.test(id)) return undefined;
+    const session = this.#sessions.get(id);
+    return session && session.camera === req.params.camera ? session : undefined;
+  }
+}
+
+/** Errors as text a person can read, with the stable code in a header for programs. */
+function problem(res: Response, status: number, message: string, code?: ErrorCode): void {
+  if (res.headersSent) return;
+  res.status(status).type('text/plain');
+  if (code) res.setHeader('X-Camrtc-Error', code);
+  res.send(message);
+}

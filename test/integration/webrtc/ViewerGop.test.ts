@@ -1,0 +1,74 @@
+/**
+ * GOP replay over a real werift peer connection: a viewer that connects while the camera is in the
+ * middle of its GOP gets the cached frames at once, keyframe first, with timestamps one tick apart,
+ * and live frames then continue with the camera's spacing; a PLI is answered with the cache again.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { RTCPeerConnection, RTCRtpCodecParameters, type RtpPacket } from 'werift';
+import { silentLogger } from '../../../server/src/log/logger.js';
+import type { MediaFrame } from '../../../server/src/media/MediaFrame.js';
+import { Viewer } from '../../../server/src/webrtc/Viewer.js';
+import { h264Track } from './helpers/FakeCamera.js';
+import { waitFor } from './helpers/waitFor.js';
+
+function frame(keyframe: boolean, timestamp: number, receivedAt: number): MediaFrame {
+  const nal = keyframe ? Buffer.from([0x65, 0x88, 1, 2]) : Buffer.from([0x41, 0x9a, 3, 4]);
+  return { trackIndex: 0, kind: 'video', timestamp, keyframe, payloads: [nal], generation: 1, receivedAt };
+}
+
+describe('Viewer: cached GOP replay', () => {
+  const gop = [frame(true, 90_000, 0), frame(false, 93_600, 40), frame(false, 97_200, 80)];
+  const video: RtpPacket[] = [];
+  let viewer: Viewer;
+  let browser: RTCPeerConnection;
+
+  before(() => {
+    viewer = new Viewer({ id: 'gop', tracks: [h264Track(0)], network: { hostAddresses: ['127.0.0.1'] }, requestKeyframe: () => gop, logger: silentLogger() });
+    browser = new RTCPeerConnection({
+      iceServers: [],
+      iceUseIpv4: false,
+      iceUseIpv6: false,
+      iceAdditionalHostAddresses: ['127.0.0.1'],
+      iceInterfaceAddresses: { udp4: '127.0.0.1' },
+      codecs: {
+        video: [new RTCRtpCodecParameters({ mimeType: 'video/H264', clockRate: 90000, rtcpFeedback: [{ type: 'nack', parameter: 'pli' }], parameters: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f' })],
+        audio: [],
+      },
+    });
+    browser.onTrack.subscribe((track) => track.onReceiveRtp.subscribe((rtp) => video.push(rtp.clone())));
+  });
+  after(async () => {
+    await viewer.close();
+    await browser.close();
+  });
+
+  it('on connect: the GOP arrives keyframe first, one tick apart; live frames continue with camera spacing', async () => {
+    await browser.setRemoteDescription({ type: 'offer', sdp: await viewer.createOffer() });
+    await browser.setLocalDescription(await browser.createAnswer());
+    await viewer.setAnswer(browser.localDescription!.sdp);
+    await waitFor(() => viewer.state === 'connected', 'connected');
+    assert.equal(viewer.stats.replays, 1);
+    viewer.onFrame(gop[2]); // the Source delivers the frame the replay already carried: not sent twice
+    viewer.onFrame(frame(false, 100_800, 120));
+    await waitFor(() => video.length >= 4, 'replayed and live packets');
+    assert.equal(video.length, 4);
+    assert.equal(video[0].payload[0] & 0x1f, 5, 'keyframe first');
+    const ts = video.map((p) => p.header.timestamp);
+    assert.equal((ts[1] - ts[0]) >>> 0, 1);
+    assert.equal((ts[2] - ts[1]) >>> 0, 1);
+    assert.equal((ts[3] - ts[2]) >>> 0, 3600, 'live: 40 ms at 90 kHz after the last replayed frame');
+  });
+
+  it('a PLI is answered from the cache once, not once per PLI of a burst', async () => {
+    const receiver = browser.getTransceivers()[0].receiver;
+    await receiver.sendRtcpPLI(video[0].header.ssrc);
+    await receiver.sendRtcpPLI(video[0].header.ssrc);
+    await waitFor(() => viewer.stats.pliReceived >= 2, 'PLIs received');
+    assert.equal(viewer.stats.replays, 2);
+    await waitFor(() => video.length >= 7, 'replayed packets');
+    const ts = video.map((p) => p.header.timestamp);
+    assert.ok(((ts[4] - ts[3]) >>> 0) > 0 && ((ts[4] - ts[3]) >>> 0) < 0x8000_0000, 'the replay comes after everything sent');
+    assert.equal(video[4].payload[0] & 0x1f, 5);
+  });
+});
