@@ -92,7 +92,7 @@ describe('<camrtc-player> embedded from another origin', { skip: missing }, () =
     await new Promise((r) => site?.server.close(r));
   });
 
-  it('plays in a page of another origin, and the module is small', async () => {
+  it('plays in a page of another origin that loads the module cross-origin', async () => {
     const page = await browser.newPage();
     try {
       await page.goto(`${site.origin}/?players=1`);

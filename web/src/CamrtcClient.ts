@@ -174,7 +174,7 @@ export class CamrtcClient {
     if (this.#closed) return;
     this.#setStatus({ state: 'connecting' });
     this.#sessionId = `s${++sessionCounter}-${Math.random().toString(36).slice(2, 10)}`;
-    const ws = new WebSocket(this.#options.url ?? defaultSignalingUrl());
+    const ws = new WebSocket(this.#options.url ? signalingUrl(this.#options.url, location.href) : defaultSignalingUrl());
     this.#ws = ws;
     ws.onopen = () => {
       const h265 = canReceiveH265();

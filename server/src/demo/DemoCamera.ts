@@ -16,6 +16,7 @@ import { RtspHeaders, serializeInterleaved, serializeResponse, type RtspRequest 
 import { parseTransports, serializeTransport, type Transport } from '../rtsp/headers/Transport.js';
 import { serializeRtpInfo, type RtpInfoEntry } from '../rtsp/headers/RtpInfo.js';
 import { UdpPair } from '../rtsp/UdpPair.js';
+import { parseRtcp, RTCP_PSFB } from '../rtp/rtcp.js';
 import { splitRtspUrl } from '../sdp/controlUrl.js';
 import { DemoAuth, type DemoAuthOptions } from './demoAuth.js';
 import { buildDemoSdp, trackControl } from './demoSdp.js';
@@ -55,6 +56,8 @@ export interface DemoCameraFaults {
    * half its packet, then close the connection (a camera cut off in the middle of a write).
    */
   truncateInterleavedAfter?: number;
+  /** Over UDP, swap every two consecutive media packets (a network that reorders). */
+  reorderUdp?: boolean;
 }
 
 export interface DemoCameraMulticast {
@@ -198,6 +201,7 @@ export class DemoCamera {
       throw new CamrtcError('ERR_CLOSED', 'the demo camera was closed while starting');
     }
     this.udp = udp;
+    udp.rtcp.on('message', (packet: Buffer) => this.onClientRtcp(packet));
     if (this.options.multicast) this.multicastSocket = await this.openMulticastSocket(this.options.multicast);
     for (const s of this.streams) s.start();
     const port = (server.address() as net.AddressInfo).port;
@@ -273,10 +277,32 @@ export class DemoCamera {
           this.write(conn, serializeResponse({ status: 400, reason: 'Bad Request', headers: this.baseHeaders(undefined) }));
           socket.end();
         }
-        // Interleaved frames from the client (RTCP receiver reports) and stray bytes are ignored.
+        else if (item.type === 'interleaved' && item.channel % 2 === 1) this.onClientRtcp(item.data);
+        // Other interleaved frames and stray bytes are ignored.
       }
     });
   }
+
+  /**
+   * RTCP from a client. Like gst-rtsp-server (and unlike most IP cameras) the demo camera honours
+   * keyframe requests: a PLI or FIR naming a stream's SSRC makes it jump to its next IDR.
+   */
+  private onClientRtcp(packet: Buffer): void {
+    const items = parseRtcp(packet);
+    if (items instanceof CamrtcError) return;
+    for (const item of items) {
+      if (item.packetType !== RTCP_PSFB || (item.count !== 1 && item.count !== 4) || item.length < 16) continue;
+      // PLI names the stream in the media-source field; FIR in its first FCI entry.
+      const target = packet.readUInt32BE(item.offset + (item.count === 1 ? 8 : 12));
+      const stream = this.streams.find((s) => s.ssrc === target);
+      if (!stream?.requestKeyframe) continue;
+      this.keyframeRequests++;
+      stream.requestKeyframe();
+    }
+  }
+
+  /** Keyframe requests (RTCP PLI/FIR) received from clients, for tests. */
+  keyframeRequests = 0;
 
   /** Writes to a client, dropping it when it does not keep up. */
   private write(conn: ClientConnection, data: Buffer): void {
@@ -401,9 +427,21 @@ export class DemoCamera {
       const address = (conn.socket.remoteAddress ?? this.host).replace(/^::ffff:/, '');
       const port = chosen.clientPort![0];
       reply = { profile: 'RTP/AVP', protocol: 'UDP', delivery: 'unicast', clientPort: chosen.clientPort, serverPort: [udp.rtpPort, udp.rtcpPort], ssrc: stream.ssrc };
-      sink = (packet) => {
+      const send = (packet: Buffer): void => {
         if (!udp.closed) udp.rtp.send(packet, port, address);
       };
+      let held: Buffer | undefined;
+      sink = !this.faults.reorderUdp
+        ? send
+        : (packet) => {
+            if (!held) {
+              held = packet;
+              return;
+            }
+            send(packet);
+            send(held);
+            held = undefined;
+          };
     }
     const previous = session.tracks.get(index);
     if (previous && session.playing) this.removeSink(index, previous.sink);

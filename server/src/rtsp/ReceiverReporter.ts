@@ -9,6 +9,9 @@ const RTCP_SR = 200;
 const RTCP_RR = 201;
 const RTCP_SDES = 202;
 const SDES_CNAME = 1;
+const RTCP_PSFB = 206;
+const PSFB_PLI = 1;
+const PSFB_FIR = 4;
 
 export class ReceiverReporter {
   private mediaSsrc: number | undefined;
@@ -71,6 +74,32 @@ export class ReceiverReporter {
   get extendedHighestSeq(): number | undefined {
     return this.mediaSsrc === undefined ? undefined : this.cycles + this.maxSeq;
   }
+
+  /**
+   * A keyframe request for the camera: RR + SDES + PLI (RFC 4585) + FIR (RFC 5104), in one compound
+   * packet (feedback must follow a report). Some cameras honour only one of the two. Undefined until
+   * the camera's SSRC is known.
+   */
+  buildKeyframeRequest(nowMs: number): Buffer | undefined {
+    if (this.mediaSsrc === undefined) return undefined;
+    const pli = Buffer.alloc(12);
+    pli[0] = 0x80 | PSFB_PLI;
+    pli[1] = RTCP_PSFB;
+    pli.writeUInt16BE(2, 2);
+    pli.writeUInt32BE(this.ssrc, 4);
+    pli.writeUInt32BE(this.mediaSsrc, 8);
+    const fir = Buffer.alloc(20);
+    fir[0] = 0x80 | PSFB_FIR;
+    fir[1] = RTCP_PSFB;
+    fir.writeUInt16BE(4, 2);
+    fir.writeUInt32BE(this.ssrc, 4);
+    // media source SSRC field is 0 for FIR; the FCI names the target
+    fir.writeUInt32BE(this.mediaSsrc, 12);
+    fir[16] = this.firSequence = (this.firSequence + 1) & 0xff;
+    return Buffer.concat([this.build(nowMs), pli, fir]);
+  }
+
+  private firSequence = 0;
 
   /** A compound RTCP packet: RR (with a report block once a packet was received) + SDES CNAME. */
   build(nowMs: number): Buffer {

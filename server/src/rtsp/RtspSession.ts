@@ -4,6 +4,7 @@
  * arrives, including packets that come before the PLAY answer. The wire work per connection is in
  * RtspLink; this class owns the phases, the state, the timers and the UDP-to-TCP fallback.
  */
+import { RtpReorderBuffer } from '../rtp/RtpReorderBuffer.js';
 import { randomBytes } from 'node:crypto';
 import { CamrtcError, RtspStatusError, toCamrtcError } from '../errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
@@ -182,8 +183,17 @@ export class RtspSession extends TypedEmitter<RtspSessionEvents> implements Link
     }
     this.lastRtpAt = performance.now();
     route.reporter.onRtp(packet);
-    this.safeEmit('rtp', route.track.index, packet);
+    if (!route.udp) {
+      this.safeEmit('rtp', route.track.index, packet);
+      return;
+    }
+    // UDP may reorder; TCP never does, so only UDP routes pay for the reorder stage.
+    let reorder = this.reorderBuffers.get(route);
+    if (!reorder) this.reorderBuffers.set(route, (reorder = new RtpReorderBuffer()));
+    reorder.push(packet, (p) => this.safeEmit('rtp', route.track.index, p));
   }
+
+  private readonly reorderBuffers = new WeakMap<TrackRoute, RtpReorderBuffer>();
 
   onRtcp(route: TrackRoute, packet: Buffer): void {
     route.reporter.onRtcp(packet, performance.now());
@@ -322,6 +332,18 @@ export class RtspSession extends TypedEmitter<RtspSessionEvents> implements Link
   private keepalive(): void {
     const method = this.publicMethods.includes('GET_PARAMETER') ? 'GET_PARAMETER' : 'OPTIONS';
     this.link?.sendKeepalive(method, this.sessionUrl);
+  }
+
+  /**
+   * Asks the camera for a keyframe on a track (RTCP PLI + FIR). Most IP cameras ignore it; the GOP
+   * cache is what makes first frames fast. The caller rate-limits.
+   */
+  requestKeyframe(trackIndex: number): void {
+    const link = this.link;
+    if (!link || this._state !== 'playing') return;
+    const route = link.routes.find((r) => r.track.index === trackIndex);
+    const packet = route?.reporter.buildKeyframeRequest(performance.now());
+    if (route && packet) link.sendRtcp(route, packet);
   }
 
   private sendReports(): void {

@@ -53,3 +53,46 @@ test('demo camera: a wrong password fails with ERR_RTSP_AUTH', { timeout: 10_000
     await cam.close();
   }
 });
+
+for (const transport of ['tcp', 'udp'] as const) {
+  test(`keyframe request over ${transport}: the camera receives RTCP PLI/FIR and answers with an IDR`, { timeout: 10_000 }, async () => {
+    // fps 1: without the request the next IDR of the 25-frame GOP would be up to 25 s away.
+    const cam = new DemoCamera({ streams: [new H264ClipStream({ file: CLIP, fps: 1 })] });
+    const { url } = await cam.listen();
+    const session = new RtspSession({ url, transport, udpBindAddress: '127.0.0.1', cameraName: 'demo' });
+    try {
+      const nalTypes: number[] = [];
+      session.on('rtp', (_track, packet) => {
+        const nal = packet[12] & 0x1f;
+        nalTypes.push(nal === 28 || nal === 24 ? packet[13] & 0x1f : nal);
+      });
+      await session.start();
+      // Wait until the stream is past its first keyframe, so an IDR can only come from the request.
+      while (!nalTypes.includes(1)) await new Promise((r) => setTimeout(r, 20));
+      const before = nalTypes.length;
+      session.requestKeyframe(0);
+      while (cam.keyframeRequests === 0) await new Promise((r) => setTimeout(r, 20));
+      while (!nalTypes.slice(before).some((t) => t === 5 || t === 7)) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(cam.keyframeRequests, 1);
+    } finally {
+      await session.close();
+      await cam.close();
+    }
+  });
+}
+
+test('a network that reorders UDP packets: the session hands them back in sequence order', { timeout: 10_000 }, async () => {
+  const cam = new DemoCamera({ streams: [new H264ClipStream({ file: CLIP })], faults: { reorderUdp: true } });
+  const { url } = await cam.listen();
+  const session = new RtspSession({ url, transport: 'udp', udpBindAddress: '127.0.0.1', cameraName: 'demo' });
+  try {
+    const seqs: number[] = [];
+    session.on('rtp', (_track, packet) => seqs.push(packet.readUInt16BE(2)));
+    await session.start();
+    while (seqs.length < 60) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 1; i < seqs.length; i++) assert.equal(seqs[i], (seqs[i - 1] + 1) & 0xffff, `packet ${i} out of order: ${seqs.slice(0, i + 1).join(',')}`);
+  } finally {
+    await session.close();
+    await cam.close();
+  }
+});

@@ -101,4 +101,12 @@ describe('WHEP endpoint', () => {
     const list = await fetch(`${base}/api/cameras`, { headers: { Origin: 'http://127.0.0.1:1234' } });
     assert.equal(list.headers.get('access-control-allow-origin'), 'http://127.0.0.1:1234');
   });
+
+  it('the /embed page shows the two lines to paste', async () => {
+    const res = await fetch(`${base}/embed`);
+    assert.equal(res.status, 200);
+    const html = await res.text();
+    assert.match(html, /camrtc-player\.js/);
+    assert.match(html, /--allow-origin/);
+  });
 });

@@ -74,3 +74,15 @@ describe('planCodecs', () => {
     assert.deepEqual(plan.choices.map((c) => c.track.index), [0, 2]);
   });
 });
+
+describe('planCodecs: H.264 fallback entry', () => {
+  const track = (profile: string) => ({ index: 0, kind: 'video' as const, codec: 'H264', payloadType: 96, clockRate: 90000, fmtp: { 'profile-level-id': profile }, control: 'rtsp://h/0', direction: 'recvonly' as const });
+  it('a High stream is offered as High first, then Constrained Baseline for browsers that list no High receive profile', () => {
+    const [video] = planCodecs([track('640028')]).choices;
+    assert.match(video.codec.parameters ?? '', /profile-level-id=640028/);
+    assert.deepEqual(video.alternatives?.map((c) => [c.payloadType, c.parameters]), [[97, 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f']]);
+  });
+  it('a Constrained Baseline stream needs no fallback', () => {
+    assert.equal(planCodecs([track('42e01f')]).choices[0].alternatives, undefined);
+  });
+});
