@@ -43,7 +43,7 @@ await build({
     'camrtc-player': join(root, 'web/src/camrtc-player.ts'),
     app: join(root, 'web/src/app.ts'),
   },
-  outdir: join(out, 'web'),
+  outdir: join(out, 'public'),
   bundle: true,
   platform: 'browser',
   format: 'esm',
@@ -52,6 +52,7 @@ await build({
   sourcemap: true,
   logLevel: 'warning',
 });
-cpSync(join(root, 'web/public'), join(out, 'web'), { recursive: true });
+// Served as is by the HTTP server: only the bundles and web/public, never the transpiled sources above.
+cpSync(join(root, 'web/public'), join(out, 'public'), { recursive: true });
 // Non-TypeScript assets the server reads at run time (the demo clip).
 cpSync(join(root, 'server/assets'), join(out, 'server/assets'), { recursive: true });

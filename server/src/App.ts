@@ -19,7 +19,7 @@ import { SignalingServer } from './signaling/SignalingServer.js';
 import { WhepEndpoint } from './whep/WhepEndpoint.js';
 
 export const DEMO_CLIP = fileURLToPath(new URL('../assets/demo.h264', import.meta.url));
-export const WEB_ROOT = fileURLToPath(new URL('../../web/', import.meta.url));
+export const WEB_ROOT = fileURLToPath(new URL('../../public/', import.meta.url));
 
 export interface AppOptions {
   logger: Logger;

@@ -45,7 +45,7 @@ describe('media: camera killed and restarted while a page watches', { skip: miss
               for (const el of Array.from(root.querySelectorAll('*'))) if (el.shadowRoot) walk(el.shadowRoot);
             };
             walk(document);
-            return /reconnect|offline|lost/i.test(parts.join(' '));
+            return /Reconnecting to camera/.test(parts.join(" "));
           },
           undefined,
           { timeout: 5000 },

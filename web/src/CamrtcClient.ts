@@ -21,8 +21,11 @@ export type ClientStatus =
   | { state: 'paused' }
   /** The socket or the peer connection dropped; retrying in `retryInMs`. */
   | { state: 'reconnecting'; reason: string; retryInMs: number }
-  /** The server is up but cannot reach the camera; it keeps trying by itself. */
-  | { state: 'offline'; reason: string; code?: ErrorCode }
+  /**
+   * The server is up but cannot reach the camera; it keeps trying by itself. `wasLive`: this viewer
+   * had a picture before (the camera dropped and is being reconnected), as opposed to never having had one.
+   */
+  | { state: 'offline'; reason: string; code?: ErrorCode; wasLive?: boolean }
   /** Cannot play (unknown camera, unsupported codec...). Retries only for transient errors. */
   | { state: 'error'; reason: string; code?: ErrorCode };
 
@@ -213,6 +216,7 @@ export class CamrtcClient {
             state: 'offline',
             reason: message.error?.message ?? 'the camera is not reachable',
             code: message.error?.code,
+            ...(this.#hadPicture ? { wasLive: true } : {}),
           });
         } else if (message.state === 'live' && this.#status.state === 'offline' && this.#paused) {
           this.#setStatus({ state: 'paused' });
@@ -336,7 +340,11 @@ export class CamrtcClient {
     if (this.#ws?.readyState === WebSocket.OPEN) this.#ws.send(JSON.stringify(message));
   }
 
+  /** A picture was shown since this client started: later camera outages read "reconnecting to camera". */
+  #hadPicture = false;
+
   #setStatus(status: ClientStatus): void {
+    if (status.state === 'live') this.#hadPicture = true;
     const same = JSON.stringify(status) === JSON.stringify(this.#status);
     this.#status = status;
     if (!same) this.#options.onStatus?.(status);

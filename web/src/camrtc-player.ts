@@ -381,7 +381,8 @@ export class CamrtcPlayerElement extends HTMLElement {
         ? { ...('code' in status && status.code ? { code: status.code } : {}), message: reason ?? STATUS_TEXT[status.state] }
         : null;
     this.#status.dataset.state = status.state;
-    this.#status.textContent = STATUS_TEXT[status.state] + (status.state === 'reconnecting' || !reason ? '' : `: ${reason}`);
+    const label = status.state === 'offline' && status.wasLive ? 'Reconnecting to camera' : STATUS_TEXT[status.state];
+    this.#status.textContent = label + (status.state === 'reconnecting' || !reason ? '' : `: ${reason}`);
     this.dataset.state = status.state;
     const changed = status.state !== this.#state || error?.message !== this.#error?.message;
     this.#state = status.state;

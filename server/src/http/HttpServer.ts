@@ -13,7 +13,7 @@ import { originAllowed } from './origin.js';
 
 export interface HttpAppOptions {
   cameras: CameraDirectory;
-  /** Folder with the built pages and bundles (dist/web). */
+  /** Folder with the built pages and bundles (dist/public). */
   webRoot: string;
   logger: Logger;
   /** Other origins whose pages may embed the player (CORS on WHEP and the camera list). */

@@ -14,7 +14,7 @@ describe('HTTP server', () => {
 
   before(async () => {
     front.setStatus({ state: 'offline', error: { code: 'ERR_RTSP_AUTH', message: '401 for rtsp://admin:s3cret@192.0.2.7/live' } });
-    http = createServer(createHttpApp({ cameras: new FakeDirectory([front]), webRoot: distPath('web'), logger: silentLogger() }));
+    http = createServer(createHttpApp({ cameras: new FakeDirectory([front]), webRoot: distPath('public'), logger: silentLogger() }));
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
   });
