@@ -3,8 +3,11 @@
  * entry of the offer by mime type alone, which in browser offers is often `packetization-mode=0`
  * (single NAL units: every camera frame larger than one packet would be lost). This pure rewrite keeps
  * one H.264 entry in each video section, the best for the camera, and drops the other H.264 entries
- * with their RTX companions. Works on the SDP text so the browser's own lines pass through untouched.
+ * with their RTX companions. Browser SDP is well formed, so sdp-transform reads and writes it (camera
+ * SDP is not: server/src/sdp has its own tolerant reader).
  */
+import { parse, write, type SessionDescription } from 'sdp-transform';
+import { parseFmtp } from '../sdp/fmtp.js';
 
 export interface H264Choice {
   payloadType: number;
@@ -12,24 +15,18 @@ export interface H264Choice {
   profileLevelId: string | undefined;
 }
 
-/** Payload types of the H.264 entries of one media section, in offer order. */
-function h264Entries(lines: readonly string[]): H264Choice[] {
-  const entries = new Map<number, H264Choice>();
-  for (const line of lines) {
-    const rtpmap = /^a=rtpmap:(\d+) H264\/90000/i.exec(line);
-    if (rtpmap) entries.set(Number(rtpmap[1]), { payloadType: Number(rtpmap[1]), packetizationMode: 0, profileLevelId: undefined });
-  }
-  for (const line of lines) {
-    const fmtp = /^a=fmtp:(\d+) (.*)$/.exec(line);
-    const entry = fmtp ? entries.get(Number(fmtp[1])) : undefined;
-    if (!entry || !fmtp) continue;
-    for (const param of fmtp[2].split(';')) {
-      const [key, value = ''] = param.trim().split('=');
-      if (key.toLowerCase() === 'packetization-mode') entry.packetizationMode = Number(value);
-      if (key.toLowerCase() === 'profile-level-id') entry.profileLevelId = value.toLowerCase();
-    }
-  }
-  return [...entries.values()];
+type MediaSection = SessionDescription['media'][number];
+
+/** The H.264 entries of one media section, in offer order. */
+function h264Entries(media: MediaSection): H264Choice[] {
+  return media.rtp
+    .filter((r) => r.codec.toUpperCase() === 'H264')
+    .map((r) => {
+      // Our own fmtp reader: sdp-transform's parseParams would turn profile-level-id=42e01f into a number.
+      const config = media.fmtp.find((f) => f.payload === r.payload)?.config;
+      const params = config ? parseFmtp(config) : {};
+      return { payloadType: r.payload, packetizationMode: Number(params['packetization-mode'] ?? 0), profileLevelId: params['profile-level-id']?.toLowerCase() };
+    });
 }
 
 /**
@@ -45,45 +42,35 @@ export function chooseH264(entries: readonly H264Choice[], cameraProfileLevelId:
 
 /**
  * Returns the offer with a single H.264 entry (plus its RTX) per video section. Sections without a
- * usable H.264 entry, and offers without video, come back unchanged: werift then answers what it can
- * and the caller reports the codec problem.
+ * usable H.264 entry, and offers without video, come back unchanged (the same string): werift then
+ * answers what it can and the caller reports the codec problem.
  */
 export function restrictOfferToH264(sdp: string, cameraProfileLevelId: string | undefined): string {
-  const eol = sdp.includes('\r\n') ? '\r\n' : '\n';
-  const lines = sdp.split(/\r?\n/);
-  const out: string[] = [];
-  let section: string[] = [];
-  const flush = (): void => {
-    out.push(...rewriteSection(section, cameraProfileLevelId));
-    section = [];
-  };
-  for (const line of lines) {
-    if (line.startsWith('m=')) flush();
-    section.push(line);
+  const session = parse(sdp);
+  let changed = false;
+  for (const media of session.media) {
+    if (media.type === 'video' && restrictSection(media, cameraProfileLevelId)) changed = true;
   }
-  flush();
-  return out.join(eol);
+  return changed ? write(session) : sdp;
 }
 
-function rewriteSection(lines: string[], cameraProfileLevelId: string | undefined): string[] {
-  if (lines.length === 0 || !lines[0].startsWith('m=video')) return lines;
-  const entries = h264Entries(lines);
+/** Drops the other H.264 entries and their RTX companions from one section; true if it changed. */
+function restrictSection(media: MediaSection, cameraProfileLevelId: string | undefined): boolean {
+  const entries = h264Entries(media);
   const keep = chooseH264(entries, cameraProfileLevelId);
-  if (!keep || entries.length <= 1) return lines;
+  if (!keep || entries.length <= 1) return false;
   const drop = new Set(entries.filter((e) => e !== keep).map((e) => e.payloadType));
   // RTX entries point at their primary with apt=PT: drop those of the dropped primaries too.
-  for (const line of lines) {
-    const apt = /^a=fmtp:(\d+) .*\bapt=(\d+)/.exec(line);
-    if (apt && drop.has(Number(apt[2]))) drop.add(Number(apt[1]));
+  for (const f of media.fmtp) {
+    const apt = parseFmtp(f.config).apt;
+    if (apt !== undefined && drop.has(Number(apt))) drop.add(f.payload);
   }
-  const [m, ...rest] = lines;
-  const parts = m.split(' ');
-  const header = [...parts.slice(0, 3), ...parts.slice(3).filter((pt) => !drop.has(Number(pt)))].join(' ');
-  return [
-    header,
-    ...rest.filter((line) => {
-      const attr = /^a=(?:rtpmap|fmtp|rtcp-fb):(\d+)[ ]/.exec(line);
-      return !attr || !drop.has(Number(attr[1]));
-    }),
-  ];
+  media.payloads = String(media.payloads ?? '')
+    .split(' ')
+    .filter((pt) => pt !== '' && !drop.has(Number(pt)))
+    .join(' ');
+  media.rtp = media.rtp.filter((r) => !drop.has(r.payload));
+  media.fmtp = media.fmtp.filter((f) => !drop.has(f.payload));
+  if (media.rtcpFb) media.rtcpFb = media.rtcpFb.filter((fb) => fb.payload === '*' || !drop.has(Number(fb.payload)));
+  return true;
 }
