@@ -9,6 +9,8 @@ export const MAX_ACCESS_UNIT_SIZE = 8 * 1024 * 1024;
 export const MAX_NALUS_PER_ACCESS_UNIT = 256;
 /** FU-A fragments of one NALU; bounds the fragment list even when fragments are empty. */
 export const MAX_FU_A_FRAGMENTS = 8192;
+/** Parameter sets held between two slices of one timestamp (a handful in practice). */
+const MAX_PENDING_PREFIX = 16;
 /** Results that completed in one push() and wait for next(); beyond it the oldest is dropped. */
 const MAX_READY = 8;
 
@@ -45,6 +47,13 @@ export class H264Depacketizer {
   private timestamp = 0;
   private hasVcl = false;
   private keyframe = false;
+  /**
+   * SPS/PPS/AUD seen after a slice of the current picture, not yet placed: they start the next
+   * access unit (cameras that send parameter sets with the previous picture's timestamp), unless the
+   * next slice continues the same picture (encoders that repeat SPS/PPS before every slice of a
+   * multi-slice IDR, like x264 with sliced threads behind rtph264pay config-interval=-1).
+   */
+  private pendingPrefix: Buffer[] = [];
 
   private fuActive = false;
   private fuParts: Buffer[] = [];
@@ -217,9 +226,20 @@ export class H264Depacketizer {
   private addNalu(nalu: Buffer): boolean {
     if (nalu.length === 0) return true;
     const type = nalu[0] & 0x1f;
-    // H.264 7.4.1.2.3: an SPS, PPS or AUD after a slice begins the next access unit (cameras that
-    // send parameter sets with the previous picture's timestamp and no marker).
-    if (this.hasVcl && (type === NaluType.Sps || type === NaluType.Pps || type === NaluType.Aud)) this.finishAu();
+    // H.264 7.4.1.2.3: an SPS, PPS or AUD after a slice may begin the next access unit; which one
+    // it belongs to is known at the next slice (see pendingPrefix).
+    // Once something is held, every non-slice NALU (SEI...) queues behind it to keep the order.
+    if (this.hasVcl && (type === NaluType.Sps || type === NaluType.Pps || type === NaluType.Aud || (this.pendingPrefix.length > 0 && !isVclNaluType(type)))) {
+      if (this.pendingPrefix.length >= MAX_PENDING_PREFIX) this.pendingPrefix.shift();
+      this.pendingPrefix.push(nalu);
+      return true;
+    }
+    if (this.pendingPrefix.length > 0 && isVclNaluType(type)) {
+      // first_mb_in_slice is the first ue(v) of the slice header: 0 (a '1' bit) starts a new picture.
+      const newPicture = nalu.length < 2 || (nalu[1] & 0x80) !== 0;
+      if (newPicture) this.finishAu();
+      else this.takePendingPrefix();
+    }
     if (this.nalus.length >= MAX_NALUS_PER_ACCESS_UNIT) {
       this.dropAu(this.timestamp, new CamrtcError('ERR_LIMIT', `H.264 access unit has more than ${MAX_NALUS_PER_ACCESS_UNIT} NAL units`, { reason: 'limit', limit: MAX_NALUS_PER_ACCESS_UNIT }));
       return false;
@@ -241,6 +261,16 @@ export class H264Depacketizer {
     this.size = 0;
     this.hasVcl = false;
     this.keyframe = false;
+    // Parameter sets held back after the finished picture open the next one.
+    this.takePendingPrefix();
+  }
+
+  private takePendingPrefix(): void {
+    for (const nalu of this.pendingPrefix) {
+      this.nalus.push(nalu);
+      this.size += nalu.length;
+    }
+    this.pendingPrefix = [];
   }
 
   /** A malformed payload spoils its access unit like a lost packet would. */
@@ -262,6 +292,7 @@ export class H264Depacketizer {
   }
 
   private discardAu(): void {
+    this.pendingPrefix = [];
     this.nalus = [];
     this.size = 0;
     this.hasVcl = false;

@@ -146,10 +146,30 @@ test('SPS/PPS with the previous picture\'s timestamp and no marker start the nex
     { seq: 4, ts: 3600, payload: IDR() },
     { seq: 5, ts: 7200, payload: P_SLICE() },
   ]);
-  assert.deepEqual(results.map((r) => r.length), [0, 1, 0, 0, 1]);
+  // Without a marker the P picture is complete only when the next picture's slice shows up.
+  assert.deepEqual(results.map((r) => r.length), [0, 0, 0, 1, 1]);
   const [p, key] = units(results);
   assert.deepEqual(p.nalus, [P_SLICE()]);
   assert.deepEqual(key, { timestamp: 3600, nalus: [SPS, PPS, IDR()], keyframe: true });
+});
+
+test('x264 sliced threads behind rtph264pay config-interval=-1: SPS PPS IDR SPS PPS IDR is one picture', () => {
+  // The second IDR slice continues the picture: first_mb_in_slice > 0 (its first slice-header bit is 0).
+  const secondSlice = Buffer.concat([Buffer.from([0x65, 0x40]), Buffer.alloc(30, 0x33)]);
+  const results = feed(new H264Depacketizer(), [
+    { seq: 1, ts: 0, payload: SPS },
+    { seq: 2, ts: 0, payload: PPS },
+    { seq: 3, ts: 0, payload: IDR() },
+    { seq: 4, ts: 0, payload: SPS },
+    { seq: 5, ts: 0, payload: PPS },
+    { seq: 6, ts: 0, payload: secondSlice, marker: true },
+    { seq: 7, ts: 3600, payload: P_SLICE(), marker: true },
+  ]);
+  assert.deepEqual(results.map((r) => r.length), [0, 0, 0, 0, 0, 1, 1]);
+  const [key, p] = units(results);
+  assert.deepEqual(key.nalus, [SPS, PPS, IDR(), SPS, PPS, secondSlice], 'both slices in one access unit');
+  assert.equal(key.keyframe, true);
+  assert.deepEqual(p.nalus, [P_SLICE()]);
 });
 
 test('access unit delimiters stay in the unit (ParameterSets drops them)', () => {
