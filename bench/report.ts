@@ -73,9 +73,9 @@ export function lossPercent(r: LoadResult): number {
   return r.expected > 0 ? (r.lost / r.expected) * 100 : Number.NaN;
 }
 
-/** The smallest viewer count at which any viewer lost a packet (or failed to connect). */
+/** The smallest viewer count at which any viewer lost a packet, stalled or failed to connect. */
 export function lossOnset(rows: readonly LoadResult[]): string {
-  const first = rows.find((r) => r.lost > 0 || r.failed > 0);
+  const first = rows.find((r) => r.lost > 0 || r.failed > 0 || r.stalled > 0);
   return first ? `N = ${first.viewers}` : rows.length ? `none up to N = ${rows[rows.length - 1].viewers}` : 'n/a';
 }
 
@@ -131,19 +131,24 @@ export function renderMarkdown(results: BenchResults, stem: string): string {
   }
   if (v.camrtc.length || v.janus.length) {
     out.push('## Cost per viewer (720p, 2 Mbit/s; werift viewers in a separate process)', '');
-    out.push('CPU in % of one core (user+sys of the server process only); "per viewer" is (CPU with N viewers − CPU with none) / N, and the same for RSS. Loss: packets missing at the viewers during the window (after NACK repair). Drops: datagrams the kernel discarded at full receive buffers during the window, at the server\'s sockets / at the viewers\' sockets (viewer drops mean the viewer processes, not the server, lost them). Viewer CPU: the swarm processes together.', '');
-    out.push(row(['N', 'CPU camrtc', 'CPU Janus', 'ratio', 'CPU/viewer camrtc', 'CPU/viewer Janus', 'ratio', 'RSS camrtc', 'RSS Janus', 'RSS/viewer camrtc', 'RSS/viewer Janus', 'lost camrtc', 'lost Janus', 'drops camrtc', 'drops Janus', 'viewer CPU c / J']));
-    out.push(row(Array(16).fill('---')));
+    out.push('CPU in % of one core (user+sys of the server process only); "per viewer" is (CPU with N viewers − CPU with none) / N, and the same for RSS. Loss: packets missing at the viewers during the window (after NACK repair). Drops: datagrams the kernel discarded at full receive buffers during the window, at the server\'s sockets / at the viewers\' sockets (viewer drops mean the viewer processes, not the server, lost them). Viewer CPU: the swarm processes together. "stalled": connected viewers that received nothing during the window; "pkt/s per viewer": packets received per connected viewer per second (the camera sends about 200).', '');
+    out.push(row(['N', 'CPU camrtc', 'CPU Janus', 'ratio', 'CPU/viewer camrtc', 'CPU/viewer Janus', 'ratio', 'RSS camrtc', 'RSS Janus', 'RSS/viewer camrtc', 'RSS/viewer Janus', 'lost camrtc', 'lost Janus', 'drops camrtc', 'drops Janus', 'pkt/s per viewer c / J', 'viewer CPU c / J']));
+    out.push(row(Array(17).fill('---')));
     const ns = [...new Set([...v.camrtc, ...v.janus].map((r) => r.viewers))].sort((a, b) => a - b);
     for (const n of ns) {
       const c = at('camrtc', n);
       const j = at('janus', n);
+      const rate = (r: LoadResult): number => (r.connected ? r.received / r.connected / r.windowSeconds : Number.NaN);
       const drops = (r?: LoadResult): string => (r ? `${r.serverDrops ?? 'n/a'} / ${r.viewerDrops ?? 'n/a'}` : 'n/a');
-      const lost = (r?: LoadResult): string => (r ? `${num(lossPercent(r), 2)} %${r.failed ? ` (${r.failed} failed)` : ''}` : 'n/a');
+      const lost = (r?: LoadResult): string => {
+        if (!r) return 'n/a';
+        const notes = [r.failed ? `${r.failed} never connected` : '', r.stalled ? `${r.stalled} stalled` : ''].filter(Boolean).join(', ');
+        return `${num(lossPercent(r), 2)} %${notes ? ` (${notes})` : ''}`;
+      };
       out.push(row([String(n), `${num(c && c.cpu * 100, 1)} %`, `${num(j && j.cpu * 100, 1)} %`, ratio(c?.cpu, j?.cpu),
         `${num(c && cpuPerViewer(c), 2)} %`, `${num(j && cpuPerViewer(j), 2)} %`, ratio(c && cpuPerViewer(c), j && cpuPerViewer(j)),
         `${num(c && c.rss / MiB)} MiB`, `${num(j && j.rss / MiB)} MiB`, `${num(c && rssPerViewer(c), 2)} MiB`, `${num(j && rssPerViewer(j), 2)} MiB`,
-        lost(c), lost(j), drops(c), drops(j), `${num(c && c.swarmCpu * 100)} % / ${num(j && j.swarmCpu * 100)} %`]));
+        lost(c), lost(j), drops(c), drops(j), `${num(c && rate(c))} / ${num(j && rate(j))}`, `${num(c && c.swarmCpu * 100)} % / ${num(j && j.swarmCpu * 100)} %`]));
     }
     out.push('', `Packet loss starts at: camrtc ${lossOnset(v.camrtc)}; Janus ${lossOnset(v.janus)}.`, '');
     out.push(`![CPU against viewers](${stem}-cpu-viewers.svg)`, '', `![RSS against viewers](${stem}-rss-viewers.svg)`, '');

@@ -26,8 +26,12 @@ export interface LoadResult {
   /** Packets the viewers expected and lost during the window (all viewers together). */
   expected: number;
   lost: number;
+  /** Packets received (distinct) during the window, all viewers together. */
+  received: number;
   /** Viewers that lost at least one packet in the window. */
   viewersWithLoss: number;
+  /** Connected viewers that received nothing during the window. */
+  stalled: number;
   /** CPU of the swarm processes together (cores): near 2 means the viewers, not the server, were the limit. */
   swarmCpu: number;
   swarms: number;
@@ -153,19 +157,27 @@ export async function measureLoad(server: BenchServer, options: LoadOptions): Pr
   }
 }
 
-/** Loss during the window, per viewer then summed; viewers that connected late count from their start. */
-export function lossBetween(before: Snapshot, after: Snapshot): { expected: number; lost: number; viewersWithLoss: number } {
+/**
+ * Loss during the window, per viewer then summed. A viewer that stopped receiving altogether shows no
+ * sequence gap (its highest sequence number stands still), so it is counted apart as stalled.
+ */
+export function lossBetween(before: Snapshot, after: Snapshot): { expected: number; received: number; lost: number; viewersWithLoss: number; stalled: number } {
   let expected = 0;
+  let received = 0;
   let lost = 0;
   let viewersWithLoss = 0;
+  let stalled = 0;
   after.forEach((a, i) => {
     const b = before[i] ?? { expected: 0, received: 0 };
     const e = a.expected - b.expected;
-    const l = Math.max(0, e - (a.received - b.received));
+    const r = a.received - b.received;
+    const l = Math.max(0, e - r);
     expected += e;
+    received += r;
     lost += l;
     if (l > 0) viewersWithLoss++;
+    if (r === 0) stalled++;
   });
-  return { expected, lost, viewersWithLoss };
+  return { expected, received, lost, viewersWithLoss, stalled };
 }
 

@@ -78,15 +78,18 @@ describe('statistics and report helpers', () => {
 
   it('loss during the window only, per viewer', () => {
     const r = lossBetween([{ expected: 100, received: 90 }], [{ expected: 300, received: 290 }, { expected: 50, received: 49 }]);
-    assert.deepEqual(r, { expected: 250, lost: 1, viewersWithLoss: 1 });
+    assert.deepEqual(r, { expected: 250, received: 249, lost: 1, viewersWithLoss: 1, stalled: 0 });
+    const s = lossBetween([{ expected: 100, received: 100 }], [{ expected: 100, received: 100 }]);
+    assert.equal(s.stalled, 1, 'a viewer that received nothing is stalled, not loss-free');
   });
 
   it('names the first viewer count with loss or failed viewers', () => {
     const row = (viewers: number, lost: number, failed = 0): LoadResult =>
-      ({ viewers, lost, failed, cameras: 1, connected: viewers - failed, cpu: 0, idleCpu: 0, rss: 0, idleRss: 0, expected: 1, viewersWithLoss: 0, swarmCpu: 0, swarms: 1, serverDrops: 0, viewerDrops: 0, windowSeconds: 1 });
+      ({ viewers, lost, failed, cameras: 1, connected: viewers - failed, cpu: 0, idleCpu: 0, rss: 0, idleRss: 0, expected: 1, received: 1, viewersWithLoss: 0, stalled: 0, swarmCpu: 0, swarms: 1, serverDrops: 0, viewerDrops: 0, windowSeconds: 1 });
     assert.equal(lossOnset([row(1, 0), row(10, 0), row(50, 3)]), 'N = 50');
     assert.equal(lossOnset([row(1, 0), row(10, 0, 1)]), 'N = 10');
     assert.equal(lossOnset([row(1, 0), row(100, 0)]), 'none up to N = 100');
+    assert.equal(lossOnset([row(1, 0), { ...row(10, 0), stalled: 2 }]), 'N = 10');
   });
 
   it('self time per function from a cpuprofile', () => {
