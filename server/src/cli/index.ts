@@ -9,6 +9,7 @@ import { createLogger } from '../log/logger.js';
 import { redactText } from '../log/redact.js';
 import { App } from '../App.js';
 import { probeCommand } from './probe.js';
+import { readConfigFile } from '../config/configFile.js';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -32,25 +33,44 @@ export interface ServeFlags {
   preload?: boolean;
   recording: string[];
   allowOrigin: string[];
+  config?: string;
 }
 
-export function configFromFlags(flags: ServeFlags): ConfigInput {
+/** Where a flag's value came from: commander's 'default', 'cli', 'env'... */
+type ValueSource = (flag: keyof ServeFlags) => string | undefined;
+
+/**
+ * The configuration the flags give. With a configuration file (`file`), a flag overrides the file's
+ * setting only when it was given on the command line; cameras from both are served.
+ */
+export function configFromFlags(flags: ServeFlags, file: ConfigInput = {}, source: ValueSource = () => 'cli'): ConfigInput {
+  const given = (flag: keyof ServeFlags): boolean => source(flag) !== undefined && source(flag) !== 'default';
+  const pick = <T>(flag: keyof ServeFlags, fromFlags: T, fromFile: T | undefined): T | undefined =>
+    given(flag) || fromFile === undefined ? fromFlags : fromFile;
+  const transport = given('rtspTransport') ? { transport: flags.rtspTransport } : {};
+  const preload = flags.preload ? { preload: true } : {};
   return {
-    host: flags.host,
-    port: flags.port,
-    demo: flags.demo,
-    logLevel: flags.logLevel as ConfigInput['logLevel'],
+    ...file,
+    host: pick('host', flags.host, file.host),
+    port: pick('port', flags.port, file.port),
+    demo: pick('demo', flags.demo, file.demo),
+    logLevel: pick('logLevel', flags.logLevel as ConfigInput['logLevel'], file.logLevel),
     cameras: [
+      ...(file.cameras ?? []).map((c) => ({ ...c, ...transport, ...preload })),
       ...flags.camera.map((c) => ({ ...parseCameraFlag(c), transport: flags.rtspTransport, preload: flags.preload ?? false })),
       ...(flags.recording ?? []).map((c) => ({ ...parseCameraFlag(c), transport: flags.rtspTransport, recording: true })),
     ],
-    webrtc: { iceServers: flags.iceServer.map((urls) => ({ urls })), iceHostAddresses: flags.iceHost },
-    allowedOrigins: flags.allowOrigin ?? [],
+    webrtc: {
+      iceServers: flags.iceServer.length ? flags.iceServer.map((urls) => ({ urls })) : (file.webrtc?.iceServers ?? []),
+      iceHostAddresses: flags.iceHost.length ? flags.iceHost : (file.webrtc?.iceHostAddresses ?? []),
+    },
+    allowedOrigins: [...(file.allowedOrigins ?? []), ...(flags.allowOrigin ?? [])],
   };
 }
 
-async function serve(flags: ServeFlags): Promise<void> {
-  const config = loadConfig(configFromFlags(flags));
+async function serve(flags: ServeFlags, command: Command): Promise<void> {
+  const file = flags.config ? readConfigFile(flags.config) : {};
+  const config = loadConfig(configFromFlags(flags, file, (flag) => command.getOptionValueSource(flag)));
   const logger = createLogger({ level: config.logLevel });
   const app = await App.start(config, { logger });
   logger.info({ url: app.url, cameras: app.cameras.list().map((c) => c.name) }, `camrtc listening on ${app.url}`);
@@ -92,7 +112,8 @@ export function buildProgram(): Command {
     .option('--ice-host <address>', 'use only this local address for WebRTC (repeatable), e.g. the LAN address', collect, [])
     .option('--recording <NAME=URL>', 'add a recording (NVR playback URL accepting Range): one RTSP session per viewer, with seek (repeatable)', collect, [])
     .option('--allow-origin <origin>', 'let pages of this web origin embed the player, e.g. https://intranet.example (repeatable)', collect, [])
-    .action(async (flags: ServeFlags) => serve(flags));
+    .option('--config <file>', 'read settings and cameras from a YAML (or JSON) file; flags given here override it (see README)')
+    .action(async (flags: ServeFlags, command: Command) => serve(flags, command));
   program.addCommand(probeCommand());
   return program;
 }

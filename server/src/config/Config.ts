@@ -23,7 +23,7 @@ const rtspUrl = z.string().refine((u) => {
   }
 }, 'must be an rtsp:// or rtsps:// URL with a host');
 
-export const CameraConfigSchema = z.object({
+export const CameraConfigSchema = z.strictObject({
   name: cameraName,
   url: rtspUrl,
   /** RTSP transport to the camera. Default auto: UDP, falling back to TCP (see TRANSPORTS). */
@@ -40,6 +40,10 @@ export const CameraConfigSchema = z.object({
   preload: z.boolean().default(false),
   /** Milliseconds the RTSP session stays open after the last viewer leaves. */
   idleTimeoutMs: z.number().int().min(0).default(10_000),
+  /** Milliseconds to open the connection to the camera. Default 5000. */
+  connectTimeoutMs: z.number().int().min(100).max(120_000).optional(),
+  /** Milliseconds without an answer, or without media while playing, before the camera counts as lost. Default 10000. */
+  readTimeoutMs: z.number().int().min(100).max(600_000).optional(),
   /**
    * An NVR playback URL that accepts `Range`: each viewer gets its own RTSP session, so pause, play
    * and seek act on that viewer's playback only. Default false (a live camera, shared by its viewers).
@@ -48,7 +52,7 @@ export const CameraConfigSchema = z.object({
 });
 export type CameraConfig = z.infer<typeof CameraConfigSchema>;
 
-export const ConfigSchema = z.object({
+export const ConfigSchema = z.strictObject({
   /** Interface the HTTP/WebSocket server binds. 0.0.0.0 (all), like MediaMTX and go2rtc. */
   host: z.string().min(1).default('0.0.0.0'),
   port: z.number().int().min(0).max(65535).default(8080),

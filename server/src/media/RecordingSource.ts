@@ -4,6 +4,7 @@
  * PLAY with `Range: npt=` (ARCHITECTURE "Pause and play"). Implements the same CameraSource interface
  * as Source, so signaling and WHEP use it unchanged; `seek()` is the extra.
  */
+import { sessionOptions } from './sessionOptions.js';
 import { performance } from 'node:perf_hooks';
 import { CamrtcError, toCamrtcError } from '../errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
@@ -205,13 +206,7 @@ export class RecordingSource extends TypedEmitter<CameraSourceEvents> implements
     const generation = ++this.#generation;
     playback.generation = generation;
     const session = this.#createSession({
-      url: this.#camera.url,
-      username: this.#camera.username,
-      password: this.#camera.password,
-      transport: this.#camera.transport,
-      tlsInsecure: this.#camera.tlsInsecure,
-      cameraName: this.name,
-      logger: this.#log,
+      ...sessionOptions(this.#camera, this.#log),
       selectTracks: (tracks) => selectPlayableTracks(tracks).filter(isForwardable),
       // After a drop, the new session starts where the viewer last sought to, not at the beginning.
       ...(playback.position !== undefined ? { range: nptRange(playback.position) } : {}),

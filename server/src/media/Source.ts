@@ -24,6 +24,7 @@ import type { MediaFrame } from './MediaFrame.js';
 import { createTrackPipeline, isAac, isForwardable, presentedTrack, type PipelineOutput, type TrackPipeline } from './TrackPipeline.js';
 import { findFfmpeg } from '../audio/ffmpeg.js';
 import type { CameraConfig } from '../config/Config.js';
+import { sessionOptions } from './sessionOptions.js';
 
 /** The subset of RtspSession a Source uses; injectable for tests. */
 export interface UpstreamSession {
@@ -307,16 +308,7 @@ export class Source extends TypedEmitter<CameraSourceEvents> implements CameraSo
     let generation = ++this.generation;
     /** Camera SSRC per track: a change means a new stream (new sequence and timestamp bases). */
     const ssrcs = new Map<number, number>();
-    const session = this.createSession({
-      url: this.camera.url,
-      username: this.camera.username,
-      password: this.camera.password,
-      transport: this.camera.transport,
-      tlsInsecure: this.camera.tlsInsecure,
-      cameraName: this.name,
-      logger: this.log,
-      selectTracks: forwardedTracks,
-    });
+    const session = this.createSession({ ...sessionOptions(this.camera, this.log), selectTracks: forwardedTracks });
     this.session = session;
     const pipelines = new Map<number, TrackPipeline>();
     session.on('rtp', (trackIndex: number, packet: Buffer) => {
