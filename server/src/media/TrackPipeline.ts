@@ -6,7 +6,7 @@
  */
 import { CamrtcError } from '../errors.js';
 import type { Track } from '../sdp/Track.js';
-import { parseRtpPacket } from '../rtp/RtpPacket.js';
+import { parseRtpPacket, type RtpPacket } from '../rtp/RtpPacket.js';
 import { H264Depacketizer, type H264AccessUnit } from '../rtp/h264/H264Depacketizer.js';
 import { ParameterSets } from '../rtp/h264/ParameterSets.js';
 import { packetizeH264 } from '../rtp/h264/H264Packetizer.js';
@@ -63,21 +63,28 @@ export function presentedTrack(track: Track): Track {
   return { ...track, codec: 'OPUS', clockRate: 48000, channels: 2, fmtp: {} };
 }
 
-class H264Pipeline implements TrackPipeline {
-  private depacketizer = new H264Depacketizer();
-  private readonly parameterSets: ParameterSets;
-  /**
-   * After a lost access unit the following P-frames reference a picture the viewer never got; and
-   * since viewers get continuous sequence numbers, their decoder cannot tell. Waiting for the next
-   * IDR gives a short freeze instead of smeared garbage.
-   */
-  private waitForKeyframe = false;
-  private profileLevelId: string | undefined;
-  private bFramesSeen = false;
+/** What the video pipelines need of a depacketizer (H.264 and H.265 share the contract). */
+interface VideoDepacketizer<AU> {
+  push(pkt: RtpPacket): AU | CamrtcError | null;
+  next(): AU | CamrtcError | null;
+}
 
-  constructor(readonly track: Track, private readonly out: PipelineOutput) {
-    this.parameterSets = new ParameterSets(track.fmtp['sprop-parameter-sets']);
+/**
+ * The part H.264 and H.265 share: parse, depacketize, and after a lost access unit wait for the next
+ * keyframe. The following P-frames reference a picture the viewer never got; and since viewers get
+ * continuous sequence numbers, their decoder cannot tell. A short clean freeze beats smeared garbage.
+ */
+abstract class VideoPipeline<AU extends { keyframe: boolean }> implements TrackPipeline {
+  private depacketizer: VideoDepacketizer<AU>;
+  private waitForKeyframe = false;
+
+  constructor(readonly track: Track, protected readonly out: PipelineOutput) {
+    this.depacketizer = this.createDepacketizer();
   }
+
+  protected abstract createDepacketizer(): VideoDepacketizer<AU>;
+  /** Builds and hands out the frame of one complete access unit. */
+  protected abstract emit(au: AU, generation: number, now: number): void;
 
   push(packet: Buffer, generation: number, now: number): void {
     const rtp = parseRtpPacket(packet);
@@ -88,20 +95,29 @@ class H264Pipeline implements TrackPipeline {
       if (r instanceof CamrtcError) {
         this.waitForKeyframe = true;
         this.out.error(r);
-      } else {
+      } else if (!this.waitForKeyframe || r.keyframe) {
+        this.waitForKeyframe = false;
         this.emit(r, generation, now);
       }
     }
   }
 
   reset(): void {
-    this.depacketizer = new H264Depacketizer();
+    this.depacketizer = this.createDepacketizer();
     this.waitForKeyframe = true;
   }
+}
 
-  private emit(au: H264AccessUnit, generation: number, now: number): void {
-    if (this.waitForKeyframe && !au.keyframe) return;
-    this.waitForKeyframe = false;
+class H264Pipeline extends VideoPipeline<H264AccessUnit> {
+  private readonly parameterSets = new ParameterSets(this.track.fmtp['sprop-parameter-sets']);
+  private profileLevelId: string | undefined;
+  private bFramesSeen = false;
+
+  protected createDepacketizer(): H264Depacketizer {
+    return new H264Depacketizer();
+  }
+
+  protected emit(au: H264AccessUnit, generation: number, now: number): void {
     const nalus = this.parameterSets.prepare(au);
     if (nalus.length === 0) return;
     const profile = this.parameterSets.profileLevelId;
@@ -126,39 +142,14 @@ class H264Pipeline implements TrackPipeline {
   }
 }
 
-class H265Pipeline implements TrackPipeline {
-  private depacketizer: H265Depacketizer;
-  private readonly parameterSets: H265ParameterSets;
-  /** Same reason as H.264: after a loss, a clean freeze until the next IRAP beats smeared garbage. */
-  private waitForKeyframe = false;
+class H265Pipeline extends VideoPipeline<H265AccessUnit> {
+  private readonly parameterSets = new H265ParameterSets(this.track.fmtp);
 
-  constructor(readonly track: Track, private readonly out: PipelineOutput) {
-    this.parameterSets = new H265ParameterSets(track.fmtp);
-    this.depacketizer = new H265Depacketizer({ donl: Number(track.fmtp['sprop-max-don-diff'] ?? 0) > 0 });
+  protected createDepacketizer(): H265Depacketizer {
+    return new H265Depacketizer({ donl: Number(this.track.fmtp['sprop-max-don-diff'] ?? 0) > 0 });
   }
 
-  push(packet: Buffer, generation: number, now: number): void {
-    const rtp = parseRtpPacket(packet);
-    if (rtp instanceof CamrtcError) return this.out.error(rtp);
-    if (rtp.payloadType !== this.track.payloadType) return;
-    for (let r = this.depacketizer.push(rtp); r !== null; r = this.depacketizer.next()) {
-      if (r instanceof CamrtcError) {
-        this.waitForKeyframe = true;
-        this.out.error(r);
-      } else {
-        this.emit(r, generation, now);
-      }
-    }
-  }
-
-  reset(): void {
-    this.depacketizer = new H265Depacketizer({ donl: Number(this.track.fmtp['sprop-max-don-diff'] ?? 0) > 0 });
-    this.waitForKeyframe = true;
-  }
-
-  private emit(au: H265AccessUnit, generation: number, now: number): void {
-    if (this.waitForKeyframe && !au.keyframe) return;
-    this.waitForKeyframe = false;
+  protected emit(au: H265AccessUnit, generation: number, now: number): void {
     const nalus = this.parameterSets.prepare(au);
     if (nalus.length === 0) return;
     this.out.frame({ trackIndex: this.track.index, kind: 'video', timestamp: au.timestamp, keyframe: au.keyframe, payloads: packetizeH265(nalus, MAX_RTP_PAYLOAD), generation, receivedAt: now });

@@ -5,11 +5,9 @@
  * reported as 0: cameras do not adapt to it and computing it would cost a clock read per packet.
  */
 
-const RTCP_SR = 200;
-const RTCP_RR = 201;
-const RTCP_SDES = 202;
+import { RTCP_PSFB, RTCP_RR, RTCP_SDES, RTCP_SR } from '../rtp/rtcp.js';
+
 const SDES_CNAME = 1;
-const RTCP_PSFB = 206;
 const PSFB_PLI = 1;
 const PSFB_FIR = 4;
 
