@@ -5,12 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { RTCPeerConnection, RTCRtpCodecParameters, type RtpPacket } from 'werift';
+import type { RtpPacket } from 'werift';
 import { App } from '../../server/src/App.js';
 import { loadConfig } from '../../server/src/config/Config.js';
 import { silentLogger } from '../../server/src/log/logger.js';
 import { TestClient } from '../unit/signaling/wsClient.js';
 import { waitFor } from './webrtc/helpers/waitFor.js';
+import { loopbackPeer } from '../helpers/loopbackPeer.js';
 
 /** NAL unit type of the first NALU in an H.264 RTP payload (STAP-A: of its first aggregated NALU). */
 function firstNaluType(payload: Buffer): number {
@@ -18,20 +19,6 @@ function firstNaluType(payload: Buffer): number {
   if (t === 24) return payload[3] & 0x1f;
   if (t === 28) return payload[1] & 0x1f;
   return t;
-}
-
-function browserPeer(): RTCPeerConnection {
-  return new RTCPeerConnection({
-    iceServers: [],
-    iceUseIpv4: false,
-    iceUseIpv6: false,
-    iceAdditionalHostAddresses: ['127.0.0.1'],
-    iceInterfaceAddresses: { udp4: '127.0.0.1' },
-    codecs: {
-      video: [new RTCRtpCodecParameters({ mimeType: 'video/H264', clockRate: 90000, rtcpFeedback: [{ type: 'nack', parameter: 'pli' }], parameters: 'packetization-mode=1;profile-level-id=42e01f;level-asymmetry-allowed=1' })],
-      audio: [new RTCRtpCodecParameters({ mimeType: 'audio/PCMA', clockRate: 8000, channels: 1, payloadType: 8 })],
-    },
-  });
 }
 
 describe('camrtc server with the built-in demo camera', () => {
@@ -67,7 +54,7 @@ describe('camrtc server with the built-in demo camera', () => {
 
   it('a viewer receives the demo camera over WebRTC: H.264 starting at a keyframe, and PCMA audio', async () => {
     const client = await TestClient.open(`ws://127.0.0.1:${app.port}/ws`);
-    const pc = browserPeer();
+    const pc = loopbackPeer();
     const video: RtpPacket[] = [];
     const audio: RtpPacket[] = [];
     pc.onTrack.subscribe((track) => track.onReceiveRtp.subscribe((rtp) => (track.kind === 'video' ? video : audio).push(rtp.clone())));

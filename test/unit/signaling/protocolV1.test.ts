@@ -13,15 +13,12 @@ import { parseClientMessage } from '../../../shared/protocol.js';
 import { FakeCamera, FakeDirectory, h264Track, pcmaTrack } from '../../integration/webrtc/helpers/FakeCamera.js';
 import { waitFor } from '../../integration/webrtc/helpers/waitFor.js';
 import { TestClient } from './wsClient.js';
+import { LOOPBACK_ICE } from '../../helpers/loopbackPeer.js';
 
 /** A receiving peer offering H.264 the way Chrome does: packetization-mode=0 before 1. */
 function chromeLikePeer(): RTCPeerConnection {
   return new RTCPeerConnection({
-    iceServers: [],
-    iceUseIpv4: false,
-    iceUseIpv6: false,
-    iceAdditionalHostAddresses: ['127.0.0.1'],
-    iceInterfaceAddresses: { udp4: '127.0.0.1' },
+    ...LOOPBACK_ICE,
     // werift as an offerer with separate transports leaks the unused one's socket on close.
     bundlePolicy: 'max-bundle',
     codecs: {
