@@ -12,18 +12,11 @@ import { repoRoot } from '../../helpers/paths.js';
 import { h264Track, pcmaTrack } from './helpers/FakeCamera.js';
 import { H264FrameSource, NAL_FU_A, NAL_IDR, NAL_SPS, NAL_STAP_A } from './helpers/h264Frames.js';
 import { waitFor } from './helpers/waitFor.js';
-
-const LOOPBACK = {
-  iceServers: [],
-  iceUseIpv4: false,
-  iceUseIpv6: false,
-  iceAdditionalHostAddresses: ['127.0.0.1'],
-  iceInterfaceAddresses: { udp4: '127.0.0.1' },
-};
+import { LOOPBACK_ICE } from '../../helpers/loopbackPeer.js';
 
 function browserPeer(): RTCPeerConnection {
   return new RTCPeerConnection({
-    ...LOOPBACK,
+    ...LOOPBACK_ICE,
     codecs: {
       video: [
         new RTCRtpCodecParameters({

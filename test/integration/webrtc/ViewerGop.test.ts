@@ -11,6 +11,7 @@ import type { MediaFrame } from '../../../server/src/media/MediaFrame.js';
 import { Viewer } from '../../../server/src/webrtc/Viewer.js';
 import { h264Track } from './helpers/FakeCamera.js';
 import { waitFor } from './helpers/waitFor.js';
+import { LOOPBACK_ICE } from '../../helpers/loopbackPeer.js';
 
 function frame(keyframe: boolean, timestamp: number, receivedAt: number): MediaFrame {
   const nal = keyframe ? Buffer.from([0x65, 0x88, 1, 2]) : Buffer.from([0x41, 0x9a, 3, 4]);
@@ -26,11 +27,7 @@ describe('Viewer: cached GOP replay', () => {
   before(() => {
     viewer = new Viewer({ id: 'gop', tracks: [h264Track(0)], network: { hostAddresses: ['127.0.0.1'] }, requestKeyframe: () => gop, logger: silentLogger() });
     browser = new RTCPeerConnection({
-      iceServers: [],
-      iceUseIpv4: false,
-      iceUseIpv6: false,
-      iceAdditionalHostAddresses: ['127.0.0.1'],
-      iceInterfaceAddresses: { udp4: '127.0.0.1' },
+      ...LOOPBACK_ICE,
       codecs: {
         video: [new RTCRtpCodecParameters({ mimeType: 'video/H264', clockRate: 90000, rtcpFeedback: [{ type: 'nack', parameter: 'pli' }], parameters: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f' })],
         audio: [],

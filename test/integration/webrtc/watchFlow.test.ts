@@ -15,6 +15,7 @@ import { TestClient } from '../../unit/signaling/wsClient.js';
 import { FakeCamera, FakeDirectory, h264Track } from './helpers/FakeCamera.js';
 import { H264FrameSource } from './helpers/h264Frames.js';
 import { waitFor } from './helpers/waitFor.js';
+import { LOOPBACK_ICE } from '../../helpers/loopbackPeer.js';
 
 describe('watch flow over signaling', () => {
   const camera = new FakeCamera('front');
@@ -31,11 +32,7 @@ describe('watch flow over signaling', () => {
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
     client = await TestClient.open(`ws://127.0.0.1:${(http.address() as AddressInfo).port}/ws`);
     browser = new RTCPeerConnection({
-      iceServers: [],
-      iceUseIpv4: false,
-      iceUseIpv6: false,
-      iceAdditionalHostAddresses: ['127.0.0.1'],
-      iceInterfaceAddresses: { udp4: '127.0.0.1' },
+      ...LOOPBACK_ICE,
       codecs: {
         video: [new RTCRtpCodecParameters({ mimeType: 'video/H264', clockRate: 90000, rtcpFeedback: [{ type: 'nack', parameter: 'pli' }], parameters: 'packetization-mode=1;profile-level-id=42e01f' })],
       },
