@@ -17,7 +17,6 @@ import type { IceCandidate } from '../../../shared/protocol.js';
 import { ntpFromUnixMs } from '../rtp/ntp.js';
 import { planCodecs } from './codecs.js';
 import { peerConfig, type IceServer, type ViewerNetworkOptions } from './peerConfig.js';
-import { EarlyDtlsBuffer } from './EarlyDtlsBuffer.js';
 import { RtpTimeline } from './RtpTimeline.js';
 
 // werift makes one DTLS certificate per process, lazily, inside the first viewer's createOffer
@@ -96,7 +95,6 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
   /** Indexed by Track.index: the packet path does one array lookup per frame. */
   readonly #outbound: (OutboundTrack | undefined)[] = [];
   readonly #outboundList: OutboundTrack[] = [];
-  readonly #earlyDtls = new Map<RTCDtlsTransport, EarlyDtlsBuffer>();
   readonly #requestKeyframe: (() => void) | undefined;
   readonly #logger: Logger;
   readonly #stats: ViewerStats = { framesSent: 0, packetsSent: 0, framesSkipped: 0, sendErrors: 0, replays: 0, framesReplayed: 0, pliReceived: 0 };
@@ -180,7 +178,6 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
     this.#assertOpen();
     try {
       const offer = await this.#pc.createOffer();
-      this.#holdEarlyDtls();
       if (options.trickle) {
         this.#trickle = true;
         // Candidates gathered by setLocalDescription follow as events, after the caller sent this SDP.
@@ -214,7 +211,6 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
       await this.#pc.setRemoteDescription({ type: 'offer', sdp });
       const answer = await this.#pc.createAnswer();
       await this.#pc.setLocalDescription(answer);
-      this.#holdEarlyDtls();
       answerSdp = this.#pc.localDescription?.sdp;
     } catch (err) {
       throw this.#webrtcError('the offer was not accepted', err);
@@ -353,7 +349,6 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
     if (this.#closePromise) return this.#closePromise;
     this.#connected = false;
     this.#setState('closed');
-    for (const buffer of this.#earlyDtls.values()) buffer.close();
     this.#closePromise = this.#pc.close().catch((err: unknown) => {
       this.#logger.debug({ err, viewer: this.id }, 'peer connection close failed');
     });
@@ -437,14 +432,6 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
 
   #assertOpen(): void {
     if (this.closed) throw new CamrtcError('ERR_CLOSED', 'the viewer is closed');
-  }
-
-  /** From the moment our SDP can reach the browser, keep its DTLS datagrams until werift listens. */
-  #holdEarlyDtls(): void {
-    if (this.closed) return;
-    for (const transport of this.#pc.dtlsTransports) {
-      if (!this.#earlyDtls.has(transport)) this.#earlyDtls.set(transport, new EarlyDtlsBuffer(transport));
-    }
   }
 
   #webrtcError(what: string, err: unknown): CamrtcError {
