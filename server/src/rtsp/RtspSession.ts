@@ -74,7 +74,9 @@ export class RtspSession extends TypedEmitter<RtspSessionEvents> implements Link
     this.options = { ...options };
     const url = parseRtspUrl(options.url);
     this.name = options.cameraName ?? (url instanceof CamrtcError ? 'camera' : url.host);
-    this.log = (options.logger ?? silentLogger()).child({ module: 'rtsp', camera: this.name });
+    const base = options.logger ?? silentLogger();
+    // A Source's logger already names the camera; a second `camera` key would repeat it in every line.
+    this.log = base.child('camera' in base.bindings() ? { module: 'rtsp' } : { module: 'rtsp', camera: this.name });
     this.readTimeoutMs = options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS;
     this.memory = options.transportMemory ?? sharedTransportMemory;
     this.memoryKey = url instanceof CamrtcError ? '' : url.href;
