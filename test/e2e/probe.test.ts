@@ -4,28 +4,17 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import type { ProbeReport } from '../../server/src/cli/probe.js';
-import { distPath } from '../helpers/paths.js';
 import { GstCamera } from './support/GstCamera.js';
+import { runProbeCli } from '../helpers/probeCli.js';
 
-function probe(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [distPath('server/src/main.js'), 'probe', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('camrtc probe against gst-rtsp-server', { skip: GstCamera.missing() }, () => {
   for (const transport of ['tcp', 'udp'] as const) {
     it(`over ${transport.toUpperCase()}: lists H264 (profile, size) + PCMA and counts packets, keyframes, no loss`, async () => {
       const camera = await GstCamera.start({ audio: 'pcma', gop: 25 });
       try {
-        const res = await probe([camera.url(), '--transport', transport, '--seconds', '3', '--json']);
+        const res = await runProbeCli([camera.url(), '--transport', transport, '--seconds', '3', '--json']);
         assert.equal(res.code, 0, res.stderr + res.stdout);
         const r = JSON.parse(res.stdout) as ProbeReport;
         assert.equal(r.transport, transport);
@@ -54,12 +43,12 @@ describe('camrtc probe against gst-rtsp-server', { skip: GstCamera.missing() }, 
   it('Digest camera: the right password probes fine, a wrong one exits 1 with the readable message', async () => {
     const camera = await GstCamera.start({ user: 'admin', password: 'Gst-s3cret' });
     try {
-      const good = await probe([camera.url({ user: 'admin', password: 'Gst-s3cret' }), '--seconds', '2']);
+      const good = await runProbeCli([camera.url({ user: 'admin', password: 'Gst-s3cret' }), '--seconds', '2']);
       assert.equal(good.code, 0, good.stderr + good.stdout);
       assert.match(good.stdout, /#0 video +H264\/90000/);
       assert.match(good.stdout, /\nOK\n$/);
       assert.ok(!good.stdout.includes('Gst-s3cret'));
-      const bad = await probe([camera.url({ user: 'admin', password: 'Wrong-pa55' }), '--seconds', '2']);
+      const bad = await runProbeCli([camera.url({ user: 'admin', password: 'Wrong-pa55' }), '--seconds', '2']);
       assert.equal(bad.code, 1);
       assert.match(bad.stderr, /401 Unauthorized: wrong user or password for camera '127\.0\.0\.1' \[ERR_RTSP_AUTH\]/);
       assert.ok(!bad.stderr.includes('Wrong-pa55') && !bad.stdout.includes('Wrong-pa55'));

@@ -4,26 +4,16 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describeProfileLevelId, formatProbeReport, probe, type ProbeReport } from '../../../server/src/cli/probe.js';
 import { DemoCamera } from '../../../server/src/demo/DemoCamera.js';
 import { H264ClipStream } from '../../../server/src/demo/ClipStream.js';
 import { ToneStream } from '../../../server/src/demo/ToneStream.js';
-import { distPath, repoRoot } from '../../helpers/paths.js';
+import { repoRoot } from '../../helpers/paths.js';
+import { runProbeCli } from '../../helpers/probeCli.js';
 
 const PASSWORD = 'pr0be-Secret';
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [distPath('server/src/main.js'), 'probe', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 test('profile-level-id names', () => {
   assert.deepEqual(describeProfileLevelId('42e01f'), { profile: 'Constrained Baseline', level: '3.1' });
@@ -74,7 +64,7 @@ describe('camrtc probe against the demo camera', () => {
   }
 
   test('the command line: --json prints one object, exit 0', async () => {
-    const res = await cli([url, '--transport', 'tcp', '--seconds', '1', '--json']);
+    const res = await runProbeCli([url, '--transport', 'tcp', '--seconds', '1', '--json']);
     assert.equal(res.code, 0, res.stderr);
     const lines = res.stdout.trim().split('\n');
     assert.equal(lines.length, 1);
@@ -85,14 +75,14 @@ describe('camrtc probe against the demo camera', () => {
   });
 
   test('the command line: a wrong password exits 1 with the readable error', async () => {
-    const res = await cli([url.replace(PASSWORD, 'not-the-password'), '--seconds', '1']);
+    const res = await runProbeCli([url.replace(PASSWORD, 'not-the-password'), '--seconds', '1']);
     assert.equal(res.code, 1);
     assert.match(res.stderr, /401 Unauthorized: wrong user or password for camera '127\.0\.0\.1' \[ERR_RTSP_AUTH\]/);
     assert.ok(!res.stderr.includes('not-the-password') && !res.stdout.includes('not-the-password'));
   });
 
   test('the command line: nobody listening exits 1 with ERR_RTSP_CONNECT; --json carries the error', async () => {
-    const res = await cli(['rtsp://127.0.0.1:9/nothing', '--json', '--transport', 'tcp']);
+    const res = await runProbeCli(['rtsp://127.0.0.1:9/nothing', '--json', '--transport', 'tcp']);
     assert.equal(res.code, 1);
     const r = JSON.parse(res.stdout) as ProbeReport;
     assert.equal(r.ok, false);
@@ -100,7 +90,7 @@ describe('camrtc probe against the demo camera', () => {
   });
 
   test('the command line: an invalid --seconds is refused before connecting', async () => {
-    const res = await cli([url, '--seconds', '-3']);
+    const res = await runProbeCli([url, '--seconds', '-3']);
     assert.notEqual(res.code, 0);
     assert.match(res.stderr, /seconds/);
   });
