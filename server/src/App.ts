@@ -12,6 +12,7 @@ import { DemoCamera } from './demo/DemoCamera.js';
 import { H264ClipStream } from './demo/ClipStream.js';
 import { ToneStream } from './demo/ToneStream.js';
 import { createHttpApp } from './http/HttpServer.js';
+import { WebRtcWarmUp } from './webrtc/WebRtcWarmUp.js';
 import type { Logger } from './log/logger.js';
 import { SourceRegistry } from './media/SourceRegistry.js';
 import type { UpstreamFactory } from './media/Source.js';
@@ -39,6 +40,7 @@ export class App {
     private readonly whep: WhepEndpoint,
     private readonly demo: DemoCamera | undefined,
     private readonly logger: Logger,
+    private readonly warmUp: WebRtcWarmUp,
   ) {}
 
   static async start(config: Readonly<Config>, options: AppOptions): Promise<App> {
@@ -100,7 +102,9 @@ export class App {
           resolve();
         });
       });
-      return new App(config, cameras, http, signaling, whep, demo, logger);
+      // In the background: the first viewer then finds werift's handshake code already compiled.
+      const warmUp = WebRtcWarmUp.start(logger.child({ module: 'webrtc' }));
+      return new App(config, cameras, http, signaling, whep, demo, logger, warmUp);
     } catch (err) {
       await signaling?.close().catch(() => undefined);
       await whep?.close().catch(() => undefined);
@@ -133,6 +137,7 @@ export class App {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this._closed = true;
+      await this.warmUp.close();
       await this.signaling.close().catch((err: unknown) => this.logger.error({ err }, 'closing signaling failed'));
       await this.whep.close().catch((err: unknown) => this.logger.error({ err }, 'closing WHEP sessions failed'));
       await this.cameras.close().catch((err: unknown) => this.logger.error({ err }, 'closing cameras failed'));

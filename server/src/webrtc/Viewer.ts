@@ -18,6 +18,8 @@ import { ntpFromUnixMs } from '../rtp/ntp.js';
 import { planCodecs } from './codecs.js';
 import { peerConfig, type IceServer, type ViewerNetworkOptions } from './peerConfig.js';
 import { RtpTimeline } from './RtpTimeline.js';
+import { RtpWriter } from './RtpWriter.js';
+import { actAsDtlsClient, senderReports, srtpOutput, withoutDefaultStun } from './weriftInternals.js';
 
 // werift makes one DTLS certificate per process, lazily, inside the first viewer's createOffer
 // (~35 ms, more while the machine is busy): make it while the server starts instead.
@@ -66,6 +68,13 @@ export interface ViewerStats {
   framesReplayed: number;
   /** PLIs from the browser (answered from the GOP cache, at most one per PLI_REPLAY_INTERVAL_MS). */
   pliReceived: number;
+  /** Packets sent again for the browser's NACKs. */
+  retransmitted: number;
+  /**
+   * Who writes the RTP: 'camrtc' (RtpWriter, AES-128-GCM), 'werift' (its RTCRtpSender: another SRTP
+   * profile was negotiated), or 'none' before the connection is up.
+   */
+  rtpPath: 'camrtc' | 'werift' | 'none';
 }
 
 /** A browser sends PLIs in bursts while its picture is broken; one GOP replay per this interval is enough. */
@@ -85,6 +94,12 @@ interface OutboundTrack {
   generation: number;
   /** The last frame sent: a replay may already have carried the frame being delivered. */
   lastFrame: MediaFrame | undefined;
+  /**
+   * camrtc's own RTP path, bound once DTLS is up with AES-128-GCM; undefined: werift's sender
+   * (another SRTP profile, or a werift whose internals changed).
+   */
+  writer: RtpWriter | undefined;
+  reports: ((ntp: bigint, rtpTimestamp: number, packets: number, octets: number) => void) | undefined;
 }
 
 export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
@@ -97,7 +112,8 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
   readonly #outboundList: OutboundTrack[] = [];
   readonly #requestKeyframe: (() => void) | undefined;
   readonly #logger: Logger;
-  readonly #stats: ViewerStats = { framesSent: 0, packetsSent: 0, framesSkipped: 0, sendErrors: 0, replays: 0, framesReplayed: 0, pliReceived: 0 };
+  readonly #stats: Omit<ViewerStats, 'retransmitted' | 'rtpPath'> = { framesSent: 0, packetsSent: 0, framesSkipped: 0, sendErrors: 0, replays: 0, framesReplayed: 0, pliReceived: 0 };
+  #rtpPath: ViewerStats['rtpPath'] = 'none';
   #lastPliReplayAt = -Infinity;
   #state: ViewerState = 'new';
   #connected = false;
@@ -138,11 +154,18 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
         waitingForKeyframe: choice.kind === 'video',
         generation: -1,
         lastFrame: undefined,
+        writer: undefined,
+        reports: undefined,
       };
       this.#outbound[choice.track.index] = out;
       this.#outboundList.push(out);
       if (choice.kind === 'video') {
         transceiver.sender.onPictureLossIndication.subscribe(() => this.#onPli());
+        // werift answers NACKs from its own cache, which camrtc's RtpWriter bypasses.
+        transceiver.sender.onGenericNack.subscribe((nack) => {
+          const writer = out.writer;
+          if (writer) for (const sequence of nack.lost) writer.retransmit(sequence);
+        });
       }
     }
     this.#pc.connectionStateChange.subscribe((state) => this.#onConnectionState(state));
@@ -163,7 +186,9 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
     return this.#paused;
   }
   get stats(): Readonly<ViewerStats> {
-    return { ...this.#stats };
+    let retransmitted = 0;
+    for (const out of this.#outboundList) retransmitted += out.writer?.retransmitted ?? 0;
+    return { ...this.#stats, retransmitted, rtpPath: this.#rtpPath };
   }
   /** SSRC of the outbound stream for a camera track (stable for the viewer's life), for stats. */
   ssrcOf(trackIndex: number): number | undefined {
@@ -177,6 +202,8 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
   async createOffer(options: { trickle?: boolean } = {}): Promise<string> {
     this.#assertOpen();
     try {
+      actAsDtlsClient(this.#pc, this.#logger);
+      withoutDefaultStun(this.#pc, this.#logger);
       const offer = await this.#pc.createOffer();
       if (options.trickle) {
         this.#trickle = true;
@@ -209,6 +236,7 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
     let answerSdp: string | undefined;
     try {
       await this.#pc.setRemoteDescription({ type: 'offer', sdp });
+      withoutDefaultStun(this.#pc, this.#logger);
       const answer = await this.#pc.createAnswer();
       await this.#pc.setLocalDescription(answer);
       answerSdp = this.#pc.localDescription?.sdp;
@@ -297,20 +325,27 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
     out.generation = frame.generation;
     out.lastFrame = frame;
     const last = frame.payloads.length - 1;
-    for (let i = 0; i <= last; i++) {
-      const header = new RtpHeader({
-        payloadType: out.payloadType,
-        sequenceNumber: out.timeline.nextSequence(),
-        timestamp,
-        // Video: end of the access unit. Audio: no talkspurts here, so never set.
-        marker: out.kind === 'video' && i === last,
-        ssrc: out.sender.ssrc,
-      });
-      out.sender.sendRtp(new RtpPacket(header, frame.payloads[i])).catch(this.#onSendError);
+    // Video: end of the access unit. Audio: no talkspurts here, so never set.
+    const video = out.kind === 'video';
+    const writer = out.writer;
+    if (writer) {
+      for (let i = 0; i <= last; i++) writer.write(out.timeline.nextSequence(), timestamp, video && i === last, frame.payloads[i]);
+      out.reports?.(ntpFromUnixMs(performance.timeOrigin + performance.now()), timestamp, writer.packets, writer.octets);
+    } else {
+      for (let i = 0; i <= last; i++) {
+        const header = new RtpHeader({
+          payloadType: out.payloadType,
+          sequenceNumber: out.timeline.nextSequence(),
+          timestamp,
+          marker: video && i === last,
+          ssrc: out.sender.ssrc,
+        });
+        out.sender.sendRtp(new RtpPacket(header, frame.payloads[i])).catch(this.#onSendError);
+      }
+      // werift has just paired this timestamp with its own, whole-second NTP time (it sets it
+      // synchronously in sendRtp); its sender reports would skew the browser's lip sync by up to 1 s.
+      (out.sender as unknown as { ntpTimestamp: bigint }).ntpTimestamp = ntpFromUnixMs(performance.timeOrigin + performance.now());
     }
-    // werift has just paired this timestamp with its own, whole-second NTP time (it sets it
-    // synchronously in sendRtp); its sender reports would skew the browser's lip sync by up to 1 s.
-    (out.sender as unknown as { ntpTimestamp: bigint }).ntpTimestamp = ntpFromUnixMs(performance.timeOrigin + performance.now());
     this.#stats.framesSent++;
     this.#stats.packetsSent += frame.payloads.length;
   }
@@ -349,6 +384,7 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
     if (this.#closePromise) return this.#closePromise;
     this.#connected = false;
     this.#setState('closed');
+    for (const out of this.#outboundList) out.writer?.close();
     this.#closePromise = this.#pc.close().catch((err: unknown) => {
       this.#logger.debug({ err, viewer: this.id }, 'peer connection close failed');
     });
@@ -360,6 +396,7 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
     if (this.closed) return;
     switch (state) {
       case 'connected':
+        this.#bindWriters();
         this.#connected = true;
         this.#setState('connected');
         this.#restartAtKeyframe();
@@ -377,6 +414,36 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
       case 'closed':
         this.#connected = false;
         break;
+    }
+  }
+
+  /** Once DTLS is up: camrtc writes RTP itself when the session allows it (see weriftInternals). */
+  #bindWriters(): void {
+    if (this.#outboundList.some((o) => o.writer)) return;
+    let output: ReturnType<typeof srtpOutput>;
+    try {
+      output = srtpOutput(this.#pc, this.#logger);
+    } catch (err) {
+      // Runs inside werift's state change: an exception there would fail the connection.
+      this.#logger.warn({ err, viewer: this.id }, 'camrtc RTP writer unavailable; RTP goes through werift');
+      output = undefined;
+    }
+    if (!output) {
+      this.#rtpPath = 'werift';
+      this.#logger.debug({ viewer: this.id }, 'RTP goes through werift (SRTP profile is not AES-128-GCM)');
+      return;
+    }
+    this.#rtpPath = 'camrtc';
+    for (const out of this.#outboundList) {
+      out.writer = new RtpWriter({
+        ssrc: out.sender.ssrc,
+        // The browser may have accepted one of the alternative entries (another payload type).
+        payloadType: out.sender.codec?.payloadType ?? out.payloadType,
+        protector: output.protector,
+        output: output.send,
+        history: out.kind === 'video',
+      });
+      out.reports = senderReports(out.sender, this.#logger);
     }
   }
 

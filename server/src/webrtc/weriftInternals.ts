@@ -1,0 +1,194 @@
+/**
+ * Every place where camrtc reaches past werift's public API, in one file. Each reach checks the shape
+ * it expects and, when a werift upgrade changed it, does nothing and says so (the caller then keeps
+ * werift's own, slower behaviour), so an upgrade degrades speed, never correctness.
+ *
+ * Why each one exists (measured with `npm run bench`, see docs/benchmarks.md):
+ * - DTLS client role: as DTLS server, werift only creates its server once its own ICE check
+ *   completed; Chromium's first ClientHello usually arrives before that, is dropped, and is resent
+ *   only after Chromium's retransmission timer (~350 ms of first-frame time). As client, werift
+ *   speaks first and Chromium (which keeps an early ClientHello) answers at once.
+ * - No 100 ms pause: werift's DTLS client waits a fixed 100 ms before its ClientHello.
+ * - AES-128-GCM only in camrtc's own offers: Chromium as DTLS server prefers AES-CM + HMAC-SHA1,
+ *   which costs two cipher objects per packet instead of one. Every current browser supports GCM.
+ * - No STUN request to Google: see withoutDefaultStun.
+ * - SRTP session keys and the ICE connection: camrtc writes RTP itself (RtpWriter), skipping
+ *   werift's per-packet object churn (RTCRtpSender.sendRtp clones every packet, reads the clock,
+ *   and keeps a 128-packet copy cache per sender).
+ */
+import {
+  ProtectionProfileAeadAes128Gcm,
+  type RTCDtlsTransport,
+  type RTCPeerConnection,
+  type RTCRtpSender,
+} from 'werift';
+import type { Logger } from '../log/logger.js';
+import { SrtpGcmProtector, SRTP_AEAD_AES_128_GCM } from './SrtpGcmProtector.js';
+
+const warned = new Set<string>();
+function unsupported(logger: Logger, what: string): void {
+  if (warned.has(what)) return;
+  warned.add(what);
+  logger.warn({ what }, 'this werift version differs from the one camrtc was tuned for; using werift defaults');
+}
+
+interface IceConnectionInternals {
+  stunServer?: unknown;
+  options?: { stunServer?: unknown };
+}
+
+/**
+ * werift's ICE agent falls back to stun.l.google.com whenever no STUN server is configured (it
+ * ignores `iceServers: []`), so every viewer would send a request to Google while gathering, and
+ * wait for it. Clears that fallback on every not-yet-gathered transport that has no STUN server of
+ * its own. Call before setLocalDescription.
+ */
+export function withoutDefaultStun(pc: RTCPeerConnection, logger: Logger): boolean {
+  let ok = true;
+  for (const transport of pc.iceTransports) {
+    const connection = (transport as unknown as { connection?: IceConnectionInternals }).connection;
+    if (!connection || !('stunServer' in connection) || typeof connection.options !== 'object') {
+      unsupported(logger, 'ICE connection STUN fields');
+      ok = false;
+      continue;
+    }
+    if (connection.options.stunServer === undefined) connection.stunServer = undefined;
+  }
+  return ok;
+}
+
+interface DtlsInternals {
+  role: string;
+  state: string;
+  srtpProfiles: number[];
+  dtls?: { connect?: () => Promise<void>; constructor: { name: string } };
+  onStateChange: { subscribe(fn: (state: string) => void): unknown };
+}
+
+function dtlsInternals(transport: RTCDtlsTransport): DtlsInternals | undefined {
+  const t = transport as unknown as Partial<DtlsInternals>;
+  if (typeof t.role !== 'string' || typeof t.state !== 'string' || !Array.isArray(t.srtpProfiles) || typeof t.onStateChange?.subscribe !== 'function') {
+    return undefined;
+  }
+  return t as DtlsInternals;
+}
+
+const tunedTransports = new WeakSet<object>();
+
+/**
+ * For camrtc's own offers: werift becomes the DTLS client (the offer says a=setup:active), offers
+ * AES-128-GCM only, and sends its ClientHello as soon as ICE connects. Call after the transceivers
+ * are added and before createOffer.
+ */
+export function actAsDtlsClient(pc: RTCPeerConnection, logger: Logger): boolean {
+  let ok = true;
+  for (const transport of pc.dtlsTransports) {
+    const t = dtlsInternals(transport);
+    if (!t) {
+      unsupported(logger, 'RTCDtlsTransport fields');
+      ok = false;
+      continue;
+    }
+    if (t.state !== 'new') continue;
+    t.role = 'client';
+    t.srtpProfiles = [ProtectionProfileAeadAes128Gcm];
+    connectWithoutPause(transport, t);
+  }
+  return ok;
+}
+
+/**
+ * werift's DTLS client sleeps 100 ms between creating its socket and connect(). When the transport
+ * enters 'connecting' the socket exists a microtask later: connect it then, and hand werift's own
+ * later connect() call the same promise so the handshake runs once.
+ */
+function connectWithoutPause(transport: RTCDtlsTransport, t: DtlsInternals): void {
+  if (tunedTransports.has(transport)) return;
+  tunedTransports.add(transport);
+  t.onStateChange.subscribe((state) => {
+    if (state !== 'connecting') return;
+    queueMicrotask(() => {
+      const socket = t.dtls;
+      if (t.role !== 'client' || !socket || typeof socket.connect !== 'function' || socket.constructor.name !== 'DtlsClient') return;
+      const connecting = socket.connect();
+      // werift attaches its own handler to the promise it gets from its own call.
+      connecting.catch(() => undefined);
+      socket.connect = () => connecting;
+    });
+  });
+}
+
+/** What RtpWriter needs from a connected werift peer connection. */
+export interface SrtpOutput {
+  protector: SrtpGcmProtector;
+  /** Sends one protected packet over the nominated ICE pair (respecting ICE consent). */
+  send(packet: Buffer): void;
+}
+
+interface SrtpInternals {
+  state: string;
+  srtp?: { localContext?: { profile?: number; cipher?: { srtpSessionKey?: Buffer; srtpSessionSalt?: Buffer } } };
+  iceTransport?: { connection?: { send?: (data: Buffer) => Promise<void> } };
+}
+
+/**
+ * The SRTP session keys and ICE connection of a connected peer connection, or undefined when the
+ * negotiated profile is not AES-128-GCM (then werift's own sender must be used).
+ */
+export function srtpOutput(pc: RTCPeerConnection, logger: Logger): SrtpOutput | undefined {
+  const transport = pc.dtlsTransports.find((t) => t.state === 'connected') as unknown as SrtpInternals | undefined;
+  if (!transport) return undefined;
+  const context = transport.srtp?.localContext;
+  const connection = transport.iceTransport?.connection;
+  const send = connection?.send;
+  if (!context || typeof send !== 'function') {
+    unsupported(logger, 'SRTP session or ICE connection');
+    return undefined;
+  }
+  if (context.profile !== SRTP_AEAD_AES_128_GCM) return undefined;
+  const key = context.cipher?.srtpSessionKey;
+  const salt = context.cipher?.srtpSessionSalt;
+  if (!Buffer.isBuffer(key) || !Buffer.isBuffer(salt)) {
+    unsupported(logger, 'SRTP session keys');
+    return undefined;
+  }
+  const onError = (): void => undefined;
+  return {
+    protector: new SrtpGcmProtector(key, salt),
+    send: (packet) => {
+      send.call(connection, packet).catch(onError);
+    },
+  };
+}
+
+interface SenderInternals {
+  ntpTimestamp: bigint;
+  rtpTimestamp: number;
+  packetCount: number;
+  octetCount: number;
+  runRtcp?: () => Promise<void>;
+}
+
+/**
+ * werift's RTCRtpSender sends the RTCP sender reports (every 0.5–1.5 s) from four fields that its own
+ * sendRtp keeps; camrtc's RtpWriter keeps them instead. Returns the updater, or undefined.
+ */
+export function senderReports(sender: RTCRtpSender, logger: Logger): ((ntp: bigint, rtpTimestamp: number, packets: number, octets: number) => void) | undefined {
+  const s = sender as unknown as Partial<SenderInternals>;
+  if (typeof s.ntpTimestamp !== 'bigint' || typeof s.packetCount !== 'number' || typeof s.octetCount !== 'number' || typeof s.runRtcp !== 'function') {
+    unsupported(logger, 'RTCRtpSender report fields');
+    return undefined;
+  }
+  const fields = s as SenderInternals;
+  let started = false;
+  return (ntp, rtpTimestamp, packets, octets) => {
+    fields.ntpTimestamp = ntp;
+    fields.rtpTimestamp = rtpTimestamp;
+    fields.packetCount = packets >>> 0;
+    fields.octetCount = octets >>> 0;
+    if (!started) {
+      started = true;
+      fields.runRtcp?.call(sender).catch(() => undefined);
+    }
+  };
+}
