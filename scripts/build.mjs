@@ -52,6 +52,21 @@ await build({
   sourcemap: true,
   logLevel: 'warning',
 });
+// The camera page's first script (web/src/early.ts): the server inlines it at the top of /camera/NAME
+// (server/src/http/cameraPage.ts), with camrtc-player.js and style.css, so no request for an external
+// file stands between the page and its first signaling message. A classic script: it must run while
+// the page is being parsed, not after it like a module.
+await build({
+  entryPoints: { early: join(root, 'web/src/early.ts') },
+  outdir: join(out, 'public'),
+  bundle: true,
+  platform: 'browser',
+  format: 'iife',
+  target: ['chrome110', 'safari16', 'firefox115'],
+  minify: true,
+  sourcemap: true,
+  logLevel: 'warning',
+});
 // Served as is by the HTTP server: only the bundles and web/public, never the transpiled sources above.
 cpSync(join(root, 'web/public'), join(out, 'public'), { recursive: true });
 // Non-TypeScript assets the server reads at run time (the demo clip).

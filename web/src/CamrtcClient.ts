@@ -2,15 +2,15 @@
  * Browser side of camrtc for one camera: opens the signaling socket, watches the camera, answers the
  * server's offer and exposes the picture as a MediaStream. Reconnects by itself with backoff when the
  * socket closes or the peer connection fails, reusing the same MediaStream so a <video> bound to it
- * keeps playing once the new connection is up.
+ * keeps playing once the new connection is up. On camrtc's camera page the first connection is the
+ * socket the page's early script already opened for this camera (earlySignaling.ts).
  *
  * Only type imports from shared/: the runtime schemas there would pull zod into the bundle.
  */
-import type { ClientMessage, PROTOCOL_VERSION, ServerMessage } from '../../shared/protocol.js';
+import type { ClientMessage, ServerMessage } from '../../shared/protocol.js';
 import type { ErrorCode } from '../../shared/errors.js';
-
-/** Kept equal to shared/protocol.ts PROTOCOL_VERSION by the type (tsc fails when it changes). */
-const VERSION: typeof PROTOCOL_VERSION = 1;
+import { newSessionId, takeEarlySignal, watchMessages } from './earlySignaling.js';
+import { defaultSignalingUrl, signalingUrl } from './signalingUrl.js';
 
 export type ClientStatus =
   /** Opening the socket, negotiating, or waiting for the first picture. */
@@ -58,34 +58,7 @@ const FATAL_CODES: ReadonlySet<string> = new Set(['ERR_CAMERA_UNKNOWN', 'ERR_COD
 
 let sessionCounter = 0;
 
-export function defaultSignalingUrl(): string {
-  return signalingUrl(location.origin);
-}
-
-/**
- * The signaling URL for a `server` value: a ws(s):// URL is taken as is; an http(s) base URL (with
- * or without a path prefix, for a server behind a reverse proxy) gets `/ws` appended to its path.
- */
-export function signalingUrl(server: string, base?: string): string {
-  const url = new URL(server, base);
-  if (url.protocol === 'ws:' || url.protocol === 'wss:') return url.href;
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`server must be an http(s) or ws(s) URL, got ${url.protocol}`);
-  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-  url.pathname = `${url.pathname.replace(/\/+$/, '')}/ws`;
-  url.search = '';
-  url.hash = '';
-  return url.href;
-}
-
-/** Whether this browser can receive H.265 over WebRTC (Safari, Chromium with hardware support). */
-export function canReceiveH265(): boolean {
-  try {
-    const caps = RTCRtpReceiver.getCapabilities?.('video');
-    return !!caps?.codecs.some((c) => c.mimeType.toLowerCase() === 'video/h265');
-  } catch {
-    return false;
-  }
-}
+export { canReceiveH265, defaultSignalingUrl, signalingUrl } from './signalingUrl.js';
 
 export class CamrtcClient {
   readonly camera: string;
@@ -103,6 +76,10 @@ export class CamrtcClient {
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #lastError: { code?: ErrorCode; reason: string } | undefined;
   #frameWatch = 0;
+  /** The page's early signaling socket is only considered for the first connection. */
+  #earlyChecked = false;
+  /** The early script's unused peer connection, for the first offer. */
+  #warmPc: RTCPeerConnection | undefined;
 
   constructor(options: CamrtcClientOptions) {
     this.camera = options.camera;
@@ -176,29 +153,44 @@ export class CamrtcClient {
   #connect(): void {
     if (this.#closed) return;
     this.#setStatus({ state: 'connecting' });
-    this.#sessionId = `s${++sessionCounter}-${Math.random().toString(36).slice(2, 10)}`;
-    const ws = new WebSocket(this.#options.url ? signalingUrl(this.#options.url, location.href) : defaultSignalingUrl());
+    const url = this.#options.url ? signalingUrl(this.#options.url, location.href) : defaultSignalingUrl();
+    // The camera page started watching before this player existed: carry on with that session.
+    const early = this.#earlyChecked ? undefined : takeEarlySignal(this.camera, url);
+    this.#earlyChecked = true;
+    // Made with no ICE servers: only usable when none were asked for.
+    if (early?.pc && !this.#options.iceServers?.length) this.#warmPc = early.pc;
+    else early?.pc?.close();
+    this.#sessionId = early?.id ?? newSessionId(`s${++sessionCounter}`);
+    const ws = early?.ws ?? new WebSocket(url);
     this.#ws = ws;
     ws.onopen = () => {
-      const h265 = canReceiveH265();
-      this.#send({ type: 'hello', version: VERSION, capabilities: { h265 } });
-      this.#send({ type: 'watch', id: this.#sessionId, camera: this.camera, capabilities: { h265 } });
-      if (this.#paused) this.#send({ type: 'pause', id: this.#sessionId });
+      for (const message of watchMessages(this.#sessionId, this.camera, this.#paused)) this.#send(message);
     };
     ws.onmessage = (event) => {
       if (ws !== this.#ws || typeof event.data !== 'string') return;
-      let message: ServerMessage;
-      try {
-        message = JSON.parse(event.data) as ServerMessage;
-      } catch {
-        return;
-      }
-      void this.#onMessage(message).catch((err: unknown) => this.#retry(`negotiation failed: ${errorText(err)}`));
+      this.#receive(event.data);
     };
     ws.onclose = (event) => {
       if (ws !== this.#ws) return;
       this.#retry(event.reason || 'connection to the server lost');
     };
+    // Already watching (the socket opened before this player): what the server said so far, in order.
+    if (!early?.watching) return;
+    if (this.#paused) this.#send({ type: 'pause', id: this.#sessionId });
+    for (const data of early.messages) {
+      if (ws !== this.#ws) return;
+      this.#receive(data);
+    }
+  }
+
+  #receive(data: string): void {
+    let message: ServerMessage;
+    try {
+      message = JSON.parse(data) as ServerMessage;
+    } catch {
+      return;
+    }
+    void this.#onMessage(message).catch((err: unknown) => this.#retry(`negotiation failed: ${errorText(err)}`));
   }
 
   async #onMessage(message: ServerMessage): Promise<void> {
@@ -253,7 +245,9 @@ export class CamrtcClient {
 
   async #answer(sdp: string): Promise<void> {
     this.#pc?.close();
-    const pc = new RTCPeerConnection({ iceServers: this.#options.iceServers ?? [] });
+    const warm = this.#warmPc?.signalingState === 'stable' ? this.#warmPc : undefined;
+    this.#warmPc = undefined;
+    const pc = warm ?? new RTCPeerConnection({ iceServers: this.#options.iceServers ?? [] });
     this.#pc = pc;
     pc.onicecandidate = (event) => {
       if (pc !== this.#pc) return;
@@ -333,6 +327,8 @@ export class CamrtcClient {
     const pc = this.#pc;
     this.#pc = undefined;
     pc?.close();
+    this.#warmPc?.close();
+    this.#warmPc = undefined;
     this.#frameWatch++;
   }
 

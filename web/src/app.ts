@@ -1,8 +1,8 @@
 /**
- * The camrtc pages: `/` shows every camera as a grid of players, `/camera/NAME` one camera full-size,
- * `/embed` the two lines that put a camera in another page. Which page this is comes from
- * <body data-page>; all pages load this one bundle, which holds the same <camrtc-player> as
- * /camrtc-player.js.
+ * The camrtc pages `/` (every camera as a grid of players) and `/embed` (the two lines that put a
+ * camera in another page). Which page this is comes from <body data-page>; both load this one bundle,
+ * which holds the same <camrtc-player> as /camrtc-player.js. `/camera/NAME` is rendered by the server
+ * with the player in its markup and its scripts inlined (server/src/http/cameraPage.ts).
  */
 import './camrtc-player.js';
 import type { CameraInfo } from '../../shared/protocol.js';
@@ -49,23 +49,6 @@ async function showGrid(main: HTMLElement): Promise<void> {
   main.replaceChildren(grid);
 }
 
-function showCamera(main: HTMLElement): void {
-  const segment = location.pathname.split('/').filter(Boolean)[1] ?? '';
-  let name: string;
-  try {
-    name = decodeURIComponent(segment);
-  } catch {
-    name = '';
-  }
-  document.title = `${name} · camrtc`;
-  const heading = document.querySelector<HTMLElement>('[data-camera-name]');
-  if (heading) heading.textContent = name;
-  const player = element('camrtc-player', { className: 'full' });
-  player.setAttribute('camera', name);
-  player.setAttribute('controls', '');
-  main.replaceChildren(player);
-}
-
 /** The embed page: the snippet with this server's address and a real camera name, and the result. */
 async function showEmbed(main: HTMLElement): Promise<void> {
   const cameras = await loadCameras().catch(() => [] as CameraInfo[]);
@@ -88,7 +71,6 @@ async function showEmbed(main: HTMLElement): Promise<void> {
 const main = document.querySelector<HTMLElement>('main');
 if (main) {
   const page = document.body.dataset.page;
-  if (page === 'camera') showCamera(main);
-  else if (page === 'embed') void showEmbed(main);
+  if (page === 'embed') void showEmbed(main);
   else void showGrid(main);
 }

@@ -94,6 +94,12 @@ export class CamrtcPlayerElement extends HTMLElement {
   #lastReport: Map<string, StatsEntry> | undefined;
   #history: StatsSample[] = [];
   readonly #onVisibility = (): void => this.#visibilityChanged();
+  /**
+   * Between connectedCallback and disconnectedCallback. An element upgraded from the page's markup
+   * gets attributeChangedCallback for its attributes before connectedCallback, while isConnected is
+   * already true: without this flag it would start twice (two sessions, the first one wasted).
+   */
+  #connected = false;
 
   constructor() {
     super();
@@ -207,11 +213,13 @@ export class CamrtcPlayerElement extends HTMLElement {
   }
 
   connectedCallback(): void {
+    this.#connected = true;
     document.addEventListener('visibilitychange', this.#onVisibility);
     this.#restart();
   }
 
   disconnectedCallback(): void {
+    this.#connected = false;
     document.removeEventListener('visibilitychange', this.#onVisibility);
     this.#stop();
   }
@@ -219,7 +227,7 @@ export class CamrtcPlayerElement extends HTMLElement {
   attributeChangedCallback(name: string, oldValue: string | null, newValue: string | null): void {
     if (oldValue === newValue) return;
     if (name === 'camera' || name === 'server') {
-      if (this.isConnected) this.#restart();
+      if (this.#connected) this.#restart();
       return;
     }
     this.#applyChrome();

@@ -10,6 +10,7 @@ import type { CameraDirectory } from '../media/CameraSource.js';
 import { publicCameraInfo } from '../signaling/ClientConnection.js';
 import { WHEP_PATH, type WhepEndpoint } from '../whep/WhepEndpoint.js';
 import { originAllowed } from './origin.js';
+import { inlineScriptSources, loadCameraPageAssets, renderCameraPage, type CameraPageAssets } from './cameraPage.js';
 
 export interface HttpAppOptions {
   cameras: CameraDirectory;
@@ -28,21 +29,25 @@ const WHEP_EXPOSED_HEADERS = 'Location, ETag, Link, Accept-Patch, Accept-Post, R
 const CAMERA_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /**
- * Pages only load their own scripts and styles and talk to their own server. `blob:` for media is
- * what a MediaStream in a video element may need in older browsers; inline styles for the player's
- * shadow root.
+ * Pages only load their own scripts and styles and talk to their own server; `scriptSources` adds the
+ * hashes of a page's inline scripts (the camera page). `blob:` for media is what a MediaStream in a
+ * video element may need in older browsers; inline styles for the player's shadow root and the
+ * camera page's inlined stylesheet.
  */
-const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
-  "media-src 'self' blob:",
-  "connect-src 'self' ws: wss:",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "frame-ancestors 'self'",
-].join('; ');
+function contentSecurityPolicy(scriptSources: readonly string[] = []): string {
+  return [
+    "default-src 'self'",
+    ["script-src 'self'", ...scriptSources].join(' '),
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "media-src 'self' blob:",
+    "connect-src 'self' ws: wss:",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'self'",
+  ].join('; ');
+}
+const CONTENT_SECURITY_POLICY = contentSecurityPolicy();
 
 export function createHttpApp(options: HttpAppOptions): Express {
   const { cameras, webRoot, logger } = options;
@@ -100,7 +105,22 @@ export function createHttpApp(options: HttpAppOptions): Express {
     });
   };
   const indexPage = page('index.html');
-  const cameraPage = page('camera.html');
+  // Read on first use, once: the built files do not change while the server runs.
+  let cameraAssets: { assets: CameraPageAssets; csp: string } | undefined;
+  const cameraPage = (res: Response, camera: string): void => {
+    try {
+      if (!cameraAssets) {
+        const assets = loadCameraPageAssets(webRoot);
+        cameraAssets = { assets, csp: contentSecurityPolicy(inlineScriptSources(assets)) };
+      }
+      res.setHeader('Content-Security-Policy', cameraAssets.csp);
+      res.setHeader('Cache-Control', 'no-cache');
+      res.type('html').send(renderCameraPage(camera, cameraAssets.assets));
+    } catch (err) {
+      logger.error({ err }, 'camera page not available');
+      res.status(500).type('text/plain').send('page not available');
+    }
+  };
   const embedPage = page('embed.html');
   const notFoundPage = page('404.html', 404);
 
@@ -110,7 +130,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.get('/camera/:name', (req, res) => {
     const name = req.params.name;
     if (!CAMERA_NAME.test(name) || cameras.get(name) === undefined) notFoundPage(res);
-    else cameraPage(res);
+    else cameraPage(res, name);
   });
 
   // The player module may be loaded by pages on other origins (<script type="module" src=...>), which

@@ -1,0 +1,167 @@
+/**
+ * The camera page's early signaling and its hand-over to the player, with a scripted WebSocket and
+ * peer connection in place of the browser's (Chromium runs the real thing in
+ * test/e2e/player-camera-page.test.ts).
+ */
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it, mock } from 'node:test';
+import { EARLY_ADOPT_TIMEOUT_MS, EARLY_MAX_MESSAGES, startEarlySignaling, takeEarlySignal } from '../../../web/src/earlySignaling.js';
+
+class FakeWebSocket {
+  static readonly CONNECTING = 0;
+  static readonly OPEN = 1;
+  static readonly CLOSING = 2;
+  static readonly CLOSED = 3;
+  static instances: FakeWebSocket[] = [];
+  readyState = FakeWebSocket.CONNECTING;
+  readonly sent: Array<Record<string, unknown>> = [];
+  closeCode: number | undefined;
+  onopen: (() => void) | null = null;
+  onmessage: ((event: { data: unknown }) => void) | null = null;
+  onclose: ((event: { code: number; reason: string }) => void) | null = null;
+  constructor(readonly url: string) {
+    FakeWebSocket.instances.push(this);
+  }
+  send(data: string): void {
+    if (this.readyState !== FakeWebSocket.OPEN) throw new Error('send on a socket that is not open');
+    this.sent.push(JSON.parse(data) as Record<string, unknown>);
+  }
+  close(code?: number): void {
+    this.closeCode = code;
+    this.readyState = FakeWebSocket.CLOSED;
+  }
+  // What the server does:
+  open(): void {
+    this.readyState = FakeWebSocket.OPEN;
+    this.onopen?.();
+  }
+  receive(message: unknown): void {
+    this.onmessage?.({ data: typeof message === 'string' ? message : JSON.stringify(message) });
+  }
+  drop(): void {
+    this.readyState = FakeWebSocket.CLOSED;
+    this.onclose?.({ code: 1006, reason: '' });
+  }
+}
+
+class FakePeerConnection {
+  signalingState = 'stable';
+  constructor(readonly config: unknown) {}
+  close(): void {
+    this.signalingState = 'closed';
+  }
+}
+
+const browserGlobals = ['location', 'WebSocket', 'RTCPeerConnection'] as const;
+const saved = new Map<string, PropertyDescriptor | undefined>();
+const PAGE_WS = 'ws://cams.example:8080/ws';
+
+describe('early signaling', () => {
+  beforeEach(() => {
+    for (const name of browserGlobals) saved.set(name, Object.getOwnPropertyDescriptor(globalThis, name));
+    const define = (name: string, value: unknown): void => {
+      Object.defineProperty(globalThis, name, { value, configurable: true, writable: true });
+    };
+    define('location', { origin: 'http://cams.example:8080', href: 'http://cams.example:8080/camera/front' });
+    define('WebSocket', FakeWebSocket);
+    define('RTCPeerConnection', FakePeerConnection);
+    FakeWebSocket.instances = [];
+  });
+
+  afterEach(() => {
+    // Whatever a test left behind is not adoptable by the next one.
+    (takeEarlySignal('front', PAGE_WS) ?? takeEarlySignal('yard', PAGE_WS))?.ws.close();
+    for (const [name, descriptor] of saved) {
+      if (descriptor) Object.defineProperty(globalThis, name, descriptor);
+      else delete (globalThis as Record<string, unknown>)[name];
+    }
+    mock.timers.reset();
+  });
+
+  it('opens the page server socket at once and sends hello + watch as soon as it opens', () => {
+    const early = startEarlySignaling('front');
+    assert.ok(early);
+    const ws = FakeWebSocket.instances[0]!;
+    assert.equal(FakeWebSocket.instances.length, 1);
+    assert.equal(ws.url, PAGE_WS);
+    assert.equal(ws.sent.length, 0);
+    ws.open();
+    assert.deepEqual(ws.sent.map((m) => m.type), ['hello', 'watch']);
+    assert.equal(ws.sent[1]!.camera, 'front');
+    assert.equal(ws.sent[1]!.id, early.id);
+    assert.equal(early.watching, true);
+    assert.ok(early.pc instanceof FakePeerConnection, 'a peer connection is made while waiting for the offer');
+  });
+
+  it('the player adopts the socket with the messages that already arrived, in order', () => {
+    startEarlySignaling('front');
+    const ws = FakeWebSocket.instances[0]!;
+    ws.open();
+    ws.receive({ type: 'welcome', version: 1, server: 'camrtc' });
+    ws.receive({ type: 'offer', id: 'x', sdp: 'v=0' });
+    ws.onmessage?.({ data: new Uint8Array([1]) });
+    const adopted = takeEarlySignal('front', PAGE_WS);
+    assert.ok(adopted);
+    assert.equal(adopted.ws, ws as unknown as WebSocket);
+    assert.deepEqual(adopted.messages.map((m) => (JSON.parse(m) as { type: string }).type), ['welcome', 'offer']);
+    // From now on the player's handlers run: the early ones are detached.
+    assert.equal(ws.onmessage, null);
+    assert.equal(ws.onclose, null);
+    assert.equal(takeEarlySignal('front', PAGE_WS), undefined, 'handed over once');
+    assert.equal(ws.closeCode, undefined);
+  });
+
+  it('a socket still connecting is handed over not watching, so the player sends watch itself', () => {
+    startEarlySignaling('front');
+    const adopted = takeEarlySignal('front', PAGE_WS);
+    assert.ok(adopted);
+    assert.equal(adopted.watching, false);
+    assert.equal(adopted.ws.onopen, null, 'the early script will not send watch any more');
+  });
+
+  it('another camera or another server does not adopt it, and it stays for the right player', () => {
+    startEarlySignaling('front');
+    assert.equal(takeEarlySignal('yard', PAGE_WS), undefined);
+    assert.equal(takeEarlySignal('front', 'ws://other.example/ws'), undefined);
+    assert.ok(takeEarlySignal('front', PAGE_WS));
+  });
+
+  it('a second start on the same page does nothing', () => {
+    assert.ok(startEarlySignaling('front'));
+    assert.equal(startEarlySignaling('front'), undefined);
+    assert.equal(FakeWebSocket.instances.length, 1);
+  });
+
+  it('a socket the server closed before adoption is not handed over (the player opens its own)', () => {
+    const early = startEarlySignaling('front');
+    FakeWebSocket.instances[0]!.open();
+    FakeWebSocket.instances[0]!.drop();
+    assert.equal(takeEarlySignal('front', PAGE_WS), undefined);
+    assert.equal((early!.pc as unknown as FakePeerConnection).signalingState, 'closed');
+  });
+
+  it('no player within the adoption time: the session is stopped and the socket closed', () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
+    const early = startEarlySignaling('front');
+    const ws = FakeWebSocket.instances[0]!;
+    ws.open();
+    mock.timers.tick(EARLY_ADOPT_TIMEOUT_MS - 1);
+    assert.equal(ws.closeCode, undefined);
+    mock.timers.tick(1);
+    assert.deepEqual(ws.sent.map((m) => m.type), ['hello', 'watch', 'stop']);
+    assert.equal(ws.sent[2]!.id, early!.id);
+    assert.equal(ws.closeCode, 1000);
+    assert.equal(takeEarlySignal('front', PAGE_WS), undefined);
+  });
+
+  it('a flood of messages before adoption gives the early socket up instead of growing without bound', () => {
+    startEarlySignaling('front');
+    const ws = FakeWebSocket.instances[0]!;
+    ws.open();
+    for (let i = 0; i < EARLY_MAX_MESSAGES; i++) ws.receive({ type: 'status', id: 'x', camera: 'front', state: 'live' });
+    assert.equal(ws.closeCode, undefined);
+    ws.receive({ type: 'status', id: 'x', camera: 'front', state: 'live' });
+    assert.equal(ws.closeCode, 1000);
+    assert.equal(takeEarlySignal('front', PAGE_WS), undefined);
+  });
+});
