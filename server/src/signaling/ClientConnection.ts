@@ -18,6 +18,7 @@ import {
   type ServerMessage,
 } from '../../../shared/protocol.js';
 import { TokenBucket } from './TokenBucket.js';
+import type { ViewerPool } from '../webrtc/ViewerPool.js';
 import { ViewerSession } from './ViewerSession.js';
 
 export interface SignalingLimits {
@@ -54,6 +55,7 @@ export interface ClientConnectionOptions {
   logger: Logger;
   connectTimeoutMs?: number;
   now?: () => number;
+  pool?: ViewerPool;
 }
 
 export class ClientConnection {
@@ -221,6 +223,7 @@ export class ClientConnection {
       connectTimeoutMs: this.#options.connectTimeoutMs,
       offer: message.offer,
       trickle: message.trickle,
+      pool: this.#options.pool,
     });
     this.#sessions.set(id, session);
     void session.start();

@@ -9,6 +9,7 @@ import { originAllowed } from '../http/origin.js';
 import type { Logger } from '../log/logger.js';
 import type { CameraDirectory } from '../media/CameraSource.js';
 import type { IceServer, ViewerNetworkOptions } from '../webrtc/peerConfig.js';
+import { ViewerPool } from '../webrtc/ViewerPool.js';
 import { MAX_FRAME_BYTES } from '../../../shared/protocol.js';
 import { ClientConnection, DEFAULT_SIGNALING_LIMITS, type SignalingLimits } from './ClientConnection.js';
 
@@ -53,6 +54,7 @@ export class SignalingServer {
   readonly #limits: SignalingLimits;
   readonly #network: ViewerNetworkOptions;
   readonly #heartbeat: NodeJS.Timeout;
+  readonly #pool: ViewerPool;
   #closePromise: Promise<void> | undefined;
   readonly #onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => this.#upgrade(req, socket, head);
 
@@ -66,6 +68,7 @@ export class SignalingServer {
         ? { hostAddresses: options.iceHostAddresses }
         : {}),
     };
+    this.#pool = new ViewerPool({ iceServers: options.iceServers ?? [], network: this.#network, logger: options.logger });
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, clientTracking: false });
     options.server.on('upgrade', this.#onUpgrade);
     this.#heartbeat = setInterval(() => this.#ping(), HEARTBEAT_INTERVAL_MS);
@@ -99,6 +102,7 @@ export class SignalingServer {
         }),
       );
       await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
+      await this.#pool.close();
     })();
     return this.#closePromise;
   }
@@ -131,6 +135,7 @@ export class SignalingServer {
       network: this.#network,
       logger: this.#logger.child({ client: req.socket.remoteAddress }),
       connectTimeoutMs: this.#options.connectTimeoutMs,
+      pool: this.#pool,
     });
     this.#clients.set(ws, client);
     this.#alive.add(ws);

@@ -13,6 +13,7 @@ import type { MediaFrame } from '../media/MediaFrame.js';
 import type { Track } from '../sdp/Track.js';
 import { Viewer, type ViewerState } from '../webrtc/Viewer.js';
 import type { IceServer, ViewerNetworkOptions } from '../webrtc/peerConfig.js';
+import type { ViewerPool } from '../webrtc/ViewerPool.js';
 import type { IceCandidate, PlaybackState, ServerMessage } from '../../../shared/protocol.js';
 import { restrictOfferToH264 } from './offerCodecs.js';
 
@@ -38,6 +39,8 @@ export interface ViewerSessionOptions {
   offer?: string;
   /** Server-made offer only: send it before ICE gathering and trickle the candidates. */
   trickle?: boolean;
+  /** Spare viewers with their offers made; the session takes one and has the next one prepared. */
+  pool?: ViewerPool;
 }
 
 export class ViewerSession implements FrameSink {
@@ -46,6 +49,8 @@ export class ViewerSession implements FrameSink {
   readonly #options: ViewerSessionOptions;
   readonly #logger: Logger;
   #viewer: Viewer | undefined;
+  /** The camera's tracks the viewer was made for (the pool's spare must match them). */
+  #tracks: readonly Track[] | undefined;
   #paused = false;
   #position: number | undefined;
   readonly #startedAt = performance.now();
@@ -76,7 +81,11 @@ export class ViewerSession implements FrameSink {
       const tracks = await this.source.tracks();
       if (this.closed) return;
       this.#checkCodecs(tracks);
-      const viewer = new Viewer({
+      this.#tracks = tracks;
+      const pool = this.#options.offer === undefined && !this.#options.trickle ? this.#options.pool : undefined;
+      const spare = pool?.take(this.source, tracks, this.#options.h265);
+      if (spare) this.#logger.debug({ session: this.id, viewer: spare.viewer.id }, 'using a spare viewer');
+      const viewer = spare?.viewer ?? new Viewer({
         id: this.id,
         tracks,
         h265: this.#options.h265,
@@ -97,7 +106,7 @@ export class ViewerSession implements FrameSink {
         if (this.closed) return;
         this.#options.send({ type: 'answer', id: this.id, sdp });
       } else {
-        const sdp = await viewer.createOffer({ trickle: this.#options.trickle });
+        const sdp = await (spare?.offer ?? viewer.createOffer({ trickle: this.#options.trickle }));
         if (this.closed) return;
         this.#options.send({ type: 'offer', id: this.id, sdp });
       }
@@ -227,6 +236,8 @@ export class ViewerSession implements FrameSink {
     if (state === 'connected') {
       clearTimeout(this.#connectTimer);
       this.#connectTimer = undefined;
+      // Now, not earlier: making the spare must not compete with this viewer's own handshake.
+      if (this.#tracks) this.#options.pool?.prepare(this.source, this.#tracks, this.#options.h265);
     } else if (state === 'failed') {
       void this.fail(new CamrtcError('ERR_WEBRTC', 'the WebRTC connection to the browser failed'));
     }
