@@ -51,7 +51,8 @@ export async function freePort(): Promise<number> {
 
 export async function startCamrtc(options: StartOptions): Promise<BenchServer> {
   const cameras = Array.from({ length: options.cameraCount }, (_, i) => `cam${i + 1}`);
-  const nodeArgs = options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [];
+  // The same V8 flag as bin/camrtc.js and `npm start` (why: see bin/camrtc.js).
+  const nodeArgs = ['--max-semi-space-size=4', ...(options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [])];
   const child = new Child('camrtc', process.execPath, [
     ...nodeArgs, join(distRoot, 'server/src/main.js'),
     '--port', '0', '--host', '127.0.0.1', '--ice-host', '127.0.0.1', '--no-demo', '--preload',

@@ -29,8 +29,12 @@ export class SrtpGcmProtector {
     if (sessionKey.length !== KEY_BYTES || sessionSalt.length < SALT_BYTES) {
       throw new RangeError(`AES-128-GCM needs a ${KEY_BYTES}-byte session key and a salt of at least ${SALT_BYTES} bytes`);
     }
-    this.#key = Buffer.from(sessionKey);
-    this.#salt = Buffer.from(sessionSalt.subarray(0, SALT_BYTES));
+    // Own allocations, not slices of Node's shared 8 KiB pool: a viewer's keys live as long as the
+    // viewer, and a pooled slice would keep its whole slab alive.
+    this.#key = Buffer.allocUnsafeSlow(KEY_BYTES);
+    this.#key.set(sessionKey);
+    this.#salt = Buffer.allocUnsafeSlow(SALT_BYTES);
+    this.#salt.set(sessionSalt.subarray(0, SALT_BYTES));
   }
 
   /**

@@ -20,6 +20,7 @@ import { peerConfig, type IceServer, type ViewerNetworkOptions } from './peerCon
 import { RtpTimeline } from './RtpTimeline.js';
 import { RtpWriter } from './RtpWriter.js';
 import { actAsDtlsClient, senderReports, srtpOutput, withoutDefaultStun } from './weriftInternals.js';
+import { releaseHandshakeMemory } from './weriftMemory.js';
 
 // werift makes one DTLS certificate per process, lazily, inside the first viewer's createOffer
 // (~35 ms, more while the machine is busy): make it while the server starts instead.
@@ -400,6 +401,7 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
         this.#connected = true;
         this.#setState('connected');
         this.#restartAtKeyframe();
+        releaseHandshakeMemory(this.#pc, this.#logger);
         break;
       case 'connecting':
       case 'new':

@@ -18,7 +18,7 @@ export class CamrtcProcess {
   ) {}
 
   static async start(args: string[]): Promise<CamrtcProcess> {
-    const child = spawn(process.execPath, [distPath('server/src/main.js'), '--port', '0', '--host', '127.0.0.1', '--ice-host', '127.0.0.1', '--log-level', 'debug', ...args], {
+    const child = spawn(process.execPath, ['--max-semi-space-size=4', distPath('server/src/main.js'), '--port', '0', '--host', '127.0.0.1', '--ice-host', '127.0.0.1', '--log-level', 'debug', ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const logs: Array<Record<string, unknown>> = [];
