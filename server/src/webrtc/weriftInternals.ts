@@ -26,10 +26,18 @@ import type { Logger } from '../log/logger.js';
 import { SrtpGcmProtector, SRTP_AEAD_AES_128_GCM } from './SrtpGcmProtector.js';
 
 const warned = new Set<string>();
-function unsupported(logger: Logger, what: string): void {
+/**
+ * Says once per process that a reach into werift found another shape than expected (a werift
+ * upgrade), and what camrtc does instead (`consequence`).
+ */
+export function weriftShapeChanged(logger: Logger, what: string, consequence = 'using werift defaults'): void {
   if (warned.has(what)) return;
   warned.add(what);
-  logger.warn({ what }, 'this werift version differs from the one camrtc was tuned for; using werift defaults');
+  logger.warn({ what }, `this werift version differs from the one camrtc was tuned for; ${consequence}`);
+}
+
+function unsupported(logger: Logger, what: string): void {
+  weriftShapeChanged(logger, what);
 }
 
 interface IceConnectionInternals {

@@ -15,12 +15,10 @@
  */
 import type { RTCDtlsTransport, RTCPeerConnection } from 'werift';
 import type { Logger } from '../log/logger.js';
+import { weriftShapeChanged } from './weriftInternals.js';
 
-const warned = new Set<string>();
 function unsupported(logger: Logger, what: string): void {
-  if (warned.has(what)) return;
-  warned.add(what);
-  logger.warn({ what }, 'this werift version differs from the one camrtc was tuned for; viewers keep werift memory they do not need');
+  weriftShapeChanged(logger, what, 'viewers keep werift memory they do not need');
 }
 
 /** werift's DtlsContext: the handshake transcript and the last flight. */

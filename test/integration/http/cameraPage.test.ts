@@ -5,12 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { createServer, get, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { get } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { createHttpApp } from '../../../server/src/http/HttpServer.js';
 import { escapeHtml, inlineScriptText, loadCameraPageAssets, renderCameraPage, type CameraPageAssets } from '../../../server/src/http/cameraPage.js';
-import { silentLogger } from '../../../server/src/log/logger.js';
+import { startHttpApp, type TestHttpApp } from '../../helpers/httpApp.js';
 import { distPath } from '../../helpers/paths.js';
 import { FakeCamera, FakeDirectory, h264Track } from '../webrtc/helpers/FakeCamera.js';
 
@@ -38,18 +36,16 @@ const sha256 = (text: string): string => `'sha256-${createHash('sha256').update(
 
 describe('camera page', () => {
   const front = new FakeCamera('front.cam-1', [h264Track(0)]);
-  let http: Server;
+  let app: TestHttpApp;
   let base: string;
 
   before(async () => {
-    http = createServer(createHttpApp({ cameras: new FakeDirectory([front]), webRoot: distPath('public'), logger: silentLogger() }));
-    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    app = await startHttpApp(new FakeDirectory([front]));
+    base = app.base;
   });
 
   after(async () => {
-    http.closeAllConnections();
-    await new Promise((resolve) => http.close(resolve));
+    await app.close();
   });
 
   it('is one document: the signaling script comes first and nothing external is loaded', async () => {

@@ -1,27 +1,21 @@
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { createHttpApp } from '../../../server/src/http/HttpServer.js';
-import { silentLogger } from '../../../server/src/log/logger.js';
-import { distPath } from '../../helpers/paths.js';
+import { startHttpApp, type TestHttpApp } from '../../helpers/httpApp.js';
 import { FakeCamera, FakeDirectory, h264Track } from './helpers/FakeCamera.js';
 
 describe('HTTP server', () => {
   const front = new FakeCamera('front', [h264Track(0)]);
-  let http: Server;
+  let app: TestHttpApp;
   let base: string;
 
   before(async () => {
     front.setStatus({ state: 'offline', error: { code: 'ERR_RTSP_AUTH', message: '401 for rtsp://admin:s3cret@192.0.2.7/live' } });
-    http = createServer(createHttpApp({ cameras: new FakeDirectory([front]), webRoot: distPath('public'), logger: silentLogger() }));
-    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    app = await startHttpApp(new FakeDirectory([front]));
+    base = app.base;
   });
 
   after(async () => {
-    http.closeAllConnections();
-    await new Promise((resolve) => http.close(resolve));
+    await app.close();
   });
 
   it('GET /healthz answers ok', async () => {
