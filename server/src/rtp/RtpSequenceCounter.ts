@@ -30,8 +30,9 @@ export class RtpSequenceCounter {
   private highest = 0;
   /** Packets received in the current run. */
   private runReceived = 0;
-  /** Loss of the runs before a restart. */
+  /** Loss, and packets expected, of the runs before a restart. */
   private priorLost = 0;
+  private priorExpected = 0;
   private totalReceived = 0;
   private totalReordered = 0;
   private totalRestarts = 0;
@@ -58,6 +59,7 @@ export class RtpSequenceCounter {
       return 'late';
     }
     this.priorLost += this.runLost();
+    this.priorExpected += this.highest - this.base + 1;
     this.totalRestarts++;
     this.startRun(seq);
     return 'restart';
@@ -70,6 +72,16 @@ export class RtpSequenceCounter {
       reordered: this.totalReordered,
       restarts: this.totalRestarts,
     };
+  }
+
+  /** Highest sequence number of the current run, extended past wraps; undefined before any packet. */
+  get extendedHighest(): number | undefined {
+    return this.started ? this.highest : undefined;
+  }
+
+  /** Packets expected so far (RFC 3550 A.3: highest − first + 1, summed over restarts). */
+  get expected(): number {
+    return this.started ? this.priorExpected + this.highest - this.base + 1 : 0;
   }
 
   private runLost(): number {

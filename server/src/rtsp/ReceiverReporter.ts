@@ -6,6 +6,7 @@
  */
 
 import { RTCP_PSFB, RTCP_RR, RTCP_SDES, RTCP_SR } from '../rtp/rtcp.js';
+import { RtpSequenceCounter } from '../rtp/RtpSequenceCounter.js';
 
 const SDES_CNAME = 1;
 const PSFB_PLI = 1;
@@ -13,10 +14,8 @@ const PSFB_FIR = 4;
 
 export class ReceiverReporter {
   private mediaSsrc: number | undefined;
-  private baseSeq = 0;
-  private maxSeq = 0;
-  private cycles = 0;
-  private received = 0;
+  /** Sequence numbers of the camera's current SSRC. */
+  private sequence = new RtpSequenceCounter();
   private expectedPrior = 0;
   private receivedPrior = 0;
   /** Middle 32 bits of the NTP timestamp of the last sender report, and when it arrived. */
@@ -36,20 +35,11 @@ export class ReceiverReporter {
     if (ssrc !== this.mediaSsrc) {
       // New (or first) source: the camera restarted its stream; statistics start over.
       this.mediaSsrc = ssrc;
-      this.baseSeq = seq;
-      this.maxSeq = seq;
-      this.cycles = 0;
-      this.received = 1;
+      this.sequence = new RtpSequenceCounter();
       this.expectedPrior = 0;
       this.receivedPrior = 0;
-      return;
     }
-    this.received++;
-    const delta = (seq - this.maxSeq) & 0xffff;
-    if (delta !== 0 && delta < 0x8000) {
-      if (seq < this.maxSeq) this.cycles += 0x10000;
-      this.maxSeq = seq;
-    }
+    this.sequence.push(seq);
   }
 
   /** Looks for a sender report in a (compound) RTCP packet. */
@@ -70,7 +60,7 @@ export class ReceiverReporter {
 
   /** The extended highest sequence number received, or undefined before the first packet. */
   get extendedHighestSeq(): number | undefined {
-    return this.mediaSsrc === undefined ? undefined : this.cycles + this.maxSeq;
+    return this.sequence.extendedHighest;
   }
 
   /**
@@ -113,14 +103,15 @@ export class ReceiverReporter {
     out.writeUInt16BE(out.length / 4 - 1, 2);
     out.writeUInt32BE(this.ssrc >>> 0, 4);
     if (!hasBlock) return out;
-    const extMax = this.cycles + this.maxSeq;
-    const expected = extMax - this.baseSeq + 1;
-    const lost = Math.max(-0x800000, Math.min(0x7fffff, expected - this.received));
+    const extMax = this.sequence.extendedHighest ?? 0;
+    const expected = this.sequence.expected;
+    const received = this.sequence.stats.received;
+    const lost = Math.max(-0x800000, Math.min(0x7fffff, expected - received));
     const expectedInterval = expected - this.expectedPrior;
-    const receivedInterval = this.received - this.receivedPrior;
+    const receivedInterval = received - this.receivedPrior;
     const lostInterval = expectedInterval - receivedInterval;
     this.expectedPrior = expected;
-    this.receivedPrior = this.received;
+    this.receivedPrior = received;
     const fraction = expectedInterval <= 0 || lostInterval <= 0 ? 0 : Math.min(255, Math.floor((lostInterval * 256) / expectedInterval));
     out.writeUInt32BE(this.mediaSsrc! >>> 0, 8);
     out[12] = fraction;
