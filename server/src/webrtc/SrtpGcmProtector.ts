@@ -9,8 +9,6 @@
  */
 import { createCipheriv } from 'node:crypto';
 
-/** DTLS-SRTP protection profile id (RFC 7714 14.2). */
-export const SRTP_AEAD_AES_128_GCM = 0x0007;
 /** Authentication tag appended to every packet. */
 export const GCM_TAG_BYTES = 16;
 const KEY_BYTES = 16;

@@ -7,6 +7,7 @@
  */
 import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, type PeerConfig } from 'werift';
 import type { Logger } from '../log/logger.js';
+import { peerConfig } from './peerConfig.js';
 import { actAsDtlsClient, withoutDefaultStun } from './weriftInternals.js';
 
 const WARM_UP_TIMEOUT_MS = 10_000;
@@ -18,14 +19,10 @@ const H264 = new RTCRtpCodecParameters({
   parameters: 'packetization-mode=1;profile-level-id=42e01f;level-asymmetry-allowed=1',
 });
 
+/** A viewer's own configuration (peerConfig), on loopback only. */
 const LOOPBACK: Partial<PeerConfig> = {
-  iceServers: [],
-  iceUseIpv4: false,
-  iceUseIpv6: false,
-  iceAdditionalHostAddresses: ['127.0.0.1'],
-  iceInterfaceAddresses: { udp4: '127.0.0.1' },
+  ...peerConfig([], [], { hostAddresses: ['127.0.0.1'] }),
   codecs: { video: [H264], audio: [] },
-  headerExtensions: { video: [], audio: [] },
 };
 
 export class WebRtcWarmUp {

@@ -23,7 +23,7 @@ import {
   type RTCRtpSender,
 } from 'werift';
 import type { Logger } from '../log/logger.js';
-import { SrtpGcmProtector, SRTP_AEAD_AES_128_GCM } from './SrtpGcmProtector.js';
+import { SrtpGcmProtector } from './SrtpGcmProtector.js';
 
 const warned = new Set<string>();
 /**
@@ -34,10 +34,6 @@ export function weriftShapeChanged(logger: Logger, what: string, consequence = '
   if (warned.has(what)) return;
   warned.add(what);
   logger.warn({ what }, `this werift version differs from the one camrtc was tuned for; ${consequence}`);
-}
-
-function unsupported(logger: Logger, what: string): void {
-  weriftShapeChanged(logger, what);
 }
 
 interface IceConnectionInternals {
@@ -56,7 +52,7 @@ export function withoutDefaultStun(pc: RTCPeerConnection, logger: Logger): boole
   for (const transport of pc.iceTransports) {
     const connection = (transport as unknown as { connection?: IceConnectionInternals }).connection;
     if (!connection || !('stunServer' in connection) || typeof connection.options !== 'object') {
-      unsupported(logger, 'ICE connection STUN fields');
+      weriftShapeChanged(logger, 'ICE connection STUN fields');
       ok = false;
       continue;
     }
@@ -93,7 +89,7 @@ export function actAsDtlsClient(pc: RTCPeerConnection, logger: Logger): boolean 
   for (const transport of pc.dtlsTransports) {
     const t = dtlsInternals(transport);
     if (!t) {
-      unsupported(logger, 'RTCDtlsTransport fields');
+      weriftShapeChanged(logger, 'RTCDtlsTransport fields');
       ok = false;
       continue;
     }
@@ -150,14 +146,14 @@ export function srtpOutput(pc: RTCPeerConnection, logger: Logger): SrtpOutput | 
   const connection = transport.iceTransport?.connection;
   const send = connection?.send;
   if (!context || typeof send !== 'function') {
-    unsupported(logger, 'SRTP session or ICE connection');
+    weriftShapeChanged(logger, 'SRTP session or ICE connection');
     return undefined;
   }
-  if (context.profile !== SRTP_AEAD_AES_128_GCM) return undefined;
+  if (context.profile !== ProtectionProfileAeadAes128Gcm) return undefined;
   const key = context.cipher?.srtpSessionKey;
   const salt = context.cipher?.srtpSessionSalt;
   if (!Buffer.isBuffer(key) || !Buffer.isBuffer(salt)) {
-    unsupported(logger, 'SRTP session keys');
+    weriftShapeChanged(logger, 'SRTP session keys');
     return undefined;
   }
   const onError = (): void => undefined;
@@ -184,7 +180,7 @@ interface SenderInternals {
 export function senderReports(sender: RTCRtpSender, logger: Logger): ((ntp: bigint, rtpTimestamp: number, packets: number, octets: number) => void) | undefined {
   const s = sender as unknown as Partial<SenderInternals>;
   if (typeof s.ntpTimestamp !== 'bigint' || typeof s.packetCount !== 'number' || typeof s.octetCount !== 'number' || typeof s.runRtcp !== 'function') {
-    unsupported(logger, 'RTCRtpSender report fields');
+    weriftShapeChanged(logger, 'RTCRtpSender report fields');
     return undefined;
   }
   const fields = s as SenderInternals;

@@ -17,10 +17,6 @@ import type { RTCDtlsTransport, RTCPeerConnection } from 'werift';
 import type { Logger } from '../log/logger.js';
 import { weriftShapeChanged } from './weriftInternals.js';
 
-function unsupported(logger: Logger, what: string): void {
-  weriftShapeChanged(logger, what, 'viewers keep werift memory they do not need');
-}
-
 /** werift's DtlsContext: the handshake transcript and the last flight. */
 interface DtlsContextInternals {
   handshakeCache: Record<number, unknown>;
@@ -86,7 +82,7 @@ export function releaseHandshakeMemory(pc: RTCPeerConnection, logger: Logger): b
     if (t && t.state !== 'connected') continue;
     const socket = t && socketInternals(t);
     if (!t || !socket) {
-      unsupported(logger, 'DTLS handshake fields');
+      weriftShapeChanged(logger, 'DTLS handshake fields', 'viewers keep werift memory they do not need');
       ok = false;
       continue;
     }
