@@ -12,6 +12,7 @@ import type { Browser, Page } from 'playwright-core';
 import { GstCamera } from './support/GstCamera.js';
 import { CamrtcProcess } from './support/camrtcProcess.js';
 import { browserMissing, launchChromium, measureVideo } from './support/browser.js';
+import { waitFor } from '../integration/webrtc/helpers/waitFor.js';
 
 const missing = GstCamera.missing() ?? browserMissing();
 
@@ -51,14 +52,6 @@ type Player = HTMLElement & { state: string; pause(): void; play(): void };
 
 function waitForState(page: Page, state: string, timeoutMs = 20_000): Promise<unknown> {
   return page.waitForFunction((wanted) => (document.querySelector('camrtc-player') as Player | null)?.state === wanted, state, { timeout: timeoutMs });
-}
-
-async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 const count = (list: readonly string[], item: string): number => list.filter((m) => m === item).length;
@@ -103,7 +96,7 @@ describe('the camera page starts signaling before its player exists', { skip: mi
       assert.equal(count(log.sent, 'watch'), 1, `sent: ${log.sent.join(',')}`);
       assert.equal(count(log.sent, 'stop'), 0, `sent: ${log.sent.join(',')}`);
       assert.equal(count(log.sent, 'answer'), 1, `sent: ${log.sent.join(',')}`);
-      await until(() => serverSessions(camrtc).size > sessionsBefore, 'the viewer session in the server log');
+      await waitFor(() => serverSessions(camrtc).size > sessionsBefore, 'the viewer session in the server log');
       assert.equal(serverSessions(camrtc).size - sessionsBefore, 1, 'the server saw exactly one viewer session');
     } finally {
       await context.close();
@@ -121,9 +114,9 @@ describe('the camera page starts signaling before its player exists', { skip: mi
       const pauses = count(camera.requests, 'PAUSE');
       const plays = count(camera.requests, 'PLAY');
       await page.evaluate(() => (document.querySelector('camrtc-player') as Player).pause());
-      await until(() => count(camera.requests, 'PAUSE') > pauses, 'RTSP PAUSE at the camera');
+      await waitFor(() => count(camera.requests, 'PAUSE') > pauses, 'RTSP PAUSE at the camera');
       await page.evaluate(() => (document.querySelector('camrtc-player') as Player).play());
-      await until(() => count(camera.requests, 'PLAY') > plays, 'RTSP PLAY at the camera');
+      await waitFor(() => count(camera.requests, 'PLAY') > plays, 'RTSP PLAY at the camera');
       await waitForState(page, 'live');
       const p = await measureVideo(page, 2000);
       assert.ok(p.frames >= 10 && p.mediaTimeAdvanced, `only ${p.frames} frames in 2 s after play`);

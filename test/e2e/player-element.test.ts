@@ -14,6 +14,7 @@ import type { Browser, Page } from 'playwright-core';
 import { GstCamera } from './support/GstCamera.js';
 import { CamrtcProcess } from './support/camrtcProcess.js';
 import { browserMissing, launchChromium, measureVideo } from './support/browser.js';
+import { waitFor } from '../integration/webrtc/helpers/waitFor.js';
 
 const missing = GstCamera.missing() ?? browserMissing();
 
@@ -60,14 +61,6 @@ async function waitForState(page: Page, id: string, state: string, timeoutMs = 2
     [id, state] as const,
     { timeout: timeoutMs },
   );
-}
-
-async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 const count = (list: readonly string[], method: string): number => list.filter((m) => m === method).length;
@@ -151,10 +144,10 @@ describe('<camrtc-player> embedded from another origin', { skip: missing }, () =
       const pauses = count(camera.requests, 'PAUSE');
       const plays = count(camera.requests, 'PLAY');
       await page.evaluate(() => (document.getElementById('p0') as HTMLElement & { pause(): void }).pause());
-      await until(() => count(camera.requests, 'PAUSE') > pauses, 'RTSP PAUSE at the camera');
+      await waitFor(() => count(camera.requests, 'PAUSE') > pauses, 'RTSP PAUSE at the camera');
       assert.equal(await page.evaluate(() => (document.getElementById('p0') as HTMLElement & { state: string }).state), 'paused');
       await page.evaluate(() => (document.getElementById('p0') as HTMLElement & { play(): void }).play());
-      await until(() => count(camera.requests, 'PLAY') > plays, 'RTSP PLAY at the camera');
+      await waitFor(() => count(camera.requests, 'PLAY') > plays, 'RTSP PLAY at the camera');
       await waitForState(page, 'p0', 'live');
       const p = await playerProgress(page, 'p0', 2000);
       assert.ok(p.frames >= 10 && p.advanced, `only ${p.frames} frames in 2 s after play`);
