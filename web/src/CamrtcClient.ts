@@ -9,7 +9,7 @@
  */
 import type { ClientMessage, ServerMessage } from '../../shared/protocol.js';
 import type { ErrorCode } from '../../shared/errors.js';
-import { newSessionId, takeEarlySignal, watchMessages } from './earlySignaling.js';
+import { newSessionId, openWatchSocket, takeEarlySignal } from './earlySignaling.js';
 import { defaultSignalingUrl, signalingUrl } from './signalingUrl.js';
 
 export type ClientStatus =
@@ -161,11 +161,11 @@ export class CamrtcClient {
     if (early?.pc && !this.#options.iceServers?.length) this.#warmPc = early.pc;
     else early?.pc?.close();
     this.#sessionId = early?.id ?? newSessionId(`s${++sessionCounter}`);
-    const ws = early?.ws ?? new WebSocket(url);
+    // The socket's URL carries the watch (shared/watchUrl.ts): the server starts at once.
+    const ws = early?.ws ?? openWatchSocket(url, this.#sessionId, this.camera, this.#paused);
     this.#ws = ws;
-    ws.onopen = () => {
-      for (const message of watchMessages(this.#sessionId, this.camera, this.#paused)) this.#send(message);
-    };
+    // The early socket watches unpaused: a player that starts paused says so once it can.
+    ws.onopen = early && this.#paused ? () => this.#send({ type: 'pause', id: this.#sessionId }) : null;
     ws.onmessage = (event) => {
       if (ws !== this.#ws || typeof event.data !== 'string') return;
       this.#receive(event.data);
@@ -174,9 +174,9 @@ export class CamrtcClient {
       if (ws !== this.#ws) return;
       this.#retry(event.reason || 'connection to the server lost');
     };
-    // Already watching (the socket opened before this player): what the server said so far, in order.
-    if (!early?.watching) return;
-    if (this.#paused) this.#send({ type: 'pause', id: this.#sessionId });
+    if (!early) return;
+    if (this.#paused && ws.readyState === WebSocket.OPEN) this.#send({ type: 'pause', id: this.#sessionId });
+    // What the server said before this player took the socket over, in order.
     for (const data of early.messages) {
       if (ws !== this.#ws) return;
       this.#receive(data);

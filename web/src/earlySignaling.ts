@@ -1,19 +1,17 @@
 /**
  * Early signaling: the camera page starts watching before its player exists. A tiny script inlined at
- * the top of the page (early.ts) opens the signaling socket and sends hello + watch while the rest of
- * the page is still being parsed; when the <camrtc-player> for the same camera and server starts, its
+ * the top of the page (early.ts) opens the signaling socket with the watch in its URL
+ * (shared/watchUrl.ts) while the rest of the page is still being parsed; when the <camrtc-player> for the same camera and server starts, its
  * CamrtcClient adopts that socket and replays the messages that already arrived (often the offer),
  * instead of opening a second connection. Anything that does not match falls back to a socket of its own.
  *
- * Both sides live in this one file so the messages sent are the same whoever opens the socket. It is
- * bundled twice (the inline script and the player), so it must stay small and import no runtime code
- * but signalingUrl.ts.
+ * Both sides live in this one file so the watch is the same whoever opens the socket. It is bundled
+ * twice (the inline script and the player), so it must stay small and import no runtime code but
+ * signalingUrl.ts and shared/watchUrl.ts.
  */
-import type { ClientMessage, PROTOCOL_VERSION } from '../../shared/protocol.js';
+import type { ClientMessage } from '../../shared/protocol.js';
+import { withUrlWatch } from '../../shared/watchUrl.js';
 import { canReceiveH265, defaultSignalingUrl } from './signalingUrl.js';
-
-/** Kept equal to shared/protocol.ts PROTOCOL_VERSION by the type (tsc fails when it changes). */
-const VERSION: typeof PROTOCOL_VERSION = 1;
 
 /**
  * An early socket no player adopted by then (no player for this camera on the page, a script error)
@@ -28,13 +26,11 @@ const GLOBAL_KEY = '__camrtcEarlySignal';
 
 export interface EarlySignal {
   readonly camera: string;
-  /** The signaling URL (the same string CamrtcClient computes for its `url` option). */
+  /** The signaling URL, without the watch (the same string CamrtcClient computes for its `url` option). */
   readonly url: string;
-  /** The viewer session id sent in `watch`. */
+  /** The viewer session id the socket's URL watches. */
   readonly id: string;
   readonly ws: WebSocket;
-  /** hello + watch went out (the socket opened before adoption). */
-  readonly watching: boolean;
   /** Text messages received before adoption, oldest first. */
   readonly messages: readonly string[];
   /**
@@ -53,17 +49,12 @@ interface EarlyHandle extends EarlySignal {
 type Holder = { [GLOBAL_KEY]?: EarlyHandle };
 
 /**
- * The messages that start watching `camera` in session `id`: CamrtcClient sends the same when it
- * opens its own socket, so an adopted socket is indistinguishable from one the player opened.
+ * Opens a signaling socket at `url` that watches `camera` in session `id` from its first moment:
+ * CamrtcClient opens its own sockets the same way, so an adopted socket is indistinguishable from
+ * one the player opened.
  */
-export function watchMessages(id: string, camera: string, paused: boolean): ClientMessage[] {
-  const h265 = canReceiveH265();
-  const messages: ClientMessage[] = [
-    { type: 'hello', version: VERSION, capabilities: { h265 } },
-    { type: 'watch', id, camera, capabilities: { h265 } },
-  ];
-  if (paused) messages.push({ type: 'pause', id });
-  return messages;
+export function openWatchSocket(url: string, id: string, camera: string, paused: boolean): WebSocket {
+  return new WebSocket(withUrlWatch(url, { camera, id, h265: canReceiveH265(), paused }));
 }
 
 export function newSessionId(prefix: string): string {
@@ -79,25 +70,21 @@ export function startEarlySignaling(camera: string): EarlySignal | undefined {
   if (holder[GLOBAL_KEY] || typeof WebSocket !== 'function') return undefined;
   const url = defaultSignalingUrl();
   const id = newSessionId('e');
-  const ws = new WebSocket(url);
+  const ws = openWatchSocket(url, id, camera, false);
   const messages: string[] = [];
-  let watching = false;
   let pc: RTCPeerConnection | undefined;
   const handle: EarlyHandle = {
     camera,
     url,
     id,
     ws,
-    get watching() {
-      return watching;
-    },
     messages,
     get pc() {
       return pc;
     },
     release() {
       clearTimeout(timer);
-      ws.onopen = ws.onmessage = ws.onclose = null;
+      ws.onmessage = ws.onclose = null;
     },
   };
   const abandon = (): void => {
@@ -108,10 +95,6 @@ export function startEarlySignaling(camera: string): EarlySignal | undefined {
     if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(1000);
   };
   const timer = setTimeout(abandon, EARLY_ADOPT_TIMEOUT_MS);
-  ws.onopen = () => {
-    watching = true;
-    for (const message of watchMessages(id, camera, false)) ws.send(JSON.stringify(message));
-  };
   ws.onmessage = (event) => {
     if (typeof event.data !== 'string') return;
     if (messages.length >= EARLY_MAX_MESSAGES) return abandon();

@@ -17,6 +17,7 @@ import {
   type ClientMessage,
   type ServerMessage,
 } from '../../../shared/protocol.js';
+import type { UrlWatch } from '../../../shared/watchUrl.js';
 import { TokenBucket } from './TokenBucket.js';
 import type { ViewerPool } from '../webrtc/ViewerPool.js';
 import { ViewerSession } from './ViewerSession.js';
@@ -110,6 +111,23 @@ export class ClientConnection {
     this.#ws.send(JSON.stringify(message));
   }
 
+  /**
+   * The watch the socket's URL asked for (shared/watchUrl.ts): handled as the socket's first
+   * messages, `hello`, `watch` and, when paused, `pause`, with the same checks as any message.
+   */
+  watchFromUrl(watch: UrlWatch): void {
+    const messages: unknown[] = [
+      { type: 'hello', version: PROTOCOL_VERSION, capabilities: { h265: watch.h265 } },
+      { type: 'watch', id: watch.id, camera: watch.camera, capabilities: { h265: watch.h265 } },
+    ];
+    if (watch.paused) messages.push({ type: 'pause', id: watch.id });
+    for (const message of messages) {
+      // Counted like messages on the socket (they could not be over the limit on a new socket).
+      this.#rate.take(this.#now());
+      this.#onText(JSON.stringify(message));
+    }
+  }
+
   #onMessage(data: RawData, isBinary: boolean): void {
     if (this.closed) return;
     try {
@@ -127,7 +145,17 @@ export class ClientConnection {
         this.#violation('ERR_LIMIT', `message of ${bytes.length} bytes: at most ${MAX_MESSAGE_BYTES} bytes`);
         return;
       }
-      const raw = bytes.toString('utf8');
+      this.#onText(bytes.toString('utf8'));
+    } catch (err) {
+      this.#logger.error({ err }, 'signaling message handling failed');
+      this.#send({ type: 'error', code: 'ERR_INTERNAL', message: 'internal error' });
+    }
+  }
+
+  /** One text message, already counted against the rate limit. */
+  #onText(raw: string): void {
+    if (this.closed) return;
+    try {
       const parsed = parseClientMessage(raw);
       if (!parsed.ok) {
         this.#violation(parsed.code, parsed.message);

@@ -11,6 +11,7 @@ import type { CameraDirectory } from '../media/CameraSource.js';
 import type { IceServer, ViewerNetworkOptions } from '../webrtc/peerConfig.js';
 import { ViewerPool } from '../webrtc/ViewerPool.js';
 import { MAX_FRAME_BYTES } from '../../../shared/protocol.js';
+import { urlWatch } from '../../../shared/watchUrl.js';
 import { ClientConnection, DEFAULT_SIGNALING_LIMITS, type SignalingLimits } from './ClientConnection.js';
 
 export const SIGNALING_PATH = '/ws';
@@ -141,6 +142,8 @@ export class SignalingServer {
     this.#alive.add(ws);
     ws.on('pong', () => this.#alive.add(ws));
     ws.once('close', () => this.#clients.delete(ws));
+    const watch = urlWatch(req.url ?? '');
+    if (watch) client.watchFromUrl(watch);
   }
 
   #ping(): void {

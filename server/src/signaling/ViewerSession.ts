@@ -20,6 +20,12 @@ import { restrictOfferToH264 } from './offerCodecs.js';
 /** The browser must answer, and ICE/DTLS must come up, within this time after the offer. */
 export const SESSION_CONNECT_TIMEOUT_MS = 30_000;
 
+/**
+ * The pool's next spare viewer is made this long after a viewer connected: by then its first frame
+ * is on screen (making it at once slowed that frame on a 2-core machine).
+ */
+export const SPARE_AFTER_CONNECT_MS = 1_000;
+
 export const H265_UNSUPPORTED_MESSAGE =
   "this camera sends H.265, which this browser cannot play; switch the camera's stream to H.264";
 
@@ -55,6 +61,7 @@ export class ViewerSession implements FrameSink {
   #position: number | undefined;
   readonly #startedAt = performance.now();
   #connectTimer: NodeJS.Timeout | undefined;
+  #spareTimer: NodeJS.Timeout | undefined;
   #closePromise: Promise<void> | undefined;
   readonly #onStatus = (status: CameraStatus): void => this.#sendStatus(status);
 
@@ -199,6 +206,7 @@ export class ViewerSession implements FrameSink {
   close(reason?: string): Promise<void> {
     if (this.#closePromise) return this.#closePromise;
     clearTimeout(this.#connectTimer);
+    clearTimeout(this.#spareTimer);
     this.source.off('status', this.#onStatus);
     this.source.removeSink(this);
     this.#options.send({ type: 'closed', id: this.id, ...(reason ? { reason } : {}) });
@@ -236,8 +244,12 @@ export class ViewerSession implements FrameSink {
     if (state === 'connected') {
       clearTimeout(this.#connectTimer);
       this.#connectTimer = undefined;
-      // Now, not earlier: making the spare must not compete with this viewer's own handshake.
-      if (this.#tracks) this.#options.pool?.prepare(this.source, this.#tracks, this.#options.h265);
+      // Later, not now: making the spare must not compete with this viewer's handshake and first frame.
+      if (this.#options.pool && this.#tracks && !this.#spareTimer) {
+        const [pool, tracks] = [this.#options.pool, this.#tracks];
+        this.#spareTimer = setTimeout(() => pool.prepare(this.source, tracks, this.#options.h265), SPARE_AFTER_CONNECT_MS);
+        this.#spareTimer.unref();
+      }
     } else if (state === 'failed') {
       void this.fail(new CamrtcError('ERR_WEBRTC', 'the WebRTC connection to the browser failed'));
     }

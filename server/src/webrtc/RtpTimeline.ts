@@ -5,7 +5,7 @@
  * with the frame (`receivedAt`), so tests drive it without a clock.
  */
 /**
- * Clock ticks between frames of a replayed GOP: the browser gets them all at once and, seeing
+ * Clock ticks between frames of a replayed GOP: the browser gets them in a burst and, seeing
  * timestamps this close, decodes them back to back instead of playing them out at camera speed
  * (which would leave it a whole GOP behind live for good).
  */
@@ -53,7 +53,7 @@ export class RtpTimeline {
   }
 
   /**
-   * Outbound timestamps for cached frames sent in one burst (GOP replay), REPLAY_TICKS_PER_FRAME
+   * Outbound timestamps for cached frames sent back to back (GOP replay), REPLAY_TICKS_PER_FRAME
    * apart and after anything sent before. Later frames then continue from the last replayed one with
    * the camera's own spacing, so the replay costs the live stream no latency.
    */

@@ -2,15 +2,22 @@
  * One WebRTC handshake over loopback, between two werift peer connections inside the server, right
  * after it starts. werift's DTLS is JavaScript (X25519, the record layer, the PRF): its first run
  * compiles and optimizes all of it, which took the first viewer's handshake from ~50 ms to several
- * hundred. Paying that once, in the background, while nobody watches, keeps it out of every user's
+ * hundred (X25519 itself is native: nativeX25519.ts). Paying that once, in the background, while nobody watches, keeps it out of every user's
  * first frame.
  */
 import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, type PeerConfig } from 'werift';
 import type { Logger } from '../log/logger.js';
 import { peerConfig } from './peerConfig.js';
+import { useNativeX25519 } from './nativeX25519.js';
 import { actAsDtlsClient, withoutDefaultStun } from './weriftInternals.js';
 
 const WARM_UP_TIMEOUT_MS = 10_000;
+/**
+ * werift's DTLS flights check 0.5 s after sending whether the peer answered; a flight closed before
+ * that keeps retrying into the closed socket for 33 s, holding both peer connections in memory and
+ * the process alive. So the peers live this long past the handshake (close() still ends them at once).
+ */
+const DTLS_FLIGHT_SETTLE_MS = 600;
 
 const H264 = new RTCRtpCodecParameters({
   mimeType: 'video/H264',
@@ -50,6 +57,7 @@ export class WebRtcWarmUp {
   async #run(): Promise<number | undefined> {
     const started = performance.now();
     try {
+      useNativeX25519(this.#logger);
       const sender = new RTCPeerConnection(LOOPBACK);
       const receiver = new RTCPeerConnection(LOOPBACK);
       this.#peers.push(sender, receiver);
@@ -77,6 +85,11 @@ export class WebRtcWarmUp {
       }
       const ms = performance.now() - started;
       this.#logger.debug({ ms: Math.round(ms) }, 'WebRTC warm-up handshake done');
+      clearTimeout(this.#timer);
+      await new Promise<void>((resolve) => {
+        this.#stop = () => resolve();
+        this.#timer = setTimeout(resolve, DTLS_FLIGHT_SETTLE_MS);
+      });
       return ms;
     } catch (err) {
       this.#logger.debug({ err }, 'WebRTC warm-up failed');

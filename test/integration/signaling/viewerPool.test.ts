@@ -8,6 +8,7 @@ import type { RtpPacket } from 'werift';
 import { App } from '../../../server/src/App.js';
 import { loadConfig } from '../../../server/src/config/Config.js';
 import { silentLogger } from '../../../server/src/log/logger.js';
+import { SPARE_AFTER_CONNECT_MS } from '../../../server/src/signaling/ViewerSession.js';
 import { TestClient } from '../../unit/signaling/wsClient.js';
 import { loopbackPeer } from '../../helpers/loopbackPeer.js';
 import { waitFor } from '../webrtc/helpers/waitFor.js';
@@ -49,8 +50,8 @@ describe('spare viewers', () => {
     const first = await watch('first');
     assert.match(first.offer, /camrtc-first/);
     await waitFor(() => first.video.length >= 30, 'first viewer receives video', 15_000);
-    // The spare is prepared once the first viewer connected.
-    await new Promise((r) => setTimeout(r, 300));
+    // The spare is prepared once the first viewer connected and its first frame is out.
+    await new Promise((r) => setTimeout(r, SPARE_AFTER_CONNECT_MS + 300));
     const second = await watch('second');
     try {
       assert.match(second.offer, /camrtc-spare-\d+/, 'the second offer comes from a spare');
@@ -59,7 +60,7 @@ describe('spare viewers', () => {
         assert.equal(second.video[i].header.sequenceNumber, (second.video[i - 1].header.sequenceNumber + 1) & 0xffff);
       }
       // And a third, while both others watch: again a spare (made after the second connected).
-      await new Promise((r) => setTimeout(r, 300));
+      await new Promise((r) => setTimeout(r, SPARE_AFTER_CONNECT_MS + 300));
       const third = await watch('third');
       assert.match(third.offer, /camrtc-spare-\d+/);
       assert.notEqual(/camrtc-spare-\d+/.exec(third.offer)![0], /camrtc-spare-\d+/.exec(second.offer)![0], 'each spare is used once');

@@ -1,14 +1,15 @@
 /**
  * GOP replay over a real werift peer connection: a viewer that connects while the camera is in the
- * middle of its GOP gets the cached frames at once, keyframe first, with timestamps one tick apart,
- * and live frames then continue with the camera's spacing; a PLI is answered with the cache again.
+ * middle of its GOP gets the cached keyframe at once and the rest of the GOP right after it, with
+ * timestamps one tick apart; live frames that come meanwhile wait behind the replay, then continue
+ * with the camera's spacing; a PLI is answered with the cache again.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { RTCPeerConnection, RTCRtpCodecParameters, type RtpPacket } from 'werift';
 import { silentLogger } from '../../../server/src/log/logger.js';
 import type { MediaFrame } from '../../../server/src/media/MediaFrame.js';
-import { Viewer } from '../../../server/src/webrtc/Viewer.js';
+import { REPLAY_REST_DELAY_MS, Viewer } from '../../../server/src/webrtc/Viewer.js';
 import { h264Track } from './helpers/FakeCamera.js';
 import { waitFor } from './helpers/waitFor.js';
 import { LOOPBACK_ICE } from '../../helpers/loopbackPeer.js';
@@ -40,14 +41,23 @@ describe('Viewer: cached GOP replay', () => {
     await browser.close();
   });
 
-  it('on connect: the GOP arrives keyframe first, one tick apart; live frames continue with camera spacing', async () => {
+  it('on connect: the keyframe at once, the rest of the GOP after it, one tick apart; live frames continue with camera spacing', async () => {
+    let sentAtConnect = -1;
+    viewer.on('state', (state) => {
+      if (state === 'connected') queueMicrotask(() => (sentAtConnect = viewer.stats.framesSent));
+    });
     await browser.setRemoteDescription({ type: 'offer', sdp: await viewer.createOffer() });
     await browser.setLocalDescription(await browser.createAnswer());
     await viewer.setAnswer(browser.localDescription!.sdp);
     await waitFor(() => viewer.state === 'connected', 'connected');
     assert.equal(viewer.stats.replays, 1);
-    viewer.onFrame(gop[2]); // the Source delivers the frame the replay already carried: not sent twice
+    assert.equal(sentAtConnect, 1, 'only the keyframe goes out with the connection');
+    // Frames the camera delivers before the rest of the replay went out wait behind it.
+    viewer.onFrame(gop[2]); // the Source delivers the frame the replay already carries: not sent twice
     viewer.onFrame(frame(false, 100_800, 120));
+    assert.equal(viewer.stats.framesSent, 1);
+    await new Promise((r) => setTimeout(r, REPLAY_REST_DELAY_MS + 20));
+    assert.equal(viewer.stats.framesSent, 4);
     await waitFor(() => video.length >= 4, 'replayed and live packets');
     assert.equal(video.length, 4);
     assert.equal(video[0].payload[0] & 0x1f, 5, 'keyframe first');

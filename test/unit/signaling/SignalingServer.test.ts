@@ -7,6 +7,7 @@ import { SignalingServer } from '../../../server/src/signaling/SignalingServer.j
 import { H265_UNSUPPORTED_MESSAGE } from '../../../server/src/signaling/ViewerSession.js';
 import type { Track } from '../../../server/src/sdp/Track.js';
 import { MAX_FRAME_BYTES, MAX_MESSAGE_BYTES } from '../../../shared/protocol.js';
+import { withUrlWatch } from '../../../shared/watchUrl.js';
 import { FakeCamera, FakeDirectory, h264Track, pcmaTrack } from '../../integration/webrtc/helpers/FakeCamera.js';
 import { waitFor } from '../../integration/webrtc/helpers/waitFor.js';
 import { TestClient } from './wsClient.js';
@@ -23,8 +24,8 @@ describe('SignalingServer', () => {
   let url: string;
   const clients: TestClient[] = [];
 
-  const connect = async (headers?: Record<string, string>): Promise<TestClient> => {
-    const client = await TestClient.open(url, headers);
+  const connect = async (headers?: Record<string, string>, query = ''): Promise<TestClient> => {
+    const client = await TestClient.open(url + query, headers);
     clients.push(client);
     return client;
   };
@@ -188,6 +189,45 @@ describe('SignalingServer', () => {
     assert.match(offer.sdp, /packetization-mode=1/);
     assert.equal(front.sinks.size, 1);
     await client.close();
+    await waitFor(() => front.sinks.size === 0, 'the session detaches from the camera');
+  });
+
+  it('a socket whose URL asks to watch gets welcome, status and the offer without sending anything', async () => {
+    const client = await connect(undefined, `?${new URL(withUrlWatch(url, { camera: 'front', id: 'u1', h265: false, paused: false })).searchParams}`);
+    assert.equal((await client.next('welcome')).version, 1);
+    await client.next('status', (m) => m.id === 'u1');
+    const offer = await client.next('offer', (m) => m.id === 'u1');
+    assert.match(offer.sdp, /H264\/90000/);
+    assert.equal((await client.next('playback', (m) => m.id === 'u1')).state, 'playing');
+    // From then on the socket speaks the usual protocol, for this session and others.
+    client.send({ type: 'stop', id: 'u1' });
+    await client.next('closed', (m) => m.id === 'u1');
+    client.send({ type: 'watch', id: 'u2', camera: 'front' });
+    await client.next('offer', (m) => m.id === 'u2');
+    await client.close();
+    await waitFor(() => front.sinks.size === 0, 'the sessions detach from the camera');
+  });
+
+  it('a URL watch carries the h265 capability and the paused state', async () => {
+    const client = await connect(undefined, '?watch=hevc&id=u3&h265=1&paused=1');
+    const offer = await client.next('offer', (m) => m.id === 'u3');
+    assert.match(offer.sdp, /H265\/90000/);
+    assert.equal((await client.next('playback', (m) => m.id === 'u3')).state, 'paused');
+    await client.close();
+    await waitFor(() => hevc.sinks.size === 0, 'the session detaches from the camera');
+  });
+
+  it('a URL watch of an unknown camera or with a bad session id gets the same errors as a watch message', async () => {
+    const unknown = await connect(undefined, '?watch=nosuch&id=u4');
+    assert.equal((await unknown.next('error')).code, 'ERR_CAMERA_UNKNOWN');
+    const badId = await connect(undefined, '?watch=front&id=');
+    const error = await badId.next('error');
+    assert.equal(error.code, 'ERR_SIGNALING_INVALID');
+    assert.match(error.message, /\bid\b/);
+    // The socket stays usable.
+    badId.send({ type: 'watch', id: 'u5', camera: 'front' });
+    await badId.next('offer', (m) => m.id === 'u5');
+    await Promise.all([unknown.close(), badId.close()]);
     await waitFor(() => front.sinks.size === 0, 'the session detaches from the camera');
   });
 

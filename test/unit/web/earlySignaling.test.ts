@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
+import { urlWatch } from '../../../shared/watchUrl.js';
 import { EARLY_ADOPT_TIMEOUT_MS, EARLY_MAX_MESSAGES, startEarlySignaling, takeEarlySignal } from '../../../web/src/earlySignaling.js';
 
 class FakeWebSocket {
@@ -78,18 +79,16 @@ describe('early signaling', () => {
     mock.timers.reset();
   });
 
-  it('opens the page server socket at once and sends hello + watch as soon as it opens', () => {
+  it('opens the page server socket at once with the watch in its URL, sending nothing itself', () => {
     const early = startEarlySignaling('front');
     assert.ok(early);
     const ws = FakeWebSocket.instances[0]!;
     assert.equal(FakeWebSocket.instances.length, 1);
-    assert.equal(ws.url, PAGE_WS);
-    assert.equal(ws.sent.length, 0);
+    assert.equal(ws.url, `${PAGE_WS}?watch=front&id=${early.id}`);
+    assert.deepEqual(urlWatch(new URL(ws.url).pathname + new URL(ws.url).search), { camera: 'front', id: early.id, h265: false, paused: false });
+    assert.equal(early.url, PAGE_WS, 'the player compares the URL without the watch');
     ws.open();
-    assert.deepEqual(ws.sent.map((m) => m.type), ['hello', 'watch']);
-    assert.equal(ws.sent[1]!.camera, 'front');
-    assert.equal(ws.sent[1]!.id, early.id);
-    assert.equal(early.watching, true);
+    assert.equal(ws.sent.length, 0, 'the server starts from the URL: no hello/watch round trip behind the page');
     assert.ok(early.pc instanceof FakePeerConnection, 'a peer connection is made while waiting for the offer');
   });
 
@@ -111,12 +110,13 @@ describe('early signaling', () => {
     assert.equal(ws.closeCode, undefined);
   });
 
-  it('a socket still connecting is handed over not watching, so the player sends watch itself', () => {
-    startEarlySignaling('front');
+  it('a socket still connecting is handed over too: it watches from its URL', () => {
+    const early = startEarlySignaling('front');
     const adopted = takeEarlySignal('front', PAGE_WS);
     assert.ok(adopted);
-    assert.equal(adopted.watching, false);
-    assert.equal(adopted.ws.onopen, null, 'the early script will not send watch any more');
+    assert.equal(adopted.id, early!.id);
+    assert.equal(adopted.ws.readyState, FakeWebSocket.CONNECTING);
+    assert.equal(adopted.ws.onopen, null, 'nothing to send on open');
   });
 
   it('another camera or another server does not adopt it, and it stays for the right player', () => {
@@ -148,8 +148,8 @@ describe('early signaling', () => {
     mock.timers.tick(EARLY_ADOPT_TIMEOUT_MS - 1);
     assert.equal(ws.closeCode, undefined);
     mock.timers.tick(1);
-    assert.deepEqual(ws.sent.map((m) => m.type), ['hello', 'watch', 'stop']);
-    assert.equal(ws.sent[2]!.id, early!.id);
+    assert.deepEqual(ws.sent.map((m) => m.type), ['stop']);
+    assert.equal(ws.sent[0]!.id, early!.id);
     assert.equal(ws.closeCode, 1000);
     assert.equal(takeEarlySignal('front', PAGE_WS), undefined);
   });
