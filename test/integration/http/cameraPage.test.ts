@@ -80,6 +80,16 @@ describe('camera page', () => {
     assert.deepEqual(scriptSrc.split(' ').slice(1).sort(), ["'self'", ...scripts.map((s) => sha256(s.body))].sort());
     assert.doesNotMatch(csp, /unsafe-inline'[^;]*;[^;]*$|script-src[^;]*unsafe-inline/, 'no unsafe-inline for scripts');
     assert.match(csp, /default-src 'self'/);
+    assert.match(csp, /frame-ancestors 'self'/);
+  });
+
+  it('sends no Cross-Origin-Opener-Policy (opened in a new tab, it costs Chromium a process swap on the first-frame path)', async () => {
+    for (const path of ['/camera/front.cam-1', '/']) {
+      const res = await fetch(`${base}${path}`);
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('cross-origin-opener-policy'), null, path);
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff', path);
+    }
   });
 
   it('unknown or malformed camera names get the 404 page', async () => {
