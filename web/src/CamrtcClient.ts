@@ -282,9 +282,12 @@ export class CamrtcClient {
     };
     await pc.setRemoteDescription({ type: 'offer', sdp });
     const answer = await pc.createAnswer();
+    if (pc !== this.#pc) return;
+    // Sent before setLocalDescription, which takes 10-140 ms on a busy machine: the server applies the
+    // answer meanwhile. The candidates follow as they are gathered (onicecandidate).
+    this.#send({ type: 'answer', id: this.#sessionId, sdp: answer.sdp ?? '' });
     await pc.setLocalDescription(answer);
     if (pc !== this.#pc) return;
-    this.#send({ type: 'answer', id: this.#sessionId, sdp: pc.localDescription?.sdp ?? answer.sdp ?? '' });
     if (this.#paused) this.#setStatus({ state: 'paused' });
   }
 

@@ -61,7 +61,6 @@ export class ViewerSession implements FrameSink {
   #position: number | undefined;
   readonly #startedAt = performance.now();
   #connectTimer: NodeJS.Timeout | undefined;
-  #spareTimer: NodeJS.Timeout | undefined;
   #closePromise: Promise<void> | undefined;
   readonly #onStatus = (status: CameraStatus): void => this.#sendStatus(status);
 
@@ -206,7 +205,6 @@ export class ViewerSession implements FrameSink {
   close(reason?: string): Promise<void> {
     if (this.#closePromise) return this.#closePromise;
     clearTimeout(this.#connectTimer);
-    clearTimeout(this.#spareTimer);
     this.source.off('status', this.#onStatus);
     this.source.removeSink(this);
     this.#options.send({ type: 'closed', id: this.id, ...(reason ? { reason } : {}) });
@@ -245,11 +243,7 @@ export class ViewerSession implements FrameSink {
       clearTimeout(this.#connectTimer);
       this.#connectTimer = undefined;
       // Later, not now: making the spare must not compete with this viewer's handshake and first frame.
-      if (this.#options.pool && this.#tracks && !this.#spareTimer) {
-        const [pool, tracks] = [this.#options.pool, this.#tracks];
-        this.#spareTimer = setTimeout(() => pool.prepare(this.source, tracks, this.#options.h265), SPARE_AFTER_CONNECT_MS);
-        this.#spareTimer.unref();
-      }
+      if (this.#tracks) this.#options.pool?.prepareLater(this.source, this.#tracks, this.#options.h265, SPARE_AFTER_CONNECT_MS);
     } else if (state === 'failed') {
       void this.fail(new CamrtcError('ERR_WEBRTC', 'the WebRTC connection to the browser failed'));
     }

@@ -38,6 +38,8 @@ let spareCounter = 0;
 export class ViewerPool {
   readonly #options: ViewerPoolOptions;
   readonly #spares = new Map<string, Spare>();
+  /** prepareLater timers, by spare key. */
+  readonly #scheduled = new Map<string, NodeJS.Timeout>();
   #closed = false;
 
   constructor(options: ViewerPoolOptions) {
@@ -68,6 +70,22 @@ export class ViewerPool {
       return undefined;
     }
     return { viewer: spare.viewer, offer: spare.offer };
+  }
+
+  /**
+   * Makes a spare for this camera after `delayMs` (unless one exists or is scheduled by then), even
+   * if the viewer that asked has left meanwhile. Never throws.
+   */
+  prepareLater(source: CameraSource, tracks: readonly Track[], h265: boolean, delayMs: number): void {
+    if (this.#closed) return;
+    const key = spareKey(source, h265);
+    if (this.#spares.has(key) || this.#scheduled.has(key)) return;
+    const timer = setTimeout(() => {
+      this.#scheduled.delete(key);
+      this.prepare(source, tracks, h265);
+    }, delayMs);
+    timer.unref();
+    this.#scheduled.set(key, timer);
   }
 
   /** Makes a spare for the next watch of this camera, unless one exists. Never throws. */
@@ -107,6 +125,8 @@ export class ViewerPool {
   /** Closes every spare. Idempotent. */
   async close(): Promise<void> {
     this.#closed = true;
+    for (const timer of this.#scheduled.values()) clearTimeout(timer);
+    this.#scheduled.clear();
     const spares = [...this.#spares.values()];
     this.#spares.clear();
     for (const s of spares) clearTimeout(s.timer);

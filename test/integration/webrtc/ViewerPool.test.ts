@@ -44,6 +44,24 @@ describe('ViewerPool', () => {
     }
   });
 
+  it('prepareLater makes the spare after the delay, once, and close() cancels what is scheduled', async () => {
+    const pool = new ViewerPool({ iceServers: [], network, logger: silentLogger() });
+    const tracks = [h264Track(0, '42e01f')];
+    try {
+      pool.prepareLater(camera('a'), tracks, false, 30);
+      pool.prepareLater(camera('a'), tracks, false, 30);
+      assert.equal(pool.size, 0, 'not yet');
+      await waitFor(() => pool.size === 1, 'the spare is made after the delay', 2000);
+      await new Promise((r) => setTimeout(r, 60));
+      assert.equal(pool.size, 1, 'one spare, however often it was asked for');
+      pool.prepareLater(camera('b'), tracks, false, 30);
+    } finally {
+      await pool.close();
+    }
+    await new Promise((r) => setTimeout(r, 60));
+    assert.equal(pool.size, 0, 'nothing made after close()');
+  });
+
   it('a spare nobody takes is closed after idleMs; close() closes the rest', async () => {
     const pool = new ViewerPool({ iceServers: [], network, logger: silentLogger(), idleMs: 50 });
     const tracks = [h264Track(0, '42e01f')];
