@@ -13,12 +13,15 @@ import { GstCamera } from './support/GstCamera.js';
 import { CamrtcProcess } from './support/camrtcProcess.js';
 import { browserMissing, launchChromium, measureVideo } from './support/browser.js';
 import { waitFor } from '../integration/webrtc/helpers/waitFor.js';
+import { urlWatch } from '../../shared/watchUrl.js';
 
 const missing = GstCamera.missing() ?? browserMissing();
 
 interface SocketLog {
   /** performance.now() at each `new WebSocket`. */
   created: number[];
+  /** The URL of each `new WebSocket`. */
+  urls: string[];
   /** Type of every message the page sent, in order. */
   sent: string[];
   /** performance.now() at DOMContentLoaded. */
@@ -29,13 +32,14 @@ interface SocketLog {
 
 /** Installed before any page script: counts the page's WebSockets and what it sends. */
 function hookWebSocket(): void {
-  const log: SocketLog = { created: [], sent: [], domContentLoaded: -1, external: [] };
+  const log: SocketLog = { created: [], urls: [], sent: [], domContentLoaded: -1, external: [] };
   (window as unknown as { __sockets: SocketLog }).__sockets = log;
   const Native = window.WebSocket;
   window.WebSocket = class extends Native {
     constructor(url: string | URL, protocols?: string | string[]) {
       super(url, protocols);
       log.created.push(performance.now());
+      log.urls.push(String(url));
     }
     override send(data: string | ArrayBufferLike | Blob | ArrayBufferView): void {
       log.sent.push(typeof data === 'string' ? String((JSON.parse(data) as { type?: unknown }).type) : 'binary');
@@ -93,7 +97,10 @@ describe('the camera page starts signaling before its player exists', { skip: mi
       assert.equal(log.created.length, 1, `the page opened ${log.created.length} WebSockets`);
       assert.ok(log.created[0]! < log.domContentLoaded, `socket opened at ${log.created[0]} ms, DOMContentLoaded at ${log.domContentLoaded} ms`);
       assert.deepEqual(log.external, [], 'no script or stylesheet is fetched before the page is parsed');
-      assert.equal(count(log.sent, 'watch'), 1, `sent: ${log.sent.join(',')}`);
+      // The watch is in the socket's URL: the server starts at once, the page sends no hello/watch.
+      const watch = urlWatch(new URL(log.urls[0]!).pathname + new URL(log.urls[0]!).search);
+      assert.equal(watch?.camera, 'gst', log.urls[0]);
+      assert.equal(count(log.sent, 'watch') + count(log.sent, 'hello'), 0, `sent: ${log.sent.join(',')}`);
       assert.equal(count(log.sent, 'stop'), 0, `sent: ${log.sent.join(',')}`);
       assert.equal(count(log.sent, 'answer'), 1, `sent: ${log.sent.join(',')}`);
       await waitFor(() => serverSessions(camrtc).size > sessionsBefore, 'the viewer session in the server log');
