@@ -164,8 +164,6 @@ export class CamrtcClient {
     // The socket's URL carries the watch (shared/watchUrl.ts): the server starts at once.
     const ws = early?.ws ?? openWatchSocket(url, this.#sessionId, this.camera, this.#paused);
     this.#ws = ws;
-    // The early socket watches unpaused: a player that starts paused says so once it can.
-    ws.onopen = early && this.#paused ? () => this.#send({ type: 'pause', id: this.#sessionId }) : null;
     ws.onmessage = (event) => {
       if (ws !== this.#ws || typeof event.data !== 'string') return;
       this.#receive(event.data);
@@ -175,7 +173,12 @@ export class CamrtcClient {
       this.#retry(event.reason || 'connection to the server lost');
     };
     if (!early) return;
-    if (this.#paused && ws.readyState === WebSocket.OPEN) this.#send({ type: 'pause', id: this.#sessionId });
+    if (this.#paused) {
+      // The early socket watches unpaused: a player that starts paused says so as soon as it can.
+      const pause = (): void => this.#send({ type: 'pause', id: this.#sessionId });
+      if (ws.readyState === WebSocket.OPEN) pause();
+      else ws.onopen = pause;
+    }
     // What the server said before this player took the socket over, in order.
     for (const data of early.messages) {
       if (ws !== this.#ws) return;

@@ -1,9 +1,10 @@
 /**
  * Early signaling: the camera page starts watching before its player exists. A tiny script inlined at
  * the top of the page (early.ts) opens the signaling socket with the watch in its URL
- * (shared/watchUrl.ts) while the rest of the page is still being parsed; when the <camrtc-player> for the same camera and server starts, its
- * CamrtcClient adopts that socket and replays the messages that already arrived (often the offer),
- * instead of opening a second connection. Anything that does not match falls back to a socket of its own.
+ * (shared/watchUrl.ts) while the rest of the page is still being parsed; when the <camrtc-player>
+ * for the same camera and server starts, its CamrtcClient adopts that socket and replays the
+ * messages that already arrived (often the offer), instead of opening a second connection. Anything
+ * that does not match falls back to a socket of its own.
  *
  * Both sides live in this one file so the watch is the same whoever opens the socket. It is bundled
  * twice (the inline script and the player), so it must stay small and import no runtime code but

@@ -63,7 +63,6 @@ export function createHttpApp(options: HttpAppOptions): Express {
     // renderer process after the response arrived, which cost the camera page's first frame ~80 ms
     // (bench, 2 cores). Site Isolation already keeps other sites out of the page's process;
     // frame-ancestors (CSP) stops framing.
-
     next();
   });
 

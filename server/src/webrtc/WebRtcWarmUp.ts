@@ -2,8 +2,8 @@
  * One WebRTC handshake over loopback, between two werift peer connections inside the server, right
  * after it starts. werift's DTLS is JavaScript (X25519, the record layer, the PRF): its first run
  * compiles and optimizes all of it, which took the first viewer's handshake from ~50 ms to several
- * hundred (X25519 itself is native: nativeX25519.ts). Paying that once, in the background, while nobody watches, keeps it out of every user's
- * first frame.
+ * hundred (X25519 itself is native: nativeX25519.ts). Paying that once, in the background, while
+ * nobody watches, keeps it out of every user's first frame.
  */
 import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, type PeerConfig } from 'werift';
 import type { Logger } from '../log/logger.js';

@@ -7,8 +7,8 @@
  * What it releases, and why it is safe (found with heap snapshots of the server at 0 and 50 viewers):
  * - The DTLS handshake transcript: every handshake message of both sides (certificates included)
  *   with the 8 KiB Buffer pool slabs they were cut from, and the last flight kept for
- *   retransmission: 12.5 KB of heap and ArrayBuffers per peer connection. werift only reads them to (re)send its last flight and to
- *   compute Finished. As DTLS client, werift is connected only after the browser's Finished, so the
+ *   retransmission: 12.5 KB of heap and ArrayBuffers per peer connection. werift only reads them to
+ *   (re)send its last flight and to compute Finished. As DTLS client, werift is connected only after the browser's Finished, so the
  *   browser will never ask again. As DTLS server (client-made offers), the browser may still resend
  *   its last flight if werift's Finished was lost: the transcript goes only once the browser sends
  *   SRTCP, which it can do only after it accepted werift's Finished.
