@@ -24,6 +24,8 @@ export type CameraState = (typeof CAMERA_STATES)[number];
 const sessionId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits, _ . : - only');
 const cameraName = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only');
 const sdp = z.string().min(1).max(MAX_MESSAGE_BYTES);
+/** A camera page's offer ticket (base64url of 128 random bits). */
+const ticket = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ - only');
 
 export const IceCandidateSchema = z.object({
   candidate: z.string().max(1024),
@@ -48,6 +50,8 @@ export const ClientMessageSchema = z.discriminatedUnion('type', [
    * (`offer` message, answered with `answer`); with `offer` (the client's SDP offer, receive-only) the
    * server replies with `answer`. `trickle: true` asks the server to send its offer before its ICE
    * candidates are gathered and to trickle them in `candidate` messages (ending with null).
+   * `ticket`: camrtc's camera page came with an offer already (docs/signaling.md, "The camera page's
+   * offer"); the session uses that offer's viewer if it is still there.
    */
   z.object({
     type: z.literal('watch'),
@@ -56,8 +60,13 @@ export const ClientMessageSchema = z.discriminatedUnion('type', [
     capabilities: CapabilitiesSchema.optional(),
     offer: sdp.optional(),
     trickle: z.boolean().optional(),
+    ticket: ticket.optional(),
   }),
-  z.object({ type: z.literal('answer'), id: sessionId, sdp }),
+  /**
+   * The answer to the session's offer. With `ticket`: the answer to the offer in the camera page,
+   * sent before the session's `offer` message arrived; ignored when the session made another offer.
+   */
+  z.object({ type: z.literal('answer'), id: sessionId, sdp, ticket: ticket.optional() }),
   z.object({ type: z.literal('candidate'), id: sessionId, candidate: IceCandidateSchema.nullable() }),
   z.object({ type: z.literal('play'), id: sessionId }),
   z.object({ type: z.literal('pause'), id: sessionId }),

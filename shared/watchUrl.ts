@@ -1,5 +1,5 @@
 /**
- * Watching from the signaling URL: `ws(s)://HOST/ws?watch=CAMERA&id=SESSION[&h265=1][&paused=1]`
+ * Watching from the signaling URL: `ws(s)://HOST/ws?watch=CAMERA&id=SESSION[&h265=1][&paused=1][&ticket=T]`
  * starts session SESSION on CAMERA as soon as the server accepts the socket, exactly as if `hello`,
  * `watch` (and `pause`) had been its first messages; after that the socket speaks the usual protocol.
  *
@@ -17,12 +17,15 @@ export interface UrlWatch {
   id: string;
   h265: boolean;
   paused: boolean;
+  /** The camera page's offer ticket (the `watch` message's `ticket`). */
+  ticket?: string;
 }
 
 const CAMERA = 'watch';
 const ID = 'id';
 const H265 = 'h265';
 const PAUSED = 'paused';
+const TICKET = 'ticket';
 
 /** `signalingUrl` (a ws(s):// URL) asking the server to start `watch` at once. */
 export function withUrlWatch(signalingUrl: string, watch: UrlWatch): string {
@@ -31,6 +34,7 @@ export function withUrlWatch(signalingUrl: string, watch: UrlWatch): string {
   url.searchParams.set(ID, watch.id);
   if (watch.h265) url.searchParams.set(H265, '1');
   if (watch.paused) url.searchParams.set(PAUSED, '1');
+  if (watch.ticket !== undefined) url.searchParams.set(TICKET, watch.ticket);
   return url.href;
 }
 
@@ -44,5 +48,12 @@ export function urlWatch(requestUrl: string): UrlWatch | undefined {
   const params = new URLSearchParams(requestUrl.slice(query + 1));
   const camera = params.get(CAMERA);
   if (camera === null) return undefined;
-  return { camera, id: params.get(ID) ?? '', h265: params.get(H265) === '1', paused: params.get(PAUSED) === '1' };
+  const ticket = params.get(TICKET);
+  return {
+    camera,
+    id: params.get(ID) ?? '',
+    h265: params.get(H265) === '1',
+    paused: params.get(PAUSED) === '1',
+    ...(ticket !== null ? { ticket } : {}),
+  };
 }

@@ -77,6 +77,7 @@ export class App {
         logger: logger.child({ module: 'http' }),
         allowedOrigins: config.allowedOrigins,
         whep,
+        pageOffer: async (camera) => signaling?.pageOffer(camera),
       });
       http = createServer(app);
       signaling = new SignalingServer({

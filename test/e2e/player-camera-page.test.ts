@@ -4,7 +4,9 @@
  * script starts signaling while the page is parsed, and the <camrtc-player> adopts that socket. So the
  * page opens exactly ONE WebSocket and the server sees exactly one viewer session, the picture
  * plays, pause/play still reach the camera (RTSP PAUSE / PLAY) over the adopted socket, and the
- * player's own reconnection takes over when that socket goes.
+ * player's own reconnection takes over when that socket goes. Once the camera is live, the page comes
+ * with an offer that its first script answers (with the offer's ticket) while the socket opens; a
+ * page whose offer is gone answers the socket's fresh offer instead.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -24,6 +26,8 @@ interface SocketLog {
   urls: string[];
   /** Type of every message the page sent, in order. */
   sent: string[];
+  /** For each `answer` the page sent: did it carry the page offer's ticket. */
+  answerTickets: boolean[];
   /** performance.now() at DOMContentLoaded. */
   domContentLoaded: number;
   /** Requests for scripts and stylesheets (resource timing). */
@@ -32,7 +36,7 @@ interface SocketLog {
 
 /** Installed before any page script: counts the page's WebSockets and what it sends. */
 function hookWebSocket(): void {
-  const log: SocketLog = { created: [], urls: [], sent: [], domContentLoaded: -1, external: [] };
+  const log: SocketLog = { created: [], urls: [], sent: [], answerTickets: [], domContentLoaded: -1, external: [] };
   (window as unknown as { __sockets: SocketLog }).__sockets = log;
   const Native = window.WebSocket;
   window.WebSocket = class extends Native {
@@ -42,7 +46,9 @@ function hookWebSocket(): void {
       log.urls.push(String(url));
     }
     override send(data: string | ArrayBufferLike | Blob | ArrayBufferView): void {
-      log.sent.push(typeof data === 'string' ? String((JSON.parse(data) as { type?: unknown }).type) : 'binary');
+      const message = typeof data === 'string' ? (JSON.parse(data) as { type?: unknown; ticket?: unknown }) : { type: 'binary' };
+      log.sent.push(String(message.type));
+      if (message.type === 'answer') log.answerTickets.push(typeof message.ticket === 'string');
       super.send(data);
     }
   };
@@ -105,6 +111,60 @@ describe('the camera page starts signaling before its player exists', { skip: mi
       assert.equal(count(log.sent, 'answer'), 1, `sent: ${log.sent.join(',')}`);
       await waitFor(() => serverSessions(camrtc).size > sessionsBefore, 'the viewer session in the server log');
       assert.equal(serverSessions(camrtc).size - sessionsBefore, 1, 'the server saw exactly one viewer session');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("a live camera's page carries an offer: the page answers it with its ticket, once, on its one socket, and plays", async () => {
+    const page = await browser.newPage();
+    try {
+      await page.addInitScript(hookWebSocket);
+      const response = await page.goto(`${camrtc.url}/camera/gst`);
+      assert.match((await response?.text()) ?? '', /data-offer="/, 'the camera is live (the previous test watched it): the page has an offer');
+      await waitForState(page, 'live');
+      const p = await measureVideo(page, 2000);
+      assert.ok(p.frames >= 10 && p.mediaTimeAdvanced, `only ${p.frames} frames in 2 s; status: ${p.status}`);
+      const log = await page.evaluate(() => (window as unknown as { __sockets: SocketLog }).__sockets);
+      assert.equal(log.created.length, 1);
+      assert.ok(urlWatch(new URL(log.urls[0]!).pathname + new URL(log.urls[0]!).search)?.ticket, `the socket claims the page's offer: ${log.urls[0]}`);
+      assert.deepEqual(log.answerTickets, [true], `one answer, to the page's offer; sent: ${log.sent.join(',')}`);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it("a page whose offer is gone (another ticket) answers the socket's fresh offer and plays", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    try {
+      await page.addInitScript(hookWebSocket);
+      // As if the page had been kept past the offer's lifetime: the server knows no such ticket.
+      // As if the page had been kept past its offer's lifetime: the ticket is one the server does not
+      // know. Rewritten as the parser inserts the script, before it runs (a rewritten response would
+      // come from no address, and Chromium's local network access checks would block its socket).
+      await page.addInitScript(() => {
+        new MutationObserver((mutations, observer) => {
+          for (const m of mutations) {
+            for (const node of Array.from(m.addedNodes)) {
+              const offer = node instanceof HTMLScriptElement ? node.dataset.offer : undefined;
+              if (!offer) continue;
+              (node as HTMLScriptElement).dataset.offer = JSON.stringify({ ...(JSON.parse(offer) as object), ticket: 'gone-ticket-0000000000' });
+              (window as unknown as { __spoiled: boolean }).__spoiled = true;
+              observer.disconnect();
+            }
+          }
+        }).observe(document, { childList: true, subtree: true });
+      });
+      await page.goto(`${camrtc.url}/camera/gst`);
+      const spoiled = await page.evaluate(() => (window as unknown as { __spoiled?: boolean }).__spoiled === true);
+      assert.ok(spoiled, 'the camera is live (the previous tests watched it): the page had an offer to spoil');
+      await waitForState(page, 'live');
+      const p = await measureVideo(page, 2000);
+      assert.ok(p.frames >= 10 && p.mediaTimeAdvanced, `only ${p.frames} frames in 2 s; status: ${p.status}`);
+      const log = await page.evaluate(() => (window as unknown as { __sockets: SocketLog }).__sockets);
+      assert.equal(log.created.length, 1, 'no reconnect: the same socket carries the fresh offer');
+      assert.deepEqual(log.answerTickets, [true, false], `the page's answer (ignored), then the answer to the fresh offer; sent: ${log.sent.join(',')}`);
     } finally {
       await context.close();
     }

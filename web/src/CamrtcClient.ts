@@ -9,7 +9,7 @@
  */
 import type { ClientMessage, ServerMessage } from '../../shared/protocol.js';
 import type { ErrorCode } from '../../shared/errors.js';
-import { newSessionId, openWatchSocket, takeEarlySignal } from './earlySignaling.js';
+import { candidateMessage, discardEarlySignal, newSessionId, openWatchSocket, takeEarlySignal, type EarlySignal } from './earlySignaling.js';
 import { defaultSignalingUrl, signalingUrl } from './signalingUrl.js';
 
 export type ClientStatus =
@@ -80,6 +80,8 @@ export class CamrtcClient {
   #earlyChecked = false;
   /** The early script's unused peer connection, for the first offer. */
   #warmPc: RTCPeerConnection | undefined;
+  /** The camera page's offer, which the early script answered on the current #pc. */
+  #pageOfferSdp: string | undefined;
 
   constructor(options: CamrtcClientOptions) {
     this.camera = options.camera;
@@ -155,11 +157,17 @@ export class CamrtcClient {
     this.#setStatus({ state: 'connecting' });
     const url = this.#options.url ? signalingUrl(this.#options.url, location.href) : defaultSignalingUrl();
     // The camera page started watching before this player existed: carry on with that session.
-    const early = this.#earlyChecked ? undefined : takeEarlySignal(this.camera, url);
+    let early = this.#earlyChecked ? undefined : takeEarlySignal(this.camera, url);
     this.#earlyChecked = true;
+    const ownIceServers = (this.#options.iceServers?.length ?? 0) > 0;
+    if (early?.answering && ownIceServers) {
+      // The page's offer was answered with no ICE servers; this player needs its own.
+      discardEarlySignal(early);
+      early = undefined;
+    }
     // Made with no ICE servers: only usable when none were asked for.
-    if (early?.pc && !this.#options.iceServers?.length) this.#warmPc = early.pc;
-    else early?.pc?.close();
+    if (early?.pc && !early.answering && !ownIceServers) this.#warmPc = early.pc;
+    else if (!early?.answering) early?.pc?.close();
     this.#sessionId = early?.id ?? newSessionId(`s${++sessionCounter}`);
     // The socket's URL carries the watch (shared/watchUrl.ts): the server starts at once.
     const ws = early?.ws ?? openWatchSocket(url, this.#sessionId, this.camera, this.#paused);
@@ -173,6 +181,7 @@ export class CamrtcClient {
       this.#retry(event.reason || 'connection to the server lost');
     };
     if (!early) return;
+    this.#adoptAnswering(early);
     if (this.#paused) {
       // The early socket watches unpaused: a player that starts paused says so as soon as it can.
       const pause = (): void => this.#send({ type: 'pause', id: this.#sessionId });
@@ -184,6 +193,26 @@ export class CamrtcClient {
       if (ws !== this.#ws) return;
       this.#receive(data);
     }
+  }
+
+  /** Carries on with the peer connection on which the early script is answering the page's offer. */
+  #adoptAnswering(early: EarlySignal): void {
+    const { pc, offer, answering } = early;
+    if (!pc || !offer || !answering) return;
+    this.#pc = pc;
+    this.#pageOfferSdp = offer.sdp;
+    // The early script trickles this connection's candidates itself.
+    this.#attach(pc, false);
+    // Tracks that arrived before this player did (their 'track' events are gone).
+    for (const receiver of pc.getReceivers()) this.#addTrack(receiver);
+    answering.then(
+      () => {
+        if (pc === this.#pc && this.#paused) this.#setStatus({ state: 'paused' });
+      },
+      (err: unknown) => {
+        if (pc === this.#pc) this.#retry(`negotiation failed: ${errorText(err)}`);
+      },
+    );
   }
 
   #receive(data: string): void {
@@ -200,6 +229,8 @@ export class CamrtcClient {
     if ('id' in message && message.id !== undefined && message.id !== this.#sessionId) return;
     switch (message.type) {
       case 'offer':
+        // The page's own offer, which the early script answers already.
+        if (message.sdp === this.#pageOfferSdp && this.#pc) return;
         await this.#answer(message.sdp);
         return;
       case 'candidate':
@@ -248,41 +279,12 @@ export class CamrtcClient {
 
   async #answer(sdp: string): Promise<void> {
     this.#pc?.close();
+    this.#pageOfferSdp = undefined;
     const warm = this.#warmPc?.signalingState === 'stable' ? this.#warmPc : undefined;
     this.#warmPc = undefined;
     const pc = warm ?? new RTCPeerConnection({ iceServers: this.#options.iceServers ?? [] });
     this.#pc = pc;
-    pc.onicecandidate = (event) => {
-      if (pc !== this.#pc) return;
-      const c = event.candidate;
-      this.#send({
-        type: 'candidate',
-        id: this.#sessionId,
-        candidate: c ? { candidate: c.candidate, sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex, usernameFragment: c.usernameFragment } : null,
-      });
-    };
-    pc.ontrack = (event) => {
-      if (pc !== this.#pc) return;
-      // Live view: play as soon as possible rather than smoothing jitter (Chrome, Safari 17+).
-      const receiver = event.receiver as RTCRtpReceiver & { jitterBufferTarget?: number | null };
-      if ('jitterBufferTarget' in receiver) receiver.jitterBufferTarget = 0;
-      for (const old of this.stream.getTracks().filter((t) => t.kind === event.track.kind)) {
-        this.stream.removeTrack(old);
-        old.stop();
-      }
-      this.stream.addTrack(event.track);
-      // Bound only once a track exists: a <video> holding an empty MediaStream delays the page's
-      // load event for as long as the camera is offline (the tab spinner never stops).
-      const video = this.#options.video;
-      if (video && video.srcObject !== this.stream) video.srcObject = this.stream;
-      this.#options.onTracks?.(this.stream);
-      if (event.track.kind === 'video') this.#watchFirstFrame();
-      else if (!this.#options.video && this.#status.state === 'connecting') this.#setStatus({ state: 'live' });
-    };
-    pc.onconnectionstatechange = () => {
-      if (pc !== this.#pc) return;
-      if (pc.connectionState === 'failed') this.#retry('the media connection failed');
-    };
+    this.#attach(pc, true);
     await pc.setRemoteDescription({ type: 'offer', sdp });
     const answer = await pc.createAnswer();
     if (pc !== this.#pc) return;
@@ -292,6 +294,42 @@ export class CamrtcClient {
     await pc.setLocalDescription(answer);
     if (pc !== this.#pc) return;
     if (this.#paused) this.#setStatus({ state: 'paused' });
+  }
+
+  /** The current connection's handlers: its tracks, its failure and (`trickle`) its candidates. */
+  #attach(pc: RTCPeerConnection, trickle: boolean): void {
+    if (trickle) {
+      pc.onicecandidate = (event) => {
+        if (pc === this.#pc) this.#send(candidateMessage(this.#sessionId, event.candidate));
+      };
+    }
+    pc.ontrack = (event) => {
+      if (pc === this.#pc) this.#addTrack(event.receiver);
+    };
+    pc.onconnectionstatechange = () => {
+      if (pc !== this.#pc) return;
+      if (pc.connectionState === 'failed') this.#retry('the media connection failed');
+    };
+  }
+
+  #addTrack(rtpReceiver: RTCRtpReceiver): void {
+    const track = rtpReceiver.track;
+    if (this.stream.getTracks().includes(track)) return;
+    // Live view: play as soon as possible rather than smoothing jitter (Chrome, Safari 17+).
+    const receiver = rtpReceiver as RTCRtpReceiver & { jitterBufferTarget?: number | null };
+    if ('jitterBufferTarget' in receiver) receiver.jitterBufferTarget = 0;
+    for (const old of this.stream.getTracks().filter((t) => t.kind === track.kind)) {
+      this.stream.removeTrack(old);
+      old.stop();
+    }
+    this.stream.addTrack(track);
+    // Bound only once a track exists: a <video> holding an empty MediaStream delays the page's
+    // load event for as long as the camera is offline (the tab spinner never stops).
+    const video = this.#options.video;
+    if (video && video.srcObject !== this.stream) video.srcObject = this.stream;
+    this.#options.onTracks?.(this.stream);
+    if (track.kind === 'video') this.#watchFirstFrame();
+    else if (!this.#options.video && this.#status.state === 'connecting') this.#setStatus({ state: 'live' });
   }
 
   /** 'live' when the first frame is decoded: the moment the user sees the picture. */
@@ -332,6 +370,7 @@ export class CamrtcClient {
     }
     const pc = this.#pc;
     this.#pc = undefined;
+    this.#pageOfferSdp = undefined;
     pc?.close();
     this.#warmPc?.close();
     this.#warmPc = undefined;

@@ -6,11 +6,16 @@
  * messages that already arrived (often the offer), instead of opening a second connection. Anything
  * that does not match falls back to a socket of its own.
  *
+ * When the server put an offer in the page (data-offer: a live camera; see server/src/http/
+ * cameraPage.ts), the early script answers it too, while the socket is still opening, and sends the
+ * answer with the offer's ticket as soon as the socket is open; the player then adopts the peer
+ * connection as well, and ignores the session's `offer` message when it is that same offer.
+ *
  * Both sides live in this one file so the watch is the same whoever opens the socket. It is bundled
  * twice (the inline script and the player), so it must stay small and import no runtime code but
  * signalingUrl.ts and shared/watchUrl.ts.
  */
-import type { ClientMessage } from '../../shared/protocol.js';
+import type { ClientMessage, IceCandidate } from '../../shared/protocol.js';
 import { withUrlWatch } from '../../shared/watchUrl.js';
 import { canReceiveH265, defaultSignalingUrl } from './signalingUrl.js';
 
@@ -38,8 +43,22 @@ export interface EarlySignal {
    * A peer connection made while waiting for the offer, with no ICE servers, for the adopter to use
    * for the offer (or close). The browser's first peer connection in a page costs 10-40 ms to create
    * and makes the first setRemoteDescription slower; here that cost overlaps the wait for the socket.
+   * With `offer`, it is the connection answering that offer.
    */
   readonly pc: RTCPeerConnection | undefined;
+  /** The offer the page came with, answered on `pc` (see `answering`). */
+  readonly offer: PageOffer | undefined;
+  /**
+   * With `offer`: settles once the answer was sent (with the offer's ticket) and set on `pc`; rejects
+   * when that failed (no WebRTC, the socket closed first, `pc` closed).
+   */
+  readonly answering: Promise<void> | undefined;
+}
+
+/** The offer in the camera page's data-offer attribute. */
+export interface PageOffer {
+  ticket: string;
+  sdp: string;
 }
 
 interface EarlyHandle extends EarlySignal {
@@ -54,8 +73,51 @@ type Holder = { [GLOBAL_KEY]?: EarlyHandle };
  * CamrtcClient opens its own sockets the same way, so an adopted socket is indistinguishable from
  * one the player opened.
  */
-export function openWatchSocket(url: string, id: string, camera: string, paused: boolean): WebSocket {
-  return new WebSocket(withUrlWatch(url, { camera, id, h265: canReceiveH265(), paused }));
+export function openWatchSocket(url: string, id: string, camera: string, paused: boolean, ticket?: string): WebSocket {
+  return new WebSocket(withUrlWatch(url, { camera, id, h265: canReceiveH265(), paused, ...(ticket !== undefined ? { ticket } : {}) }));
+}
+
+/** The `candidate` message for a browser ICE candidate (null: gathering finished). */
+export function candidateMessage(id: string, c: RTCIceCandidate | null): ClientMessage {
+  const candidate: IceCandidate | null = c ? { candidate: c.candidate, sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex, usernameFragment: c.usernameFragment } : null;
+  return { type: 'candidate', id, candidate };
+}
+
+/** The page's data-offer text, or undefined when absent or not what the server writes. */
+export function parsePageOffer(text: string | undefined): PageOffer | undefined {
+  if (!text) return undefined;
+  try {
+    const value = JSON.parse(text) as Partial<PageOffer> | null;
+    return typeof value?.ticket === 'string' && typeof value.sdp === 'string' ? { ticket: value.ticket, sdp: value.sdp } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function whenOpen(ws: WebSocket): Promise<void> {
+  const closed = (): Error => new Error('the signaling socket closed before it opened');
+  if (ws.readyState === WebSocket.OPEN) return Promise.resolve();
+  if (ws.readyState !== WebSocket.CONNECTING) return Promise.reject(closed());
+  return new Promise((resolve, reject) => {
+    ws.addEventListener('open', () => resolve(), { once: true });
+    ws.addEventListener('close', () => reject(closed()), { once: true });
+  });
+}
+
+/**
+ * Answers the page's offer on `pc` and sends the answer as session `id`'s, with the offer's ticket,
+ * once the socket is open; then trickles the candidates (the adopter keeps that handler).
+ */
+async function answerPageOffer(pc: RTCPeerConnection, ws: WebSocket, id: string, offer: PageOffer): Promise<void> {
+  await pc.setRemoteDescription({ type: 'offer', sdp: offer.sdp });
+  const answer = await pc.createAnswer();
+  await whenOpen(ws);
+  // Before setLocalDescription, as the player does: the server applies it meanwhile.
+  ws.send(JSON.stringify({ type: 'answer', id, sdp: answer.sdp ?? '', ticket: offer.ticket } satisfies ClientMessage));
+  pc.onicecandidate = (event) => {
+    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(candidateMessage(id, event.candidate)));
+  };
+  await pc.setLocalDescription(answer);
 }
 
 export function newSessionId(prefix: string): string {
@@ -64,22 +126,35 @@ export function newSessionId(prefix: string): string {
 
 /**
  * Opens the signaling socket to this page's server and starts watching `camera` (run by the inline
- * script). Returns undefined when a socket was already started or WebSocket is missing.
+ * script), answering the page's `offer` when there is one. Returns undefined when a socket was
+ * already started or WebSocket is missing.
  */
-export function startEarlySignaling(camera: string): EarlySignal | undefined {
+export function startEarlySignaling(camera: string, pageOffer?: PageOffer): EarlySignal | undefined {
   const holder = globalThis as Holder;
   if (holder[GLOBAL_KEY] || typeof WebSocket !== 'function') return undefined;
   const url = defaultSignalingUrl();
   const id = newSessionId('e');
-  const ws = openWatchSocket(url, id, camera, false);
+  // The socket first: it is what the page waits for longest.
+  const ws = openWatchSocket(url, id, camera, false, pageOffer?.ticket);
   const messages: string[] = [];
   let pc: RTCPeerConnection | undefined;
+  try {
+    pc = new RTCPeerConnection({ iceServers: [] });
+  } catch {
+    // No WebRTC here: the player reports it when it answers the offer.
+  }
+  const offer = pc ? pageOffer : undefined;
+  const answering = pc && offer ? answerPageOffer(pc, ws, id, offer) : undefined;
+  // The adopter handles a failure; unadopted, abandon() below cleans up.
+  answering?.catch(() => undefined);
   const handle: EarlyHandle = {
     camera,
     url,
     id,
     ws,
     messages,
+    offer,
+    answering,
     get pc() {
       return pc;
     },
@@ -90,10 +165,8 @@ export function startEarlySignaling(camera: string): EarlySignal | undefined {
   };
   const abandon = (): void => {
     handle.release();
-    pc?.close();
     if (holder[GLOBAL_KEY] === handle) delete holder[GLOBAL_KEY];
-    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'stop', id } satisfies ClientMessage));
-    if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(1000);
+    discardEarlySignal(handle);
   };
   const timer = setTimeout(abandon, EARLY_ADOPT_TIMEOUT_MS);
   ws.onmessage = (event) => {
@@ -104,18 +177,22 @@ export function startEarlySignaling(camera: string): EarlySignal | undefined {
   // Closed before a player came: nothing to hand over, the player starts afresh.
   ws.onclose = abandon;
   holder[GLOBAL_KEY] = handle;
-  try {
-    pc = new RTCPeerConnection({ iceServers: [] });
-  } catch {
-    // No WebRTC here: the player reports it when it answers the offer.
-  }
   return handle;
+}
+
+/** Ends an early session nobody will use: its peer connection, the session (`stop`) and the socket. */
+export function discardEarlySignal(early: EarlySignal): void {
+  const { ws, pc, id } = early;
+  pc?.close();
+  if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'stop', id } satisfies ClientMessage));
+  if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(1000);
 }
 
 /**
  * The early socket, if one was started for this `camera` and signaling `url` and is still usable; it
  * is handed over once (a second player of the same camera opens its own). Its handlers are detached:
- * the caller sets its own, then replays `messages`, and uses or closes `pc`.
+ * the caller sets its own, then replays `messages`, and uses or closes `pc` (with `answering`, it
+ * carries on with `pc` or discards the whole early session: discardEarlySignal).
  */
 export function takeEarlySignal(camera: string, url: string): EarlySignal | undefined {
   const holder = globalThis as Holder;

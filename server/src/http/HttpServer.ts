@@ -10,6 +10,7 @@ import type { CameraDirectory } from '../media/CameraSource.js';
 import { publicCameraInfo } from '../signaling/ClientConnection.js';
 import { WHEP_PATH, type WhepEndpoint } from '../whep/WhepEndpoint.js';
 import { originAllowed } from './origin.js';
+import type { PageOffer } from '../webrtc/ViewerPool.js';
 import { inlineScriptSources, loadCameraPageAssets, renderCameraPage, type CameraPageAssets } from './cameraPage.js';
 
 export interface HttpAppOptions {
@@ -21,6 +22,8 @@ export interface HttpAppOptions {
   allowedOrigins?: readonly string[];
   /** WHEP sessions, served at /whep/NAME when given. */
   whep?: WhepEndpoint;
+  /** An offer to put in the camera page (SignalingServer.pageOffer), when one can be had. */
+  pageOffer?: (camera: string) => Promise<PageOffer | undefined>;
 }
 
 /** Response headers a cross-origin WHEP client must be able to read (RFC 9725 uses all of them). */
@@ -110,15 +113,21 @@ export function createHttpApp(options: HttpAppOptions): Express {
   const indexPage = page('index.html');
   // Read on first use, once: the built files do not change while the server runs.
   let cameraAssets: { assets: CameraPageAssets; csp: string } | undefined;
-  const cameraPage = (res: Response, camera: string): void => {
+  const cameraPage = async (req: Request, res: Response, camera: string): Promise<void> => {
     try {
       if (!cameraAssets) {
         const assets = loadCameraPageAssets(webRoot);
         cameraAssets = { assets, csp: contentSecurityPolicy(inlineScriptSources(assets)) };
       }
-      res.setHeader('Content-Security-Policy', cameraAssets.csp);
-      res.setHeader('Cache-Control', 'no-cache');
-      res.type('html').send(renderCameraPage(camera, cameraAssets.assets));
+      const { assets, csp } = cameraAssets;
+      // Only for a page that is about to be shown: a HEAD request or a speculative prefetch would
+      // hold a viewer for nobody.
+      const prefetch = /prefetch|prerender/i.test(`${req.get('Sec-Purpose') ?? ''} ${req.get('Purpose') ?? ''}`);
+      const offer = req.method === 'GET' && !prefetch ? await options.pageOffer?.(camera) : undefined;
+      res.setHeader('Content-Security-Policy', csp);
+      // A page with an offer is good for one load: never stored, so never shown again from a cache.
+      res.setHeader('Cache-Control', offer ? 'no-store' : 'no-cache');
+      res.type('html').send(renderCameraPage(camera, assets, offer));
     } catch (err) {
       logger.error({ err }, 'camera page not available');
       res.status(500).type('text/plain').send('page not available');
@@ -133,7 +142,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.get('/camera/:name', (req, res) => {
     const name = req.params.name;
     if (!CAMERA_NAME.test(name) || cameras.get(name) === undefined) notFoundPage(res);
-    else cameraPage(res, name);
+    else void cameraPage(req, res, name);
   });
 
   // The player module may be loaded by pages on other origins (<script type="module" src=...>), which

@@ -4,10 +4,15 @@
  * costs a browser 50-200 ms before the page's script can even start signaling; here the first script
  * opens the WebSocket and sends `watch` while the rest of the page is still being parsed, and the
  * player adopts that socket (web/src/earlySignaling.ts).
+ *
+ * When the camera is live the page also carries an offer made for it (ViewerPool.reserve): the first
+ * script answers it at once, while the socket is still opening, instead of waiting for the offer to
+ * come over the socket behind the page's busy main thread.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { PageOffer } from '../webrtc/ViewerPool.js';
 
 /** The built files the page inlines (scripts/build.mjs writes them to dist/public). */
 export interface CameraPageAssets {
@@ -58,14 +63,17 @@ export function inlineScriptSources(assets: CameraPageAssets): string[] {
 /**
  * The page for `camera`. The name is untrusted text here (it comes from the configuration): it only
  * appears HTML-escaped, in element text and quoted attributes; the scripts read it from the DOM.
+ * `offer` goes in an attribute as JSON (web/src/earlySignaling.ts reads it): JSON keeps the SDP's
+ * CRLF line ends, which the HTML parser would turn into LF in raw attribute text.
  */
-export function renderCameraPage(camera: string, assets: CameraPageAssets): string {
+export function renderCameraPage(camera: string, assets: CameraPageAssets, offer?: PageOffer): string {
   const name = escapeHtml(camera);
+  const offerAttribute = offer ? ` data-offer="${escapeHtml(JSON.stringify({ ticket: offer.ticket, sdp: offer.sdp }))}"` : '';
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<script data-camera="${name}">${assets.earlyScript}</script>
+<script data-camera="${name}"${offerAttribute}>${assets.earlyScript}</script>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${name} · camrtc</title>
 <link rel="icon" href="data:,">

@@ -118,7 +118,13 @@ export class ClientConnection {
   watchFromUrl(watch: UrlWatch): void {
     const messages: unknown[] = [
       { type: 'hello', version: PROTOCOL_VERSION, capabilities: { h265: watch.h265 } },
-      { type: 'watch', id: watch.id, camera: watch.camera, capabilities: { h265: watch.h265 } },
+      {
+        type: 'watch',
+        id: watch.id,
+        camera: watch.camera,
+        capabilities: { h265: watch.h265 },
+        ...(watch.ticket !== undefined ? { ticket: watch.ticket } : {}),
+      },
     ];
     if (watch.paused) messages.push({ type: 'pause', id: watch.id });
     for (const message of messages) {
@@ -202,7 +208,7 @@ export class ClientConnection {
     }
     switch (message.type) {
       case 'answer':
-        this.#run(session, () => session.answer(message.sdp));
+        this.#run(session, () => session.answer(message.sdp, message.ticket));
         return;
       case 'candidate':
         this.#run(session, () => session.candidate(message.candidate));
@@ -251,6 +257,7 @@ export class ClientConnection {
       connectTimeoutMs: this.#options.connectTimeoutMs,
       offer: message.offer,
       trickle: message.trickle,
+      ticket: message.ticket,
       pool: this.#options.pool,
     });
     this.#sessions.set(id, session);

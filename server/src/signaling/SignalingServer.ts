@@ -9,7 +9,7 @@ import { originAllowed } from '../http/origin.js';
 import type { Logger } from '../log/logger.js';
 import type { CameraDirectory } from '../media/CameraSource.js';
 import type { IceServer, ViewerNetworkOptions } from '../webrtc/peerConfig.js';
-import { ViewerPool } from '../webrtc/ViewerPool.js';
+import { ViewerPool, type PageOffer } from '../webrtc/ViewerPool.js';
 import { MAX_FRAME_BYTES } from '../../../shared/protocol.js';
 import { urlWatch } from '../../../shared/watchUrl.js';
 import { ClientConnection, DEFAULT_SIGNALING_LIMITS, type SignalingLimits } from './ClientConnection.js';
@@ -79,6 +79,17 @@ export class SignalingServer {
   get closed(): boolean {
     return this.#closePromise !== undefined;
   }
+  /**
+   * An offer for a camera page about to be served (ViewerPool.reserve): only for a live camera,
+   * whose tracks a viewer made now will still match when the page's socket claims it.
+   */
+  async pageOffer(camera: string): Promise<PageOffer | undefined> {
+    const source = this.#options.cameras.get(camera);
+    const tracks = source?.knownTracks;
+    if (this.closed || !source || !tracks || source.status.state !== 'live') return undefined;
+    return this.#pool.reserve(source, tracks);
+  }
+
   get clientCount(): number {
     return this.#clients.size;
   }

@@ -47,7 +47,16 @@ export interface ViewerSessionOptions {
   trickle?: boolean;
   /** Spare viewers with their offers made; the session takes one and has the next one prepared. */
   pool?: ViewerPool;
+  /**
+   * The camera page's ticket (ViewerPool.reserve): the page already holds that viewer's offer, so the
+   * session uses that viewer when it is still there. The page's browser answers with the same ticket
+   * before it has seen the session's `offer` message (see answer()).
+   */
+  ticket?: string;
 }
+
+/** Candidates kept while an answer to the page's offer waits for the session's viewer. */
+const MAX_EARLY_CANDIDATES = 16;
 
 export class ViewerSession implements FrameSink {
   readonly id: string;
@@ -59,6 +68,15 @@ export class ViewerSession implements FrameSink {
   #tracks: readonly Track[] | undefined;
   #paused = false;
   #position: number | undefined;
+  /** The page offer this session's viewer came from (its ticket), if it did. */
+  #claimedTicket: string | undefined;
+  /**
+   * Answer to the page's offer that came before the viewer was chosen, with the candidates that
+   * followed it; applied if the session claims that offer, dropped if not.
+   */
+  #early: { sdp: string; candidates: (IceCandidate | null)[] } | undefined;
+  /** With a ticket: the browser's answer has been applied (candidates before it belong to a stale one). */
+  #answered = false;
   readonly #startedAt = performance.now();
   #connectTimer: NodeJS.Timeout | undefined;
   #closePromise: Promise<void> | undefined;
@@ -89,8 +107,12 @@ export class ViewerSession implements FrameSink {
       this.#checkCodecs(tracks);
       this.#tracks = tracks;
       const pool = this.#options.offer === undefined && !this.#options.trickle ? this.#options.pool : undefined;
-      const spare = pool?.take(this.source, tracks, this.#options.h265);
-      if (spare) this.#logger.debug({ session: this.id, viewer: spare.viewer.id }, 'using a spare viewer');
+      const ticket = this.#options.ticket;
+      const claimed = ticket !== undefined ? pool?.claim(ticket, this.source, tracks) : undefined;
+      if (claimed) this.#claimedTicket = ticket;
+      else if (ticket !== undefined) this.#logger.debug({ session: this.id }, "the page's offer is gone: making a new one");
+      const spare = claimed ?? pool?.take(this.source, tracks, this.#options.h265);
+      if (spare) this.#logger.debug({ session: this.id, viewer: spare.viewer.id }, claimed ? "using the page's viewer" : 'using a spare viewer');
       const viewer = spare?.viewer ?? new Viewer({
         id: this.id,
         tracks,
@@ -114,9 +136,19 @@ export class ViewerSession implements FrameSink {
       } else {
         const sdp = await (spare?.offer ?? viewer.createOffer({ trickle: this.#options.trickle }));
         if (this.closed) return;
+        // Sent even when the page holds this very offer: every session has its `offer` message, and
+        // a page whose offer was not claimed sees a different one here and answers that.
         this.#options.send({ type: 'offer', id: this.id, sdp });
       }
       this.#sendPlayback();
+      const early = this.#early;
+      this.#early = undefined;
+      if (early && this.#claimedTicket !== undefined) {
+        await this.answer(early.sdp, this.#claimedTicket);
+        for (const candidate of early.candidates) {
+          await this.candidate(candidate).catch((err: unknown) => this.#logger.debug({ err, session: this.id }, 'early candidate refused'));
+        }
+      }
     } catch (err) {
       if (!this.closed) await this.fail(err);
     }
@@ -126,8 +158,24 @@ export class ViewerSession implements FrameSink {
     this.#viewer?.onFrame(frame);
   }
 
-  async answer(sdp: string): Promise<void> {
+  /**
+   * The browser's answer. With `ticket`, it answers the offer in the camera page: applied when this
+   * session's viewer is that page's (kept until the viewer is chosen), otherwise ignored, because the
+   * browser answers the session's own `offer` message next.
+   */
+  async answer(sdp: string, ticket?: string): Promise<void> {
+    if (ticket !== undefined) {
+      if (!this.#viewer && !this.closed && ticket === this.#options.ticket) {
+        this.#early = { sdp, candidates: [] };
+        return;
+      }
+      if (ticket !== this.#claimedTicket) {
+        this.#logger.debug({ session: this.id }, "ignoring the answer to a page's offer this session did not use");
+        return;
+      }
+    }
     const viewer = this.#requireViewer('answer');
+    this.#answered = true;
     try {
       await viewer.setAnswer(sdp);
     } catch (err) {
@@ -136,6 +184,12 @@ export class ViewerSession implements FrameSink {
   }
 
   async candidate(candidate: IceCandidate | null): Promise<void> {
+    if (this.#options.ticket !== undefined && !this.#answered) {
+      // The page's browser trickles after answering the page's offer: before the viewer is chosen
+      // they wait with that answer; after an ignored answer they belong to a connection that is gone.
+      if (this.#early && this.#early.candidates.length < MAX_EARLY_CANDIDATES) this.#early.candidates.push(candidate);
+      return;
+    }
     await this.#requireViewer('candidate').addIceCandidate(candidate);
   }
 

@@ -135,6 +135,18 @@ describe('camera page rendering', () => {
     assert.deepEqual(scripts.map((s) => s.body), [assets.earlyScript, assets.playerScript]);
   });
 
+  it("carries the page's offer as JSON in the first script's data-offer, SDP line ends and all", () => {
+    const offer = { ticket: 'AbC-_0123456789xyzXYZ_', sdp: 'v=0\r\ns=" onload=\'x\' <b>&amp;\r\na=setup:active\r\n' };
+    const html = renderCameraPage('front', assets, offer);
+    const first = resources(html).find((r) => r.tag === 'script');
+    const attribute = /^ data-camera="front" data-offer="([^"<>]*)"$/.exec(first?.attrs ?? '');
+    assert.ok(attribute, `the first script's attributes: ${first?.attrs}`);
+    assert.doesNotMatch(attribute[1]!, /[\r\n'&](?!#\d+;)/, 'no raw line end, quote or bare ampersand in the attribute');
+    const decoded = attribute[1]!.replace(/&#(\d+);/g, (_m, code: string) => String.fromCharCode(Number(code)));
+    assert.deepEqual(JSON.parse(decoded), offer);
+    assert.equal(first?.body, assets.earlyScript, 'the script text, hence its CSP hash, does not change');
+  });
+
   it('inlined scripts cannot end their element early and mean the same', () => {
     const js = 'const a = "</script><b>"; const r = /<\\/SCRIPT>/i; globalThis.__out = [a, r.test("</SCRIPT>")];\n//# sourceMappingURL=camrtc-player.js.map\n';
     const inlined = inlineScriptText(js);

@@ -231,6 +231,24 @@ describe('SignalingServer', () => {
     await waitFor(() => front.sinks.size === 0, 'the session detaches from the camera');
   });
 
+  it('a ticket that is malformed is refused like any bad field; an unknown one just gets a fresh offer', async () => {
+    const hostile = await connect(undefined, `?watch=front&id=t1&ticket=${encodeURIComponent('"><x')}`);
+    const error = await hostile.next('error');
+    assert.equal(error.code, 'ERR_SIGNALING_INVALID');
+    assert.match(error.message, /ticket/);
+    const unknown = await connect(undefined, '?watch=front&id=t2&ticket=no-such-ticket');
+    const offer = await unknown.next('offer', (m) => m.id === 't2');
+    assert.match(offer.sdp, /a=setup:active/);
+    // An answer to a page offer this session does not hold is ignored: no error, the session waits on.
+    unknown.send({ type: 'answer', id: 't2', sdp: 'v=0\r\n', ticket: 'no-such-ticket' });
+    unknown.send({ type: 'candidate', id: 't2', candidate: { candidate: 'candidate:1 1 udp 1 127.0.0.1 9 typ host', sdpMid: '0' } });
+    unknown.send({ type: 'stats', id: 't2' });
+    assert.equal((await unknown.next('stats')).stats.connection, 'new');
+    assert.deepEqual(unknown.messages.filter((m) => m.type === 'error'), []);
+    await Promise.all([hostile.close(), unknown.close()]);
+    await waitFor(() => front.sinks.size === 0, 'the session detaches from the camera');
+  });
+
   it('stop ends a session: closed reply and the camera sink is removed', async () => {
     const client = await connect();
     client.send({ type: 'watch', id: 'v2', camera: 'front' });

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 import { urlWatch } from '../../../shared/watchUrl.js';
-import { EARLY_ADOPT_TIMEOUT_MS, EARLY_MAX_MESSAGES, startEarlySignaling, takeEarlySignal } from '../../../web/src/earlySignaling.js';
+import { EARLY_ADOPT_TIMEOUT_MS, EARLY_MAX_MESSAGES, parsePageOffer, startEarlySignaling, takeEarlySignal } from '../../../web/src/earlySignaling.js';
 
 class FakeWebSocket {
   static readonly CONNECTING = 0;
@@ -20,8 +20,12 @@ class FakeWebSocket {
   onopen: (() => void) | null = null;
   onmessage: ((event: { data: unknown }) => void) | null = null;
   onclose: ((event: { code: number; reason: string }) => void) | null = null;
+  readonly listeners: Record<string, Array<() => void>> = {};
   constructor(readonly url: string) {
     FakeWebSocket.instances.push(this);
+  }
+  addEventListener(type: string, listener: () => void): void {
+    (this.listeners[type] ??= []).push(listener);
   }
   send(data: string): void {
     if (this.readyState !== FakeWebSocket.OPEN) throw new Error('send on a socket that is not open');
@@ -35,6 +39,7 @@ class FakeWebSocket {
   open(): void {
     this.readyState = FakeWebSocket.OPEN;
     this.onopen?.();
+    for (const listener of this.listeners.open ?? []) listener();
   }
   receive(message: unknown): void {
     this.onmessage?.({ data: typeof message === 'string' ? message : JSON.stringify(message) });
@@ -42,16 +47,33 @@ class FakeWebSocket {
   drop(): void {
     this.readyState = FakeWebSocket.CLOSED;
     this.onclose?.({ code: 1006, reason: '' });
+    for (const listener of this.listeners.close ?? []) listener();
   }
 }
 
 class FakePeerConnection {
   signalingState = 'stable';
+  remote: string | undefined;
+  local: string | undefined;
+  onicecandidate: ((event: { candidate: unknown }) => void) | null = null;
   constructor(readonly config: unknown) {}
+  async setRemoteDescription(description: { sdp: string }): Promise<void> {
+    this.remote = description.sdp;
+    this.signalingState = 'have-remote-offer';
+  }
+  async createAnswer(): Promise<{ type: string; sdp: string }> {
+    return { type: 'answer', sdp: `answer to ${this.remote}` };
+  }
+  async setLocalDescription(description: { sdp: string }): Promise<void> {
+    this.local = description.sdp;
+    this.signalingState = 'stable';
+  }
   close(): void {
     this.signalingState = 'closed';
   }
 }
+
+const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 const browserGlobals = ['location', 'WebSocket', 'RTCPeerConnection'] as const;
 const saved = new Map<string, PropertyDescriptor | undefined>();
@@ -163,5 +185,43 @@ describe('early signaling', () => {
     ws.receive({ type: 'status', id: 'x', camera: 'front', state: 'live' });
     assert.equal(ws.closeCode, 1000);
     assert.equal(takeEarlySignal('front', PAGE_WS), undefined);
+  });
+
+  it("with the page's offer: the ticket goes in the URL, the offer is answered at once, the answer leaves with the ticket when the socket opens", async () => {
+    const offer = { ticket: 'T0-ticket_1', sdp: 'v=0\r\npage offer\r\n' };
+    const early = startEarlySignaling('front', offer);
+    assert.ok(early?.answering);
+    const ws = FakeWebSocket.instances[0]!;
+    assert.equal(urlWatch(new URL(ws.url).pathname + new URL(ws.url).search)?.ticket, offer.ticket);
+    const pc = early.pc as unknown as FakePeerConnection;
+    await flush();
+    assert.equal(pc.remote, offer.sdp, 'answered while the socket is still connecting');
+    assert.deepEqual(ws.sent, []);
+    ws.open();
+    await early.answering;
+    assert.deepEqual(ws.sent, [{ type: 'answer', id: early.id, sdp: `answer to ${offer.sdp}`, ticket: offer.ticket }]);
+    assert.equal(pc.local, `answer to ${offer.sdp}`);
+    pc.onicecandidate?.({ candidate: { candidate: 'candidate:1 1 udp 1 127.0.0.1 5000 typ host', sdpMid: '0', sdpMLineIndex: 0, usernameFragment: 'u' } });
+    pc.onicecandidate?.({ candidate: null });
+    assert.deepEqual(ws.sent.slice(1), [
+      { type: 'candidate', id: early.id, candidate: { candidate: 'candidate:1 1 udp 1 127.0.0.1 5000 typ host', sdpMid: '0', sdpMLineIndex: 0, usernameFragment: 'u' } },
+      { type: 'candidate', id: early.id, candidate: null },
+    ]);
+    const adopted = takeEarlySignal('front', PAGE_WS);
+    assert.equal(adopted?.offer, offer, 'the player learns which offer is answered on the adopted connection');
+  });
+
+  it("the page's answer fails, for the player to retry, when the socket closes before it opened", async () => {
+    const early = startEarlySignaling('front', { ticket: 'T1', sdp: 'v=0\r\n' });
+    FakeWebSocket.instances[0]!.drop();
+    await assert.rejects(early!.answering!, /closed before it opened/);
+    assert.deepEqual(FakeWebSocket.instances[0]!.sent, []);
+  });
+
+  it('reads only the data-offer the server writes', () => {
+    assert.deepEqual(parsePageOffer('{"ticket":"T","sdp":"v=0\\r\\n"}'), { ticket: 'T', sdp: 'v=0\r\n' });
+    for (const text of [undefined, '', 'v=0', '{"ticket":1,"sdp":"v=0"}', '{"ticket":"T"}', 'null', '[]']) {
+      assert.equal(parsePageOffer(text), undefined, String(text));
+    }
   });
 });
