@@ -102,6 +102,44 @@ describe('<camrtc-player> embedded from another origin', { skip: missing }, () =
     }
   });
 
+  it('the status line shows no "Connecting…" for the first 500 ms of a start, and a camera that cannot play at once', async () => {
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${site.origin}/?players=0`);
+      await page.waitForFunction(() => customElements.get('camrtc-player') !== undefined);
+      const seen = await page.evaluate(async (server) => {
+        const status = (player: HTMLElement): HTMLElement => player.shadowRoot!.querySelector('[part=status]') as HTMLElement;
+        const shown = (player: HTMLElement): boolean => getComputedStyle(status(player)).display !== 'none';
+        const start = (camera: string): HTMLElement & { state: string } => {
+          const player = document.createElement('camrtc-player') as HTMLElement & { state: string };
+          player.setAttribute('server', server);
+          player.setAttribute('camera', camera);
+          document.body.append(player);
+          return player;
+        };
+        const live = start('gst');
+        const t0 = performance.now();
+        let connectingShownAt = -1;
+        while (live.state !== 'live' && performance.now() - t0 < 15_000) {
+          if (live.state === 'connecting' && shown(live) && connectingShownAt < 0) connectingShownAt = performance.now() - t0;
+          await new Promise((r) => requestAnimationFrame(r));
+        }
+        const broken = start('nosuch');
+        const t1 = performance.now();
+        while (broken.state !== 'error' && performance.now() - t1 < 5_000) await new Promise((r) => setTimeout(r, 10));
+        return { liveState: live.state, connectingShownAt, brokenState: broken.state, brokenShown: shown(broken), brokenShownAfter: performance.now() - t1, brokenText: status(broken).textContent };
+      }, camrtc.url);
+      assert.equal(seen.liveState, 'live');
+      assert.ok(seen.connectingShownAt < 0 || seen.connectingShownAt >= 450, `"Connecting…" shown ${seen.connectingShownAt} ms into the start`);
+      assert.equal(seen.brokenState, 'error');
+      assert.ok(seen.brokenShownAfter < 450, `the error came ${Math.round(seen.brokenShownAfter)} ms into the start: too late to tell`);
+      assert.ok(seen.brokenShown, 'the error is shown at once, not after the quiet time');
+      assert.match(seen.brokenText ?? '', /Cannot play/);
+    } finally {
+      await page.close();
+    }
+  });
+
   it('a page of an origin that is not allowed cannot open the signaling socket', async () => {
     const page = await browser.newPage();
     try {

@@ -21,6 +21,12 @@ import { CamrtcClient, type ClientState, type ClientStatus } from './CamrtcClien
 import { HISTORY_LENGTH, computeSample, formatSample, pushSample, type StatsEntry, type StatsSample } from './statsModel.js';
 
 const STATS_INTERVAL_MS = 1000;
+/**
+ * A (re)start shows "Connecting…" only if the picture takes longer than this: a quick start shows no
+ * flash of text. It also keeps the status line's first layout (in a fresh page, 10-40 ms of text
+ * shaping on the benchmark machine) off the path to the first frame.
+ */
+export const STATUS_QUIET_MS = 500;
 
 const STYLE = `
 :host { display: block; position: relative; background: #000; color: #fff; aspect-ratio: 16 / 9; overflow: hidden;
@@ -33,7 +39,7 @@ video { display: block; width: 100%; height: 100%; object-fit: contain; backgrou
 .status[data-state="live"] { opacity: 0; }
 .status[data-state="error"], .status[data-state="offline"] { background: rgb(140 20 20 / 80%); }
 button { padding: 4px 10px; border: 0; border-radius: 4px; background: rgb(255 255 255 / 85%); color: #000; font: inherit; cursor: pointer; }
-button[hidden], .bar[hidden], .stats[hidden] { display: none; }
+button[hidden], .bar[hidden], .stats[hidden], .status[hidden] { display: none; }
 .unmute { position: absolute; right: 8px; bottom: 8px; }
 .bar { position: absolute; left: 0; right: 0; bottom: 0; display: flex; gap: 6px; padding: 6px 8px; background: linear-gradient(transparent, rgb(0 0 0 / 70%)); }
 .bar .spacer { flex: 1; }
@@ -91,6 +97,8 @@ export class CamrtcPlayerElement extends HTMLElement {
   /** Set once the user picked sound on or off, so attribute changes do not override the choice. */
   #soundChosen = false;
   #statsTimer: ReturnType<typeof setInterval> | undefined;
+  /** While set, the status line stays hidden (see STATUS_QUIET_MS). */
+  #quietTimer: ReturnType<typeof setTimeout> | undefined;
   #lastReport: Map<string, StatsEntry> | undefined;
   #history: StatsSample[] = [];
   readonly #onVisibility = (): void => this.#visibilityChanged();
@@ -251,6 +259,8 @@ export class CamrtcPlayerElement extends HTMLElement {
     }
     const hidden = this.hasAttribute('pause-when-hidden') && document.visibilityState === 'hidden';
     this.#hiddenPaused = hidden && !this.#userPaused;
+    this.#status.hidden = true;
+    this.#quietTimer = setTimeout(() => this.#endQuiet(), STATUS_QUIET_MS);
     this.#client = new CamrtcClient({
       camera,
       url,
@@ -270,7 +280,14 @@ export class CamrtcPlayerElement extends HTMLElement {
     this.#applyChrome();
   }
 
+  #endQuiet(): void {
+    clearTimeout(this.#quietTimer);
+    this.#quietTimer = undefined;
+    this.#status.hidden = false;
+  }
+
   #stop(): void {
+    this.#endQuiet();
     this.#client?.close();
     this.#client = undefined;
     this.#hasAudio = false;
@@ -389,6 +406,8 @@ export class CamrtcPlayerElement extends HTMLElement {
         ? { ...('code' in status && status.code ? { code: status.code } : {}), message: reason ?? STATUS_TEXT[status.state] }
         : null;
     this.#status.dataset.state = status.state;
+    // Anything but a start in progress (or done) is news: shown at once.
+    if (this.#quietTimer !== undefined && status.state !== 'connecting' && status.state !== 'live') this.#endQuiet();
     const label = status.state === 'offline' && status.wasLive ? 'Reconnecting to camera' : STATUS_TEXT[status.state];
     this.#status.textContent = label + (status.state === 'reconnecting' || !reason ? '' : `: ${reason}`);
     this.dataset.state = status.state;

@@ -105,11 +105,12 @@ function whenOpen(ws: WebSocket): Promise<void> {
 }
 
 /**
- * Answers the page's offer on `pc` and sends the answer as session `id`'s, with the offer's ticket,
- * once the socket is open; then trickles the candidates (the adopter keeps that handler).
+ * Answers the page's offer on `pc` (`remote`: its setRemoteDescription) and sends the answer as
+ * session `id`'s, with the offer's ticket, once the socket is open; then trickles the candidates (the
+ * adopter keeps that handler).
  */
-async function answerPageOffer(pc: RTCPeerConnection, ws: WebSocket, id: string, offer: PageOffer): Promise<void> {
-  await pc.setRemoteDescription({ type: 'offer', sdp: offer.sdp });
+async function answerPageOffer(pc: RTCPeerConnection, remote: Promise<void>, ws: WebSocket, id: string, offer: PageOffer): Promise<void> {
+  await remote;
   const answer = await pc.createAnswer();
   await whenOpen(ws);
   // Before setLocalDescription, as the player does: the server applies it meanwhile.
@@ -134,9 +135,6 @@ export function startEarlySignaling(camera: string, pageOffer?: PageOffer): Earl
   if (holder[GLOBAL_KEY] || typeof WebSocket !== 'function') return undefined;
   const url = defaultSignalingUrl();
   const id = newSessionId('e');
-  // The socket first: it is what the page waits for longest.
-  const ws = openWatchSocket(url, id, camera, false, pageOffer?.ticket);
-  const messages: string[] = [];
   let pc: RTCPeerConnection | undefined;
   try {
     pc = new RTCPeerConnection({ iceServers: [] });
@@ -144,7 +142,12 @@ export function startEarlySignaling(camera: string, pageOffer?: PageOffer): Earl
     // No WebRTC here: the player reports it when it answers the offer.
   }
   const offer = pc ? pageOffer : undefined;
-  const answering = pc && offer ? answerPageOffer(pc, ws, id, offer) : undefined;
+  // The page's offer goes to the browser's WebRTC thread before anything else runs here (the socket's
+  // H.265 probe alone takes 3-30 ms of this busy main thread); the socket is only read once it opens.
+  const remote = pc && offer ? pc.setRemoteDescription({ type: 'offer', sdp: offer.sdp }) : undefined;
+  const ws = openWatchSocket(url, id, camera, false, pageOffer?.ticket);
+  const messages: string[] = [];
+  const answering = pc && offer && remote ? answerPageOffer(pc, remote, ws, id, offer) : undefined;
   // The adopter handles a failure; unadopted, abandon() below cleans up.
   answering?.catch(() => undefined);
   const handle: EarlyHandle = {

@@ -19,7 +19,7 @@ import { planCodecs } from './codecs.js';
 import { peerConfig, type IceServer, type ViewerNetworkOptions } from './peerConfig.js';
 import { RtpTimeline } from './RtpTimeline.js';
 import { RtpWriter } from './RtpWriter.js';
-import { actAsDtlsClient, senderReports, srtpOutput, withoutDefaultStun } from './weriftInternals.js';
+import { actAsDtlsClient, connectAtNomination, senderReports, srtpOutput, withoutDefaultStun } from './weriftInternals.js';
 import { useNativeX25519 } from './nativeX25519.js';
 import { releaseHandshakeMemory } from './weriftMemory.js';
 
@@ -223,6 +223,7 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
     try {
       actAsDtlsClient(this.#pc, this.#logger);
       withoutDefaultStun(this.#pc, this.#logger);
+      connectAtNomination(this.#pc, this.#logger);
       const offer = await this.#pc.createOffer();
       if (options.trickle) {
         this.#trickle = true;
@@ -256,6 +257,7 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
     try {
       await this.#pc.setRemoteDescription({ type: 'offer', sdp });
       withoutDefaultStun(this.#pc, this.#logger);
+      connectAtNomination(this.#pc, this.#logger);
       const answer = await this.#pc.createAnswer();
       await this.#pc.setLocalDescription(answer);
       answerSdp = this.#pc.localDescription?.sdp;

@@ -9,7 +9,7 @@ import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, type PeerCo
 import type { Logger } from '../log/logger.js';
 import { peerConfig } from './peerConfig.js';
 import { useNativeX25519 } from './nativeX25519.js';
-import { actAsDtlsClient, withoutDefaultStun } from './weriftInternals.js';
+import { actAsDtlsClient, connectAtNomination, withoutDefaultStun } from './weriftInternals.js';
 
 const WARM_UP_TIMEOUT_MS = 10_000;
 /**
@@ -64,6 +64,7 @@ export class WebRtcWarmUp {
       sender.addTransceiver(new MediaStreamTrack({ kind: 'video' }), { direction: 'sendonly' });
       actAsDtlsClient(sender, this.#logger);
       withoutDefaultStun(sender, this.#logger);
+      connectAtNomination(sender, this.#logger);
       const connected = new Promise<boolean>((resolve) => {
         this.#stop = resolve;
         this.#timer = setTimeout(() => resolve(false), WARM_UP_TIMEOUT_MS);

@@ -12,6 +12,8 @@
  * - AES-128-GCM only in camrtc's own offers: Chromium as DTLS server prefers AES-CM + HMAC-SHA1,
  *   which costs two cipher objects per packet instead of one. Every current browser supports GCM.
  * - No STUN request to Google: see withoutDefaultStun.
+ * - ICE done at nomination: werift's ICE connect() polls its check list every 20 ms, so DTLS started
+ *   0-20 ms after the pair was nominated (see connectAtNomination).
  * - SRTP session keys and the ICE connection: camrtc writes RTP itself (RtpWriter), skipping
  *   werift's per-packet object churn (RTCRtpSender.sendRtp clones every packet, reads the clock,
  *   and keeps a 128-packet copy cache per sender).
@@ -57,6 +59,84 @@ export function withoutDefaultStun(pc: RTCPeerConnection, logger: Logger): boole
       continue;
     }
     if (connection.options.stunServer === undefined) connection.stunServer = undefined;
+  }
+  return ok;
+}
+
+interface IceConnectInternals {
+  connect: () => Promise<void>;
+  checkComplete: (pair: unknown) => void;
+  queryConsent: () => void;
+  nominated: unknown;
+  checkListDone: boolean;
+  consentFresh: boolean;
+  iceLite: boolean;
+}
+
+function iceConnectInternals(connection: unknown): IceConnectInternals | undefined {
+  const c = connection as Partial<IceConnectInternals> | undefined;
+  if (
+    typeof c?.connect !== 'function' ||
+    typeof c.checkComplete !== 'function' ||
+    typeof c.queryConsent !== 'function' ||
+    !('nominated' in c) ||
+    typeof c.checkListDone !== 'boolean' ||
+    typeof c.consentFresh !== 'boolean' ||
+    typeof c.iceLite !== 'boolean'
+  ) {
+    return undefined;
+  }
+  return c as IceConnectInternals;
+}
+
+const earlyIce = new WeakSet<object>();
+
+/**
+ * werift's ICE connect() schedules its checks in a loop that sleeps 20 ms between rounds, and only
+ * returns (the ICE transport then starts DTLS) at the round after a pair was nominated: 0-20 ms
+ * lost on every connection, on the first-frame path. Here connect() returns as soon as a nominated
+ * pair succeeded, with consent started as werift's own connect() does before it returns (werift
+ * sends no media without it); werift's connect() carries on to the same end in the background.
+ * Call before setRemoteDescription.
+ */
+export function connectAtNomination(pc: RTCPeerConnection, logger: Logger): boolean {
+  let ok = true;
+  for (const transport of pc.iceTransports) {
+    const connection = (transport as unknown as { connection?: object }).connection;
+    const c = iceConnectInternals(connection);
+    if (!connection || !c) {
+      weriftShapeChanged(logger, 'ICE connection connect/checkComplete fields', 'DTLS starts at werift\'s next ICE round');
+      ok = false;
+      continue;
+    }
+    if (earlyIce.has(connection) || c.iceLite) continue;
+    earlyIce.add(connection);
+    const connect = c.connect;
+    const checkComplete = c.checkComplete;
+    c.connect = function (this: IceConnectInternals): Promise<void> {
+      const own = connect.call(this);
+      return new Promise<void>((resolve, reject) => {
+        let done = false;
+        const finish = (): void => {
+          if (done) return;
+          done = true;
+          this.checkComplete = checkComplete;
+          resolve();
+        };
+        this.checkComplete = function (this: IceConnectInternals, pair: unknown): void {
+          checkComplete.call(this, pair);
+          if (done || !this.nominated || !this.checkListDone) return;
+          if (!this.consentFresh) this.queryConsent();
+          finish();
+        };
+        own.then(finish, (err: unknown) => {
+          if (done) return;
+          done = true;
+          this.checkComplete = checkComplete;
+          reject(err);
+        });
+      });
+    };
   }
   return ok;
 }
