@@ -19,7 +19,7 @@ import { planCodecs } from './codecs.js';
 import { peerConfig, type IceServer, type ViewerNetworkOptions } from './peerConfig.js';
 import { RtpTimeline } from './RtpTimeline.js';
 import { RtpWriter } from './RtpWriter.js';
-import { actAsDtlsClient, connectAtNomination, senderReports, srtpOutput, withoutDefaultStun } from './weriftInternals.js';
+import { actAsDtlsClient, connectAtNomination, parseCertificateOnce, senderReports, srtpOutput, withoutDefaultStun } from './weriftInternals.js';
 import { useNativeX25519 } from './nativeX25519.js';
 import { releaseHandshakeMemory } from './weriftMemory.js';
 
@@ -155,6 +155,7 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
     }
     this.tracks = plan.choices.map((c) => c.track);
     useNativeX25519(this.#logger);
+    parseCertificateOnce(this.#logger);
     this.#pc = new RTCPeerConnection(peerConfig(plan.choices, options.iceServers ?? [], options.network ?? {}));
     // One stream id for both tracks so the browser keeps audio and video in sync.
     const stream = new MediaStream({ id: `camrtc-${options.id}` });

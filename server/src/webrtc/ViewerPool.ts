@@ -91,16 +91,7 @@ export class ViewerPool {
    * may describe other ones: its spare is then dropped). The caller owns the viewer from now on.
    */
   take(source: CameraSource, tracks: readonly Track[], h265: boolean): PreparedViewer | undefined {
-    const key = spareKey(source, h265);
-    const spare = this.#spares.get(key);
-    if (!spare) return undefined;
-    this.#spares.delete(key);
-    clearTimeout(spare.timer);
-    if (spare.source !== source || spare.tracks !== tracks) {
-      void this.#discard(spare);
-      return undefined;
-    }
-    return { viewer: spare.viewer, offer: spare.offer };
+    return this.#handOver(this.#spares, spareKey(source, h265), source, tracks);
   }
 
   /**
@@ -141,18 +132,9 @@ export class ViewerPool {
     for (const r of this.#reserved.values()) if (r.source === source) pending++;
     if (pending >= MAX_RESERVATIONS_PER_CAMERA) return undefined;
     const key = spareKey(source, false);
-    let prepared: Spare | undefined = this.#spares.get(key);
-    if (prepared) {
-      this.#spares.delete(key);
-      clearTimeout(prepared.timer);
-      if (prepared.source !== source || prepared.tracks !== tracks) {
-        void this.#discard(prepared);
-        prepared = undefined;
-      }
-    }
-    prepared ??= this.#make(source, tracks, false);
-    if (!prepared) return undefined;
-    const entry = prepared;
+    const spare = this.#handOver(this.#spares, key, source, tracks);
+    const entry: Spare | undefined = spare ? { ...spare, source, tracks, timer: undefined } : this.#make(source, tracks, false);
+    if (!entry) return undefined;
     const ticket = randomBytes(16).toString('base64url');
     // Held as reserved from now on, so the per-camera limit counts it while its offer is made.
     entry.timer = setTimeout(() => this.#expireReservation(ticket, entry), this.#options.reservationTtlMs ?? RESERVATION_TTL_MS);
@@ -183,15 +165,7 @@ export class ViewerPool {
    * these very tracks; the caller owns it from now on. A ticket is good for one claim.
    */
   claim(ticket: string, source: CameraSource, tracks: readonly Track[]): PreparedViewer | undefined {
-    const entry = this.#reserved.get(ticket);
-    if (!entry) return undefined;
-    this.#reserved.delete(ticket);
-    clearTimeout(entry.timer);
-    if (entry.source !== source || entry.tracks !== tracks) {
-      void this.#discard(entry);
-      return undefined;
-    }
-    return { viewer: entry.viewer, offer: entry.offer };
+    return this.#handOver(this.#reserved, ticket, source, tracks);
   }
 
   /** Closes every spare and unclaimed page offer. Idempotent. */
@@ -204,6 +178,22 @@ export class ViewerPool {
     this.#reserved.clear();
     for (const s of spares) clearTimeout(s.timer);
     await Promise.all(spares.map((s) => this.#discard(s)));
+  }
+
+  /**
+   * Takes `key` out of `map` and hands its viewer over when it was made for this camera and these
+   * very tracks (a camera that restarted may describe other ones); otherwise closes it.
+   */
+  #handOver<K>(map: Map<K, Spare>, key: K, source: CameraSource, tracks: readonly Track[]): PreparedViewer | undefined {
+    const entry = map.get(key);
+    if (!entry) return undefined;
+    map.delete(key);
+    clearTimeout(entry.timer);
+    if (entry.source !== source || entry.tracks !== tracks) {
+      void this.#discard(entry);
+      return undefined;
+    }
+    return { viewer: entry.viewer, offer: entry.offer };
   }
 
   #make(source: CameraSource, tracks: readonly Track[], h265: boolean): Spare | undefined {

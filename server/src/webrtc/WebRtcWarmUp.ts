@@ -9,7 +9,7 @@ import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, type PeerCo
 import type { Logger } from '../log/logger.js';
 import { peerConfig } from './peerConfig.js';
 import { useNativeX25519 } from './nativeX25519.js';
-import { actAsDtlsClient, connectAtNomination, withoutDefaultStun } from './weriftInternals.js';
+import { actAsDtlsClient, parseCertificateOnce, withoutDefaultStun } from './weriftInternals.js';
 
 const WARM_UP_TIMEOUT_MS = 10_000;
 /**
@@ -43,7 +43,19 @@ export class WebRtcWarmUp {
 
   private constructor(logger: Logger) {
     this.#logger = logger;
-    this.done = this.#run().finally(() => this.#release());
+    // Bounded as a whole: a werift call that never settles must not keep close() (and the process) waiting.
+    let bound: NodeJS.Timeout | undefined;
+    const run = this.#run();
+    this.done = Promise.race([
+      run,
+      new Promise<undefined>((resolve) => {
+        bound = setTimeout(() => resolve(undefined), WARM_UP_TIMEOUT_MS + DTLS_FLIGHT_SETTLE_MS);
+        bound.unref();
+      }),
+    ]).finally(() => {
+      clearTimeout(bound);
+      return this.#release();
+    });
   }
 
   static start(logger: Logger): WebRtcWarmUp {
@@ -58,13 +70,13 @@ export class WebRtcWarmUp {
     const started = performance.now();
     try {
       useNativeX25519(this.#logger);
+      parseCertificateOnce(this.#logger);
       const sender = new RTCPeerConnection(LOOPBACK);
       const receiver = new RTCPeerConnection(LOOPBACK);
       this.#peers.push(sender, receiver);
       sender.addTransceiver(new MediaStreamTrack({ kind: 'video' }), { direction: 'sendonly' });
       actAsDtlsClient(sender, this.#logger);
       withoutDefaultStun(sender, this.#logger);
-      connectAtNomination(sender, this.#logger);
       const connected = new Promise<boolean>((resolve) => {
         this.#stop = resolve;
         this.#timer = setTimeout(() => resolve(false), WARM_UP_TIMEOUT_MS);
