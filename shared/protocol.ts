@@ -27,6 +27,15 @@ const sdp = z.string().min(1).max(MAX_MESSAGE_BYTES);
 /** A camera page's offer ticket (base64url of 128 random bits). */
 const ticket = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ - only');
 
+/**
+ * The offer camrtc's camera page carries for its first script, as JSON in `data-offer`; the socket
+ * claims it with `ticket` (docs/signaling.md, "The camera page's offer").
+ */
+export interface PageOffer {
+  ticket: string;
+  sdp: string;
+}
+
 export const IceCandidateSchema = z.object({
   candidate: z.string().max(1024),
   sdpMid: z.string().max(64).nullable().optional(),

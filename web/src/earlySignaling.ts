@@ -15,7 +15,7 @@
  * twice (the inline script and the player), so it must stay small and import no runtime code but
  * signalingUrl.ts and shared/watchUrl.ts.
  */
-import type { ClientMessage, IceCandidate } from '../../shared/protocol.js';
+import type { ClientMessage, IceCandidate, PageOffer } from '../../shared/protocol.js';
 import { withUrlWatch } from '../../shared/watchUrl.js';
 import { canReceiveH265, defaultSignalingUrl } from './signalingUrl.js';
 
@@ -55,11 +55,6 @@ export interface EarlySignal {
   readonly answering: Promise<void> | undefined;
 }
 
-/** The offer in the camera page's data-offer attribute. */
-export interface PageOffer {
-  ticket: string;
-  sdp: string;
-}
 
 interface EarlyHandle extends EarlySignal {
   /** Detaches the early handlers and the abandon timer: the adopter owns the socket from then on. */

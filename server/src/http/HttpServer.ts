@@ -10,7 +10,7 @@ import type { CameraDirectory } from '../media/CameraSource.js';
 import { publicCameraInfo } from '../signaling/ClientConnection.js';
 import { WHEP_PATH, type WhepEndpoint } from '../whep/WhepEndpoint.js';
 import { originAllowed } from './origin.js';
-import type { PageOffer } from '../webrtc/ViewerPool.js';
+import type { PageOffer } from '../../../shared/protocol.js';
 import { inlineScriptSources, loadCameraPageAssets, renderCameraPage, type CameraPageAssets } from './cameraPage.js';
 
 export interface HttpAppOptions {

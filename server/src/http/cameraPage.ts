@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { PageOffer } from '../webrtc/ViewerPool.js';
+import type { PageOffer } from '../../../shared/protocol.js';
 
 /** The built files the page inlines (scripts/build.mjs writes them to dist/public). */
 export interface CameraPageAssets {

@@ -17,6 +17,7 @@ import { RtspConnection } from './RtspConnection.js';
 import { ReceiverReporter } from './ReceiverReporter.js';
 import { UdpPair } from './UdpPair.js';
 import type { RtspUrl } from './url.js';
+import { settleWithin } from '../util/settleWithin.js';
 
 /** Where the media of one set-up track arrives and where its reports go. */
 export interface TrackRoute {
@@ -292,12 +293,7 @@ export class RtspLink {
   async teardown(uri: string, timeoutMs: number): Promise<void> {
     if (this.isClosed) return;
     if (this.sessionId !== undefined && !this.conn.closed) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        this.request('TEARDOWN', uri).catch(() => undefined),
-        new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
-      ]);
-      clearTimeout(timer);
+      await settleWithin(this.request('TEARDOWN', uri).catch(() => undefined), timeoutMs);
     }
     this.close();
   }

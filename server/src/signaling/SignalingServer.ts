@@ -9,8 +9,8 @@ import { originAllowed } from '../http/origin.js';
 import type { Logger } from '../log/logger.js';
 import type { CameraDirectory } from '../media/CameraSource.js';
 import type { IceServer, ViewerNetworkOptions } from '../webrtc/peerConfig.js';
-import { ViewerPool, type PageOffer } from '../webrtc/ViewerPool.js';
-import { MAX_FRAME_BYTES } from '../../../shared/protocol.js';
+import { ViewerPool } from '../webrtc/ViewerPool.js';
+import { MAX_FRAME_BYTES, type PageOffer } from '../../../shared/protocol.js';
 import { urlWatch } from '../../../shared/watchUrl.js';
 import { ClientConnection, DEFAULT_SIGNALING_LIMITS, type SignalingLimits } from './ClientConnection.js';
 

@@ -16,6 +16,8 @@ import type { Logger } from '../log/logger.js';
 import type { CameraSource } from '../media/CameraSource.js';
 import type { Track } from '../sdp/Track.js';
 import type { IceServer, ViewerNetworkOptions } from './peerConfig.js';
+import { settleWithin } from '../util/settleWithin.js';
+import type { PageOffer } from '../../../shared/protocol.js';
 import { Viewer } from './Viewer.js';
 
 /** A spare nobody took for this long is closed (its UDP socket released). */
@@ -43,12 +45,6 @@ export interface PreparedViewer {
   viewer: Viewer;
   /** The offer (full, not trickled); rejects like Viewer.createOffer. */
   offer: Promise<string>;
-}
-
-/** An offer for one page load, claimed by its `ticket` (unguessable: 128 random bits). */
-export interface PageOffer {
-  ticket: string;
-  sdp: string;
 }
 
 interface Spare extends PreparedViewer {
@@ -140,14 +136,7 @@ export class ViewerPool {
     entry.timer = setTimeout(() => this.#expireReservation(ticket, entry), this.#options.reservationTtlMs ?? RESERVATION_TTL_MS);
     entry.timer.unref();
     this.#reserved.set(ticket, entry);
-    let wait: NodeJS.Timeout | undefined;
-    const sdp = await Promise.race([
-      entry.offer.catch(() => undefined),
-      new Promise<undefined>((resolve) => {
-        wait = setTimeout(() => resolve(undefined), RESERVE_OFFER_WAIT_MS);
-      }),
-    ]);
-    clearTimeout(wait);
+    const sdp = await settleWithin(entry.offer.catch(() => undefined), RESERVE_OFFER_WAIT_MS);
     if (sdp !== undefined && this.#reserved.get(ticket) === entry) return { ticket, sdp };
     // Not ready in time (or failed): the viewer becomes the spare rather than be wasted (#keepSpare
     // drops it if its offer fails).

@@ -10,6 +10,7 @@ import type { Logger } from '../log/logger.js';
 import { peerConfig } from './peerConfig.js';
 import { useNativeX25519 } from './nativeX25519.js';
 import { actAsDtlsClient, parseCertificateOnce, withoutDefaultStun } from './weriftInternals.js';
+import { settleWithin } from '../util/settleWithin.js';
 
 const WARM_UP_TIMEOUT_MS = 10_000;
 /**
@@ -44,18 +45,7 @@ export class WebRtcWarmUp {
   private constructor(logger: Logger) {
     this.#logger = logger;
     // Bounded as a whole: a werift call that never settles must not keep close() (and the process) waiting.
-    let bound: NodeJS.Timeout | undefined;
-    const run = this.#run();
-    this.done = Promise.race([
-      run,
-      new Promise<undefined>((resolve) => {
-        bound = setTimeout(() => resolve(undefined), WARM_UP_TIMEOUT_MS + DTLS_FLIGHT_SETTLE_MS);
-        bound.unref();
-      }),
-    ]).finally(() => {
-      clearTimeout(bound);
-      return this.#release();
-    });
+    this.done = settleWithin(this.#run(), WARM_UP_TIMEOUT_MS + DTLS_FLIGHT_SETTLE_MS, { unref: true }).finally(() => this.#release());
   }
 
   static start(logger: Logger): WebRtcWarmUp {

@@ -165,24 +165,23 @@ export function connectAtNomination(pc: RTCPeerConnection, logger: Logger): bool
       const own = connect.call(this);
       return new Promise<void>((resolve, reject) => {
         let done = false;
-        const finish = (): void => {
+        // The first of the nomination and werift's own end settles connect() and removes the hook.
+        const settle = (end: () => void): void => {
           if (done) return;
           done = true;
           this.checkComplete = checkComplete;
-          resolve();
+          end();
         };
         this.checkComplete = function (this: IceConnectInternals, pair: unknown): void {
           checkComplete.call(this, pair);
           if (done || !this.nominated || !this.checkListDone) return;
           if (!this.consentFresh) this.queryConsent();
-          finish();
+          settle(resolve);
         };
-        own.then(finish, (err: unknown) => {
-          if (done) return;
-          done = true;
-          this.checkComplete = checkComplete;
-          reject(err);
-        });
+        own.then(
+          () => settle(resolve),
+          (err: unknown) => settle(() => reject(err)),
+        );
       });
     };
   }
