@@ -22,8 +22,11 @@ export interface ProbeState {
   marks: Partial<Record<'peerConnection' | 'offer' | 'answer' | 'connected' | 'track', number>>;
 }
 
-/** Runs in the page. Self-contained: Playwright sends its source text. */
-export function installProbe(): void {
+/** What the page logs (console.debug) when its first frame is decoded (installProbe's argument). */
+export const FIRST_FRAME_MESSAGE = 'camrtc-bench:first-frame';
+
+/** Runs in the page. Self-contained: Playwright sends its source text and the argument. */
+export function installProbe(firstFrameMessage: string): void {
   const STAMP_BITS = 48;
   const BLOCK = 16;
   const ROW = 16; // middle of the 32-row stamp
@@ -42,7 +45,11 @@ export function installProbe(): void {
     const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
     const onFrame = (now: number): void => {
       state.frames++;
-      if (state.firstFrame < 0) state.firstFrame = now;
+      if (state.firstFrame < 0) {
+        state.firstFrame = now;
+        // The bench waits for this one message instead of polling the page (see waitFirstFrame).
+        console.debug(firstFrameMessage);
+      }
       state.width = video.videoWidth;
       state.height = video.videoHeight;
       ctx.drawImage(video, 0, ROW, canvas.width, 1, 0, 0, canvas.width, 1);
