@@ -55,7 +55,6 @@ export interface EarlySignal {
   readonly answering: Promise<void> | undefined;
 }
 
-
 interface EarlyHandle extends EarlySignal {
   /** Detaches the early handlers and the abandon timer: the adopter owns the socket from then on. */
   release(): void;
