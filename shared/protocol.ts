@@ -18,7 +18,14 @@ export const MAX_FRAME_BYTES = 1024 * 1024;
 /** Longest seek target, in seconds (about 115 days of recording). */
 export const MAX_SEEK_SECONDS = 10_000_000;
 
-export const CAMERA_STATES = ['idle', 'connecting', 'live', 'retrying', 'offline'] as const;
+/**
+ * What a viewer of the camera gets (docs/architecture.md, "Camera states"): idle (no session),
+ * connecting, waiting (the camera answered PLAY but no playable frame came yet, or none for a while:
+ * `error` says why after a few seconds), live (frames flow), retrying (the camera failed: `error`),
+ * unplayable (the camera offers nothing a browser plays: no retry until a viewer asks again),
+ * offline (reserved).
+ */
+export const CAMERA_STATES = ['idle', 'connecting', 'waiting', 'live', 'retrying', 'unplayable', 'offline'] as const;
 export type CameraState = (typeof CAMERA_STATES)[number];
 
 const sessionId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits, _ . : - only');
@@ -96,6 +103,11 @@ export interface CameraInfo {
   /** Codecs of the camera's tracks once known (H264, PCMA, ...). */
   codecs?: string[];
   error?: { code: ErrorCode; message: string };
+  /**
+   * Live, but not for every browser: an H.265 camera plays only in browsers that decode H.265
+   * (ERR_CODEC_UNSUPPORTED), the others are refused with that message.
+   */
+  warning?: { code: ErrorCode; message: string };
 }
 
 /** What a viewer session has sent, as the server counts it (`stats` reply). */

@@ -1,6 +1,6 @@
 /**
  * The composition root: builds every long-lived object from a Config and closes them in reverse
- * order (fastify's "children first"): signaling (viewers' peer connections), then sources (RTSP
+ * order (fastify's "children first"): signaling (viewers' peer connections), then cameras (RTSP
  * TEARDOWN to every camera), then the HTTP server, then the demo camera.
  */
 import { createServer, type Server } from 'node:http';
@@ -14,8 +14,8 @@ import { ToneStream } from './demo/ToneStream.js';
 import { createHttpApp } from './http/HttpServer.js';
 import { WebRtcWarmUp } from './webrtc/WebRtcWarmUp.js';
 import type { Logger } from './log/logger.js';
-import { SourceRegistry } from './media/SourceRegistry.js';
-import type { UpstreamFactory } from './media/Source.js';
+import { CameraRegistry } from './media/CameraRegistry.js';
+import type { UpstreamFactory } from './media/UpstreamFeed.js';
 import { SignalingServer } from './signaling/SignalingServer.js';
 import { WhepEndpoint } from './whep/WhepEndpoint.js';
 
@@ -34,7 +34,7 @@ export class App {
 
   private constructor(
     readonly config: Readonly<Config>,
-    readonly cameras: SourceRegistry,
+    readonly cameras: CameraRegistry,
     private readonly http: Server,
     private readonly signaling: SignalingServer,
     private readonly whep: WhepEndpoint,
@@ -45,7 +45,7 @@ export class App {
 
   static async start(config: Readonly<Config>, options: AppOptions): Promise<App> {
     const { logger } = options;
-    const cameras = new SourceRegistry({ logger, createSession: options.createSession });
+    const cameras = new CameraRegistry({ logger, createSession: options.createSession });
     let demo: DemoCamera | undefined;
     let http: Server | undefined;
     let signaling: SignalingServer | undefined;

@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHttpApp } from '../../server/src/http/HttpServer.js';
 import { silentLogger } from '../../server/src/log/logger.js';
-import type { CameraDirectory } from '../../server/src/media/CameraSource.js';
+import type { CameraDirectory } from '../../server/src/media/Camera.js';
 import { distPath } from './paths.js';
 
 /** camrtc's HTTP app (the built web files) on a loopback port, for tests. */

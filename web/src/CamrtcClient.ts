@@ -54,7 +54,7 @@ export interface CamrtcClientOptions {
 const BACKOFF_INITIAL_MS = 500;
 const BACKOFF_MAX_MS = 10_000;
 /** Errors after which retrying cannot help. */
-const FATAL_CODES: ReadonlySet<string> = new Set(['ERR_CAMERA_UNKNOWN', 'ERR_CODEC_UNSUPPORTED', 'ERR_SIGNALING_INVALID']);
+const FATAL_CODES: ReadonlySet<string> = new Set(['ERR_CAMERA_UNKNOWN', 'ERR_CODEC_UNSUPPORTED', 'ERR_SIGNALING_INVALID', 'ERR_RTSP_NO_TRACKS']);
 
 let sessionCounter = 0;
 
@@ -237,7 +237,10 @@ export class CamrtcClient {
         if (message.candidate) await this.#pc?.addIceCandidate(message.candidate);
         return;
       case 'status':
-        if (message.state === 'retrying' || message.state === 'offline') {
+        if (message.state === 'unplayable') {
+          this.#setStatus({ state: 'error', reason: message.error?.message ?? 'the camera sends nothing this browser can play', code: message.error?.code });
+        } else if (message.state === 'retrying' || message.state === 'offline' || (message.state === 'waiting' && message.error)) {
+          // 'waiting' with an error: connected, but no picture comes (no media, or none decodable).
           this.#setStatus({
             state: 'offline',
             reason: message.error?.message ?? 'the camera is not reachable',

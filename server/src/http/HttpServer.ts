@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '../log/logger.js';
-import type { CameraDirectory } from '../media/CameraSource.js';
+import type { CameraDirectory } from '../media/Camera.js';
 import { publicCameraInfo } from '../signaling/ClientConnection.js';
 import { WHEP_PATH, type WhepEndpoint } from '../whep/WhepEndpoint.js';
 import { originAllowed } from './origin.js';

@@ -7,7 +7,7 @@ import type { WebSocket, RawData } from 'ws';
 import { CamrtcError, toCamrtcError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { redactText } from '../log/redact.js';
-import type { CameraDirectory } from '../media/CameraSource.js';
+import type { CameraDirectory } from '../media/Camera.js';
 import type { IceServer, ViewerNetworkOptions } from '../webrtc/peerConfig.js';
 import {
   MAX_MESSAGE_BYTES,
@@ -238,14 +238,14 @@ export class ClientConnection {
       this.#violation('ERR_LIMIT', `at most ${this.#options.limits.maxSessionsPerSocket} cameras per connection`, id);
       return;
     }
-    const source = this.#options.cameras.get(camera);
-    if (!source) {
+    const target = this.#options.cameras.get(camera);
+    if (!target) {
       this.#violation('ERR_CAMERA_UNKNOWN', `no camera named '${camera}'`, id);
       return;
     }
     const session = new ViewerSession({
       id,
-      source,
+      camera: target,
       send: (m) => this.#send(m),
       onEnded: (s) => {
         if (this.#sessions.get(s.id) === s) this.#sessions.delete(s.id);

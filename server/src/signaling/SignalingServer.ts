@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { originAllowed } from '../http/origin.js';
 import type { Logger } from '../log/logger.js';
-import type { CameraDirectory } from '../media/CameraSource.js';
+import type { CameraDirectory } from '../media/Camera.js';
 import type { IceServer, ViewerNetworkOptions } from '../webrtc/peerConfig.js';
 import { ViewerPool } from '../webrtc/ViewerPool.js';
 import { MAX_FRAME_BYTES, type PageOffer } from '../../../shared/protocol.js';

@@ -1,15 +1,14 @@
 /**
- * One `watch` on one socket: forwards the camera's status, attaches to the camera (which starts it on
- * demand), waits for its tracks, then creates the Viewer and sends the offer. The session is the
- * FrameSink the Source sees, so the camera can start before the peer connection exists.
+ * One `watch` on one socket: forwards the camera's status, holds a lease on the camera (which starts
+ * it on demand, before the peer connection exists), waits for its tracks, then creates the Viewer and
+ * sends the offer. The Viewer subscribes to the camera through the lease itself: media never passes
+ * through this session.
  */
 import { CamrtcError, toCamrtcError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { redactText } from '../log/redact.js';
-import type { CameraSource, FrameSink } from '../media/CameraSource.js';
-import { isSeekable } from '../media/RecordingSource.js';
+import type { Camera, CameraLease } from '../media/Camera.js';
 import type { CameraStatus } from '../media/CameraState.js';
-import type { MediaFrame } from '../media/MediaFrame.js';
 import type { Track } from '../sdp/Track.js';
 import { Viewer, type ViewerState } from '../webrtc/Viewer.js';
 import type { IceServer, ViewerNetworkOptions } from '../webrtc/peerConfig.js';
@@ -31,7 +30,7 @@ export const H265_UNSUPPORTED_MESSAGE =
 
 export interface ViewerSessionOptions {
   id: string;
-  source: CameraSource;
+  camera: Camera;
   /** Sends a message on the session's socket (dropped when the socket is gone). */
   send: (message: ServerMessage) => void;
   /** Called once when the session ends for any reason, so the connection forgets it. */
@@ -58,9 +57,11 @@ export interface ViewerSessionOptions {
 /** Candidates kept while an answer to the page's offer waits for the session's viewer. */
 const MAX_EARLY_CANDIDATES = 16;
 
-export class ViewerSession implements FrameSink {
+export class ViewerSession {
   readonly id: string;
-  readonly source: CameraSource;
+  readonly camera: Camera;
+  /** The demand this session puts on the camera, from start() to close(). */
+  #lease: CameraLease | undefined;
   readonly #options: ViewerSessionOptions;
   readonly #logger: Logger;
   #viewer: Viewer | undefined;
@@ -81,10 +82,14 @@ export class ViewerSession implements FrameSink {
   #connectTimer: NodeJS.Timeout | undefined;
   #closePromise: Promise<void> | undefined;
   readonly #onStatus = (status: CameraStatus): void => this.#sendStatus(status);
+  readonly #onTracks = (_tracks: readonly Track[], compatible: boolean): void => {
+    // The camera came back with other media or codecs: this peer connection cannot carry them.
+    if (!compatible && this.#viewer) void this.fail(new CamrtcError('ERR_TRACKS_CHANGED', `camera '${this.camera.name}' came back with other tracks or codecs: reconnect to watch it`));
+  };
 
   constructor(options: ViewerSessionOptions) {
     this.id = options.id;
-    this.source = options.source;
+    this.camera = options.camera;
     this.#options = options;
     this.#logger = options.logger;
   }
@@ -98,20 +103,22 @@ export class ViewerSession implements FrameSink {
 
   /** Runs the watch; failures end the session with an `error` then a `closed` message, never a throw. */
   async start(): Promise<void> {
-    this.source.on('status', this.#onStatus);
-    this.#sendStatus(this.source.status);
-    this.source.addSink(this);
+    this.camera.on('status', this.#onStatus);
+    this.camera.on('tracks', this.#onTracks);
+    this.#sendStatus(this.camera.status);
+    const lease = this.camera.acquire();
+    this.#lease = lease;
     try {
-      const tracks = await this.source.tracks();
+      const tracks = await this.camera.tracks();
       if (this.closed) return;
       this.#checkCodecs(tracks);
       this.#tracks = tracks;
       const pool = this.#options.offer === undefined && !this.#options.trickle ? this.#options.pool : undefined;
       const ticket = this.#options.ticket;
-      const claimed = ticket !== undefined ? pool?.claim(ticket, this.source, tracks) : undefined;
+      const claimed = ticket !== undefined ? pool?.claim(ticket, this.camera, tracks) : undefined;
       if (claimed) this.#claimedTicket = ticket;
       else if (ticket !== undefined) this.#logger.debug({ session: this.id }, "the page's offer is gone: making a new one");
-      const spare = claimed ?? pool?.take(this.source, tracks, this.#options.h265);
+      const spare = claimed ?? pool?.take(this.camera, tracks, this.#options.h265);
       if (spare) this.#logger.debug({ session: this.id, viewer: spare.viewer.id }, claimed ? "using the page's viewer" : 'using a spare viewer');
       const viewer = spare?.viewer ?? new Viewer({
         id: this.id,
@@ -119,11 +126,12 @@ export class ViewerSession implements FrameSink {
         h265: this.#options.h265,
         iceServers: this.#options.iceServers,
         network: this.#options.network,
-        requestKeyframe: () => this.source.requestKeyframe(),
         logger: this.#logger,
       });
       this.#viewer = viewer;
-      viewer.on('pli', () => this.source.requestKeyframe());
+      // The viewer subscribes to the camera's frames and asks it for keyframes (its PLIs included)
+      // through the lease: one keyframe path, one rate limit.
+      viewer.attach(lease);
       viewer.on('state', (state) => this.#onViewerState(state));
       viewer.on('candidate', (candidate) => this.#options.send({ type: 'candidate', id: this.id, candidate }));
       if (this.#paused) viewer.pause();
@@ -152,10 +160,6 @@ export class ViewerSession implements FrameSink {
     } catch (err) {
       if (!this.closed) await this.fail(err);
     }
-  }
-
-  onFrame(frame: MediaFrame): void {
-    this.#viewer?.onFrame(frame);
   }
 
   /**
@@ -200,24 +204,28 @@ export class ViewerSession implements FrameSink {
   pause(): void {
     this.#paused = true;
     this.#viewer?.pause();
-    this.source.setSinkPlaying(this, false);
+    this.#lease?.setPlaying(false);
     this.#sendPlayback();
   }
 
   play(): void {
     this.#paused = false;
     this.#viewer?.play();
-    this.source.setSinkPlaying(this, true);
+    this.#lease?.setPlaying(true);
     this.#sendPlayback();
   }
 
   /** Recording cameras: plays from `seconds` into the recording (this viewer's own RTSP session). */
   async seek(seconds: number): Promise<void> {
-    const source = this.source;
-    if (!isSeekable(source)) {
-      throw new CamrtcError('ERR_NOT_SEEKABLE', `camera '${source.name}' is live, not a recording: it cannot seek`);
+    if (!this.camera.seekable || !this.#lease) {
+      throw new CamrtcError('ERR_NOT_SEEKABLE', `camera '${this.camera.name}' is live, not a recording: it cannot seek`);
     }
-    await source.seek(this, seconds);
+    await this.#lease.seek(seconds);
+    if (this.#paused) {
+      // A seek plays: the viewer forwards again.
+      this.#paused = false;
+      this.#viewer?.play();
+    }
     if (this.closed) return;
     this.#position = seconds;
     this.#sendPlayback();
@@ -230,8 +238,8 @@ export class ViewerSession implements FrameSink {
     return {
       type: 'stats',
       id: this.id,
-      camera: this.source.name,
-      cameraState: this.source.status.state,
+      camera: this.camera.name,
+      cameraState: this.camera.status.state,
       playback: this.playback,
       stats: {
         uptime: Math.round((performance.now() - this.#startedAt) / 100) / 10,
@@ -259,8 +267,9 @@ export class ViewerSession implements FrameSink {
   close(reason?: string): Promise<void> {
     if (this.#closePromise) return this.#closePromise;
     clearTimeout(this.#connectTimer);
-    this.source.off('status', this.#onStatus);
-    this.source.removeSink(this);
+    this.camera.off('status', this.#onStatus);
+    this.camera.off('tracks', this.#onTracks);
+    this.#lease?.release();
     this.#options.send({ type: 'closed', id: this.id, ...(reason ? { reason } : {}) });
     this.#closePromise = (this.#viewer?.close() ?? Promise.resolve()).finally(() => this.#options.onEnded(this));
     return this.#closePromise;
@@ -280,7 +289,7 @@ export class ViewerSession implements FrameSink {
       type: 'playback',
       id: this.id,
       state: this.playback,
-      seekable: isSeekable(this.source),
+      seekable: this.camera.seekable,
       ...(this.#position !== undefined ? { position: this.#position } : {}),
     });
   }
@@ -297,7 +306,7 @@ export class ViewerSession implements FrameSink {
       clearTimeout(this.#connectTimer);
       this.#connectTimer = undefined;
       // Later, not now: making the spare must not compete with this viewer's handshake and first frame.
-      if (this.#tracks) this.#options.pool?.prepareLater(this.source, this.#tracks, this.#options.h265, SPARE_AFTER_CONNECT_MS);
+      if (this.#tracks) this.#options.pool?.prepareLater(this.camera, this.#tracks, this.#options.h265, SPARE_AFTER_CONNECT_MS);
     } else if (state === 'failed') {
       void this.fail(new CamrtcError('ERR_WEBRTC', 'the WebRTC connection to the browser failed'));
     }
@@ -314,7 +323,7 @@ export class ViewerSession implements FrameSink {
     this.#options.send({
       type: 'status',
       id: this.id,
-      camera: this.source.name,
+      camera: this.camera.name,
       state: status.state,
       ...(status.error ? { error: { code: status.error.code, message: redactText(status.error.message) } } : {}),
     });

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { MediaStream, MediaStreamTrack, RTCDtlsTransport, RTCPeerConnection, RtpHeader, RtpPacket, type RTCRtpSender } from 'werift';
 import { CamrtcError, toCamrtcError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import type { FrameSink } from '../media/CameraSource.js';
+import type { CameraLease, FrameSink } from '../media/Camera.js';
 import type { MediaFrame } from '../media/MediaFrame.js';
 import type { Track } from '../sdp/Track.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
@@ -127,7 +127,8 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
   /** Indexed by Track.index: the packet path does one array lookup per frame. */
   readonly #outbound: (OutboundTrack | undefined)[] = [];
   readonly #outboundList: OutboundTrack[] = [];
-  readonly #requestKeyframe: (() => void) | undefined;
+  #requestKeyframe: (() => readonly MediaFrame[] | void) | undefined;
+  #lease: CameraLease | undefined;
   readonly #logger: Logger;
   readonly #stats: Omit<ViewerStats, 'retransmitted' | 'rtpPath'> = { framesSent: 0, packetsSent: 0, framesSkipped: 0, sendErrors: 0, replays: 0, framesReplayed: 0, pliReceived: 0 };
   #rtpPath: ViewerStats['rtpPath'] = 'none';
@@ -213,6 +214,17 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
   /** SSRC of the outbound stream for a camera track (stable for the viewer's life), for stats. */
   ssrcOf(trackIndex: number): number | undefined {
     return this.#outbound[trackIndex]?.sender.ssrc;
+  }
+
+  /**
+   * Subscribes this viewer to a camera through its session's lease: frames come from the camera's
+   * fan-out straight to onFrame, and keyframe requests (start, play, PLI) go to lease.requestKeyframe.
+   */
+  attach(lease: CameraLease): void {
+    if (this.closed) return;
+    this.#lease = lease;
+    this.#requestKeyframe = () => lease.requestKeyframe();
+    lease.subscribe(this);
   }
 
   /**
@@ -462,6 +474,7 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
     if (this.#closePromise) return this.#closePromise;
     this.#connected = false;
     this.#setState('closed');
+    this.#lease?.subscribe(undefined);
     for (const out of this.#outboundList) {
       this.#cancelBacklog(out);
       out.writer?.close();

@@ -13,7 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../log/logger.js';
-import type { CameraSource } from '../media/CameraSource.js';
+import type { Camera } from '../media/Camera.js';
 import type { Track } from '../sdp/Track.js';
 import type { IceServer, ViewerNetworkOptions } from './peerConfig.js';
 import { settleWithin } from '../util/settleWithin.js';
@@ -48,7 +48,7 @@ export interface PreparedViewer {
 }
 
 interface Spare extends PreparedViewer {
-  source: CameraSource;
+  source: Camera;
   tracks: readonly Track[];
   /** Its expiry: as a spare (idleMs) or as a page offer (RESERVATION_TTL_MS). */
   timer: NodeJS.Timeout | undefined;
@@ -86,7 +86,7 @@ export class ViewerPool {
    * The spare for this camera, if there is one made for these very tracks (a camera that restarted
    * may describe other ones: its spare is then dropped). The caller owns the viewer from now on.
    */
-  take(source: CameraSource, tracks: readonly Track[], h265: boolean): PreparedViewer | undefined {
+  take(source: Camera, tracks: readonly Track[], h265: boolean): PreparedViewer | undefined {
     return this.#handOver(this.#spares, spareKey(source, h265), source, tracks);
   }
 
@@ -94,7 +94,7 @@ export class ViewerPool {
    * Makes a spare for this camera after `delayMs` (unless one exists or is scheduled by then), even
    * if the viewer that asked has left meanwhile. Never throws.
    */
-  prepareLater(source: CameraSource, tracks: readonly Track[], h265: boolean, delayMs: number): void {
+  prepareLater(source: Camera, tracks: readonly Track[], h265: boolean, delayMs: number): void {
     if (this.#closed) return;
     const key = spareKey(source, h265);
     if (this.#spares.has(key) || this.#scheduled.has(key)) return;
@@ -107,7 +107,7 @@ export class ViewerPool {
   }
 
   /** Makes a spare for the next watch of this camera, unless one exists. Never throws. */
-  prepare(source: CameraSource, tracks: readonly Track[], h265: boolean): void {
+  prepare(source: Camera, tracks: readonly Track[], h265: boolean): void {
     if (this.#closed) return;
     const key = spareKey(source, h265);
     if (this.#spares.has(key)) return;
@@ -121,7 +121,7 @@ export class ViewerPool {
    * has its share of unclaimed page offers, no offer is ready in time, or the camera sends H.265.
    * Never rejects.
    */
-  async reserve(source: CameraSource, tracks: readonly Track[]): Promise<PageOffer | undefined> {
+  async reserve(source: Camera, tracks: readonly Track[]): Promise<PageOffer | undefined> {
     // The page cannot know whether its browser plays H.265; such cameras take the socket's path.
     if (this.#closed || tracks.some((t) => t.codec === 'H265')) return undefined;
     let pending = 0;
@@ -153,7 +153,7 @@ export class ViewerPool {
    * The viewer of the page offer `ticket`, if it is still there and was made for this camera and
    * these very tracks; the caller owns it from now on. A ticket is good for one claim.
    */
-  claim(ticket: string, source: CameraSource, tracks: readonly Track[]): PreparedViewer | undefined {
+  claim(ticket: string, source: Camera, tracks: readonly Track[]): PreparedViewer | undefined {
     return this.#handOver(this.#reserved, ticket, source, tracks);
   }
 
@@ -173,7 +173,7 @@ export class ViewerPool {
    * Takes `key` out of `map` and hands its viewer over when it was made for this camera and these
    * very tracks (a camera that restarted may describe other ones); otherwise closes it.
    */
-  #handOver<K>(map: Map<K, Spare>, key: K, source: CameraSource, tracks: readonly Track[]): PreparedViewer | undefined {
+  #handOver<K>(map: Map<K, Spare>, key: K, source: Camera, tracks: readonly Track[]): PreparedViewer | undefined {
     const entry = map.get(key);
     if (!entry) return undefined;
     map.delete(key);
@@ -185,7 +185,7 @@ export class ViewerPool {
     return { viewer: entry.viewer, offer: entry.offer };
   }
 
-  #make(source: CameraSource, tracks: readonly Track[], h265: boolean): Spare | undefined {
+  #make(source: Camera, tracks: readonly Track[], h265: boolean): Spare | undefined {
     let viewer: Viewer;
     try {
       viewer = new Viewer({
@@ -194,7 +194,6 @@ export class ViewerPool {
         h265,
         iceServers: this.#options.iceServers,
         network: this.#options.network,
-        requestKeyframe: () => source.requestKeyframe(),
         logger: this.#options.logger,
       });
     } catch (err) {
@@ -238,6 +237,6 @@ export class ViewerPool {
   }
 }
 
-function spareKey(source: CameraSource, h265: boolean): string {
+function spareKey(source: Camera, h265: boolean): string {
   return `${source.name}\u0000${h265 ? 'h265' : 'h264'}`;
 }

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
 import type { ErrorCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import type { CameraDirectory } from '../media/CameraSource.js';
+import type { CameraDirectory } from '../media/Camera.js';
 import { ViewerSession } from '../signaling/ViewerSession.js';
 import type { IceServer, ViewerNetworkOptions } from '../webrtc/peerConfig.js';
 import { MAX_MESSAGE_BYTES, type ServerMessage } from '../../../shared/protocol.js';
@@ -128,7 +128,7 @@ export class WhepEndpoint {
     const answered = new Promise<AnswerResult>((resolve) => (settle = resolve));
     const viewer = new ViewerSession({
       id,
-      source,
+      camera: source,
       // Only the answer or the failure matter to a WHEP client; status and playback have no channel.
       send: (message: ServerMessage) => {
         if (message.type === 'answer') settle({ ok: true, sdp: message.sdp });

@@ -1,5 +1,5 @@
 /**
- * Recording cameras (NVR playback URLs): a RecordingSource gives every viewer its own RTSP session, so
+ * Recording cameras (NVR playback URLs): a RecordingCamera gives every viewer its own RTSP session, so
  * pause and seek act on that viewer only and map to RTSP PAUSE and PLAY with `Range: npt=`. First with
  * scripted upstream sessions (to see the exact requests), then against the demo camera over /ws.
  */
@@ -12,7 +12,9 @@ import { DemoCamera } from '../../../server/src/demo/DemoCamera.js';
 import { H264ClipStream } from '../../../server/src/demo/ClipStream.js';
 import { DEMO_CLIP } from '../../../server/src/App.js';
 import { silentLogger } from '../../../server/src/log/logger.js';
-import { RecordingSource, nptRange, type RecordingUpstream } from '../../../server/src/media/RecordingSource.js';
+import { RecordingCamera, nptRange } from '../../../server/src/media/RecordingCamera.js';
+import type { UpstreamSession } from '../../../server/src/media/UpstreamFeed.js';
+import type { CameraLease } from '../../../server/src/media/Camera.js';
 import type { MediaFrame } from '../../../server/src/media/MediaFrame.js';
 import type { RtspSessionOptions, RtspSessionState } from '../../../server/src/rtsp/RtspSessionTypes.js';
 import { SignalingServer } from '../../../server/src/signaling/SignalingServer.js';
@@ -22,7 +24,7 @@ import { waitFor } from '../webrtc/helpers/waitFor.js';
 import { TestClient } from '../../unit/signaling/wsClient.js';
 
 /** An upstream session scripted by the test: records what it was asked. */
-class ScriptedUpstream extends EventEmitter implements RecordingUpstream {
+class ScriptedUpstream extends EventEmitter implements UpstreamSession {
   state: RtspSessionState = 'idle';
   readonly requests: string[] = [];
   constructor(readonly options: RtspSessionOptions) {
@@ -55,9 +57,9 @@ class ScriptedUpstream extends EventEmitter implements RecordingUpstream {
   }
 }
 
-function recording(): { source: RecordingSource; sessions: ScriptedUpstream[] } {
+function recording(): { source: RecordingCamera; sessions: ScriptedUpstream[] } {
   const sessions: ScriptedUpstream[] = [];
-  const source = new RecordingSource({
+  const source = new RecordingCamera({
     camera: { name: 'nvr', url: 'rtsp://user:secret@192.0.2.5/playback?start=20240101', transport: 'tcp', preload: false, idleTimeoutMs: 0, recording: true } as never,
     createSession: (options) => {
       const s = new ScriptedUpstream(options);
@@ -86,22 +88,29 @@ function sink(): { frames: MediaFrame[]; onFrame: (f: MediaFrame) => void } {
   return { frames, onFrame: (f) => frames.push(f) };
 }
 
-describe('RecordingSource', () => {
+/** What a viewer's session does: a lease, with its sink subscribed. */
+function watch(source: RecordingCamera, s: ReturnType<typeof sink>): CameraLease {
+  const lease = source.acquire();
+  lease.subscribe(s);
+  return lease;
+}
+
+describe('RecordingCamera', () => {
   it('each viewer gets its own session; pausing one viewer pauses only its session', async () => {
     const { source, sessions } = recording();
     const a = sink();
     const b = sink();
-    source.addSink(a);
-    source.addSink(b);
+    const la = watch(source, a);
+    watch(source, b);
     await source.tracks();
     await waitFor(() => sessions.length === 2 && sessions.every((s) => s.state === 'playing'), 'two sessions playing');
     sessions[0].sendPacket(1);
     assert.equal(a.frames.length, 1);
     assert.equal(b.frames.length, 0, 'frames of one viewer session never reach another viewer');
-    source.setSinkPlaying(a, false);
+    la.setPlaying(false);
     await waitFor(() => sessions[0].state === 'paused', 'viewer a paused');
     assert.deepEqual(sessions[1].requests, ['PLAY npt=0.000-'], 'the other viewer is not paused');
-    source.setSinkPlaying(a, true);
+    la.setPlaying(true);
     await waitFor(() => sessions[0].state === 'playing', 'viewer a resumed');
     assert.deepEqual(sessions[0].requests, ['PLAY npt=0.000-', 'PAUSE', 'PLAY']);
     await source.close();
@@ -110,11 +119,11 @@ describe('RecordingSource', () => {
   it('seek sends PAUSE then PLAY with Range: npt=, and frames after it are a new generation', async () => {
     const { source, sessions } = recording();
     const a = sink();
-    source.addSink(a);
+    const la = watch(source, a);
     await source.tracks();
     await waitFor(() => sessions[0]?.state === 'playing', 'session playing');
     sessions[0].sendPacket(1);
-    await source.seek(a, 30);
+    await la.seek(30);
     assert.deepEqual(sessions[0].requests, ['PLAY npt=0.000-', 'PAUSE', 'PLAY npt=30.000-']);
     sessions[0].sendPacket(2);
     assert.notEqual(a.frames[1].generation, a.frames[0].generation, 'the viewer re-bases its timeline after a seek');
@@ -125,10 +134,10 @@ describe('RecordingSource', () => {
   it('after the recording drops, the new session starts where the viewer last sought to', async () => {
     const { source, sessions } = recording();
     const a = sink();
-    source.addSink(a);
+    const la = watch(source, a);
     await source.tracks();
     await waitFor(() => sessions[0]?.state === 'playing', 'session playing');
-    await source.seek(a, 12);
+    await la.seek(12);
     sessions[0].emit('close');
     await waitFor(() => sessions.length === 2 && sessions[1].state === 'playing', 'reconnected', 5_000);
     assert.equal(sessions[1].options.range, 'npt=12.000-');
@@ -141,7 +150,7 @@ describe('recording over /ws with the demo camera', () => {
   it('two viewers: two RTSP sessions; seek is acknowledged with the position', async () => {
     const demo = new DemoCamera({ host: '127.0.0.1', port: 0, path: '/rec', streams: [new H264ClipStream({ file: DEMO_CLIP, fps: 25 })], logger: silentLogger() });
     const { url } = await demo.listen();
-    const source = new RecordingSource({ camera: { name: 'rec', url, transport: 'tcp', preload: false, idleTimeoutMs: 0, recording: true } as never });
+    const source = new RecordingCamera({ camera: { name: 'rec', url, transport: 'tcp', preload: false, idleTimeoutMs: 0, recording: true } as never });
     const http = createServer();
     const signaling = new SignalingServer({ server: http, cameras: { get: (n) => (n === 'rec' ? source : undefined), list: () => [source.info()] }, logger: silentLogger(), iceHostAddresses: ['127.0.0.1'] });
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));

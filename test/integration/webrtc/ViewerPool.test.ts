@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { silentLogger } from '../../../server/src/log/logger.js';
-import type { CameraSource } from '../../../server/src/media/CameraSource.js';
+import type { Camera } from '../../../server/src/media/Camera.js';
 import { MAX_RESERVATIONS_PER_CAMERA, ViewerPool } from '../../../server/src/webrtc/ViewerPool.js';
 import type { Track } from '../../../server/src/sdp/Track.js';
 import { h264Track } from './helpers/FakeCamera.js';
 import { waitFor } from './helpers/waitFor.js';
 
-function camera(name: string): CameraSource {
-  return { name, requestKeyframe: () => undefined } as unknown as CameraSource;
+function camera(name: string): Camera {
+  return { name, requestKeyframe: () => undefined } as unknown as Camera;
 }
 
 const network = { hostAddresses: ['127.0.0.1'] };

@@ -99,10 +99,10 @@ describe('signaling protocol v1', () => {
     await client.next('playback', (m) => m.id === 'p1');
     client.send({ type: 'pause', id: 'p1' });
     assert.equal((await client.next('playback', (m) => m.id === 'p1')).state, 'paused');
-    assert.equal(front.pausedSinks.size, 1);
+    assert.equal(front.pausedLeases.length, 1);
     client.send({ type: 'play', id: 'p1' });
     assert.equal((await client.next('playback', (m) => m.id === 'p1')).state, 'playing');
-    assert.equal(front.pausedSinks.size, 0);
+    assert.equal(front.pausedLeases.length, 0);
     client.send({ type: 'seek', id: 'p1', seconds: 30 });
     const error = await client.next('error', (m) => m.id === 'p1');
     assert.equal(error.code, 'ERR_NOT_SEEKABLE');

@@ -1,7 +1,7 @@
-/** A CameraSource/CameraDirectory for tests: tracks, status and frames are pushed by the test. */
+/** A Camera/CameraDirectory for tests: tracks, status and frames are pushed by the test. */
 import { EventEmitter } from 'node:events';
 import { CamrtcError } from '../../../../server/src/errors.js';
-import type { CameraDirectory, CameraSource, FrameSink } from '../../../../server/src/media/CameraSource.js';
+import type { Camera, CameraDirectory, CameraLease, FrameSink } from '../../../../server/src/media/Camera.js';
 import type { CameraStatus } from '../../../../server/src/media/CameraState.js';
 import type { MediaFrame } from '../../../../server/src/media/MediaFrame.js';
 import type { Track } from '../../../../server/src/sdp/Track.js';
@@ -34,12 +34,47 @@ export function pcmaTrack(index = 1): Track {
   };
 }
 
-export class FakeCamera extends EventEmitter implements CameraSource {
+/** A lease as the test sees it: what the viewer's session asked of the camera. */
+export class FakeLease implements CameraLease {
+  sink: FrameSink | undefined;
+  playing = true;
+  released = false;
+  seeks: number[] = [];
+  constructor(readonly camera: FakeCamera) {}
+  subscribe(sink: FrameSink | undefined): void {
+    if (this.sink) this.camera.sinks.delete(this.sink);
+    this.sink = sink;
+    if (sink && !this.released) this.camera.sinks.add(sink);
+  }
+  setPlaying(playing: boolean): void {
+    this.playing = playing;
+  }
+  requestKeyframe(): readonly MediaFrame[] {
+    this.camera.keyframeRequests++;
+    return this.camera.gop;
+  }
+  async seek(seconds: number): Promise<void> {
+    if (!this.camera.seekable) throw new CamrtcError('ERR_NOT_SEEKABLE', `camera '${this.camera.name}' is live, not a recording: it cannot seek`);
+    this.seeks.push(seconds);
+  }
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    if (this.sink) this.camera.sinks.delete(this.sink);
+    this.camera.leases.delete(this);
+  }
+}
+
+export class FakeCamera extends EventEmitter implements Camera {
   readonly name: string;
+  seekable = false;
+  /** Sinks subscribed through a lease (the viewers' own subscriptions). */
   readonly sinks = new Set<FrameSink>();
+  /** Leases held: the demand viewers' sessions put on the camera. */
+  readonly leases = new Set<FakeLease>();
   keyframeRequests = 0;
-  /** Sinks whose viewer is paused, as told through setSinkPlaying. */
-  readonly pausedSinks = new Set<FrameSink>();
+  /** What requestKeyframe returns (the camera's cached GOP). */
+  gop: readonly MediaFrame[] = [];
   #status: CameraStatus = { state: 'idle' };
   #tracks: readonly Track[] | undefined;
   #waiters: ((tracks: readonly Track[]) => void)[] = [];
@@ -63,18 +98,18 @@ export class FakeCamera extends EventEmitter implements CameraSource {
     this.emit('status', status);
   }
 
-  setTracks(tracks: readonly Track[]): void {
+  setTracks(tracks: readonly Track[], compatible = true): void {
     this.#tracks = tracks;
     const waiters = this.#waiters;
     this.#waiters = [];
     this.#rejecters = [];
     for (const w of waiters) w(tracks);
-    this.emit('tracks', tracks);
+    this.emit('tracks', tracks, compatible);
   }
 
-  setSinkPlaying(sink: FrameSink, playing: boolean): void {
-    if (playing) this.pausedSinks.delete(sink);
-    else this.pausedSinks.add(sink);
+  /** Leases whose viewer paused. */
+  get pausedLeases(): FakeLease[] {
+    return [...this.leases].filter((l) => !l.playing);
   }
 
   tracks(): Promise<readonly Track[]> {
@@ -85,14 +120,10 @@ export class FakeCamera extends EventEmitter implements CameraSource {
     });
   }
 
-  addSink(sink: FrameSink): void {
-    this.sinks.add(sink);
-  }
-  removeSink(sink: FrameSink): void {
-    this.sinks.delete(sink);
-  }
-  requestKeyframe(): void {
-    this.keyframeRequests++;
+  acquire(): FakeLease {
+    const lease = new FakeLease(this);
+    this.leases.add(lease);
+    return lease;
   }
   info(): CameraInfo {
     return {
@@ -105,7 +136,7 @@ export class FakeCamera extends EventEmitter implements CameraSource {
   push(frame: MediaFrame): void {
     for (const sink of this.sinks) sink.onFrame(frame);
   }
-  close(): void {
+  async close(): Promise<void> {
     for (const r of this.#rejecters) r(new CamrtcError('ERR_CLOSED', 'closed'));
     this.#waiters = [];
     this.#rejecters = [];
@@ -117,7 +148,7 @@ export class FakeDirectory implements CameraDirectory {
   constructor(cameras: FakeCamera[]) {
     for (const c of cameras) this.cameras.set(c.name, c);
   }
-  get(name: string): CameraSource | undefined {
+  get(name: string): Camera | undefined {
     return this.cameras.get(name);
   }
   list(): CameraInfo[] {

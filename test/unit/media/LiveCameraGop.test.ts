@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { Source, type UpstreamSession } from '../../../server/src/media/Source.js';
+import { LiveCamera } from '../../../server/src/media/LiveCamera.js';
+import type { UpstreamSession } from '../../../server/src/media/UpstreamFeed.js';
 import { Backoff } from '../../../server/src/media/Backoff.js';
 import type { MediaFrame } from '../../../server/src/media/MediaFrame.js';
 import type { Track } from '../../../server/src/sdp/Track.js';
@@ -28,16 +29,17 @@ class Upstream extends EventEmitter implements UpstreamSession {
 
 async function live() {
   const up = new Upstream();
-  const source = new Source({ camera: { name: 'cam', url: 'rtsp://192.0.2.1/cam', transport: 'tcp', preload: false, idleTimeoutMs: 10 }, backoff: new Backoff(), createSession: () => up });
+  const source = new LiveCamera({ camera: { name: 'cam', url: 'rtsp://192.0.2.1/cam', transport: 'tcp', preload: false, idleTimeoutMs: 10 }, backoff: new Backoff(), createSession: () => up });
   const frames: MediaFrame[] = [];
-  source.addSink({ onFrame: (f) => frames.push(f) });
+  const lease = source.acquire();
+  lease.subscribe({ onFrame: (f) => frames.push(f) });
   const tracks = await source.tracks();
   let seq = 100;
   const send = (nalu: Buffer, ts: number, ssrc = 1) => up.emit('rtp', 0, rawRtp({ seq: seq++, ts, payload: nalu, marker: true, ssrc }));
-  return { up, source, frames, tracks, send, setSeq: (s: number) => (seq = s) };
+  return { up, source, lease, frames, tracks, send, setSeq: (s: number) => (seq = s) };
 }
 
-describe('Source: GOP cache and keyframe requests', () => {
+describe('LiveCamera: GOP cache and keyframe requests', () => {
   it('tells viewers the profile its SPS really has (sprop says 42c01e, the SDP said 42e01f)', async () => {
     const { source, tracks } = await live();
     assert.equal(tracks[0].fmtp['profile-level-id'], '42c01e');
@@ -58,8 +60,9 @@ describe('Source: GOP cache and keyframe requests', () => {
   });
 
   it('many viewers asking with nothing cached: at most one upstream request per interval', async () => {
-    const { up, source } = await live();
-    for (let i = 0; i < 50; i++) source.requestKeyframe();
+    const { up, source, lease } = await live();
+    const others = [source.acquire(), source.acquire()];
+    for (let i = 0; i < 50; i++) [lease, ...others][i % 3].requestKeyframe();
     assert.equal(up.keyframeRequests, 1);
     await source.close();
   });

@@ -1,7 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { EventEmitter, once } from 'node:events';
-import { Source, type UpstreamSession } from '../../../server/src/media/Source.js';
+import { EventEmitter } from 'node:events';
+import { LiveCamera } from '../../../server/src/media/LiveCamera.js';
+import type { UpstreamSession } from '../../../server/src/media/UpstreamFeed.js';
+import type { CameraLease, FrameSink } from '../../../server/src/media/Camera.js';
 import { Backoff } from '../../../server/src/media/Backoff.js';
 import { CamrtcError } from '../../../server/src/errors.js';
 import type { Track } from '../../../server/src/sdp/Track.js';
@@ -47,9 +49,10 @@ class FakeUpstream extends EventEmitter implements UpstreamSession {
   }
 }
 
-function harness(script: Array<() => Promise<{ tracks: readonly Track[] }>>, idleTimeoutMs = 20) {
+function harness(script: Array<() => Promise<{ tracks: readonly Track[] }>>, idleTimeoutMs = 20, mediaTimeoutMs = 4000) {
   const sessions: FakeUpstream[] = [];
-  const source = new Source({
+  const source = new LiveCamera({
+    mediaTimeoutMs,
     camera: { name: 'cam', url: 'rtsp://admin:pw@192.0.2.1/cam', transport: 'tcp', preload: false, idleTimeoutMs },
     backoff: new Backoff({ initialMs: 5, maxMs: 10 }),
     createSession: (options) => {
@@ -67,6 +70,13 @@ function collect(): { frames: MediaFrame[]; onFrame: (f: MediaFrame) => void } {
   return { frames, onFrame: (f) => frames.push(f) };
 }
 
+/** What a viewer's session does: a lease on the camera, and its sink subscribed through it. */
+function watch(camera: LiveCamera, sink: FrameSink): CameraLease {
+  const lease = camera.acquire();
+  lease.subscribe(sink);
+  return lease;
+}
+
 async function waitFor(pred: () => boolean, ms = 2000): Promise<void> {
   const end = Date.now() + ms;
   while (!pred()) {
@@ -75,19 +85,20 @@ async function waitFor(pred: () => boolean, ms = 2000): Promise<void> {
   }
 }
 
-describe('Source: one upstream per camera, shared by its viewers', () => {
+describe('LiveCamera: one upstream per camera, shared by its viewers', () => {
   it('starts the RTSP session on the first viewer only, and both viewers get the same frames', async () => {
     const { source, sessions } = harness([async () => ({ tracks: [PCMA, METADATA] })]);
     assert.equal(sessions.length, 0, 'no viewer, no session');
     const a = collect();
     const b = collect();
-    source.addSink(a);
-    source.addSink(b);
+    watch(source, a);
+    watch(source, b);
     const tracks = await source.tracks();
     assert.deepEqual(tracks.map((t) => t.codec), ['PCMA'], 'metadata tracks are not forwarded');
     assert.equal(sessions.length, 1);
-    assert.equal(source.status.state, 'live');
+    assert.equal(source.status.state, 'waiting', 'PLAY answered, no media yet: not live');
     sessions[0].emit('rtp', 1, rtp(1, 160, Buffer.from([1, 2, 3])));
+    assert.equal(source.status.state, 'live', 'live with the first frame');
     assert.equal(a.frames.length, 1, 'delivered in the same tick');
     assert.equal(b.frames.length, 1);
     assert.equal(a.frames[0], b.frames[0], 'one frame object shared by all viewers');
@@ -98,14 +109,15 @@ describe('Source: one upstream per camera, shared by its viewers', () => {
   it('stops the session idleTimeoutMs after the last viewer leaves, and a new viewer starts a new one', async () => {
     const { source, sessions } = harness([async () => ({ tracks: [PCMA] })], 10);
     const a = collect();
-    source.addSink(a);
+    const lease = watch(source, a);
     await source.tracks();
-    source.removeSink(a);
+    lease.release();
+    lease.release();
     assert.equal(sessions[0].closed, false, 'not stopped at once');
     await waitFor(() => sessions[0].closed);
     assert.equal(source.status.state, 'idle');
-    source.addSink(a);
-    await waitFor(() => sessions.length === 2 && source.status.state === 'live');
+    watch(source, a);
+    await waitFor(() => sessions.length === 2 && source.status.state === 'waiting');
     await source.close();
     assert.ok(sessions[1].closed, 'close() tears the session down');
   });
@@ -121,11 +133,11 @@ describe('Source: one upstream per camera, shared by its viewers', () => {
     const statuses: CameraStatus[] = [];
     source.on('status', (s) => statuses.push(s));
     const a = collect();
-    source.addSink(a);
+    watch(source, a);
     await source.tracks();
     sessions[0].emit('rtp', 1, rtp(1, 0, Buffer.from([1])));
     sessions[0].emit('close', new CamrtcError('ERR_RTSP_CONNECTION_LOST', 'connection reset'));
-    await waitFor(() => sessions.length === 3 && source.status.state === 'live');
+    await waitFor(() => sessions.length === 3 && source.status.state === 'waiting');
     sessions[2].emit('rtp', 1, rtp(500, 9999, Buffer.from([2])));
     assert.deepEqual(a.frames.map((f) => f.generation), [1, 3]);
     const retrying = statuses.filter((s) => s.state === 'retrying');
@@ -137,7 +149,7 @@ describe('Source: one upstream per camera, shared by its viewers', () => {
   it('packets from a session that was replaced are ignored', async () => {
     const { source, sessions } = harness([async () => ({ tracks: [PCMA] })]);
     const a = collect();
-    source.addSink(a);
+    watch(source, a);
     await source.tracks();
     const old = sessions[0];
     old.emit('close', new CamrtcError('ERR_RTSP_CONNECTION_LOST', 'gone'));
@@ -149,8 +161,8 @@ describe('Source: one upstream per camera, shared by its viewers', () => {
   it('a viewer that throws does not stop the others; malformed RTP is dropped, never thrown', async () => {
     const { source, sessions } = harness([async () => ({ tracks: [PCMA] })]);
     const good = collect();
-    source.addSink({ onFrame: () => { throw new Error('broken viewer'); } });
-    source.addSink(good);
+    watch(source, { onFrame: () => { throw new Error('broken viewer'); } });
+    watch(source, good);
     await source.tracks();
     sessions[0].emit('rtp', 1, Buffer.from([0x80, 8, 0])); // truncated header
     sessions[0].emit('rtp', 1, Buffer.from([0x00, 8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1])); // RTP version 0
@@ -160,36 +172,41 @@ describe('Source: one upstream per camera, shared by its viewers', () => {
     await source.close();
   });
 
-  it('a camera with nothing playable reports ERR_RTSP_NO_TRACKS and keeps retrying', async () => {
-    const { source } = harness([async () => ({ tracks: [METADATA] })]);
-    source.addSink(collect());
-    const [status] = (await once(source, 'status').then(async () => {
-      await waitFor(() => source.status.state === 'retrying');
-      return [source.status];
-    })) as [CameraStatus];
-    assert.equal(status.error?.code, 'ERR_RTSP_NO_TRACKS');
-    assert.match(status.error!.message, /application VND\.ONVIF\.METADATA/);
+  it('a camera with nothing playable is unplayable (ERR_RTSP_NO_TRACKS): no retry, waiting viewers are told; the next viewer tries once more', async () => {
+    const { source, sessions } = harness([async () => ({ tracks: [METADATA] })]);
+    const lease = watch(source, collect());
+    const waiting = source.tracks();
+    await assert.rejects(waiting, (e: unknown) => e instanceof CamrtcError && e.code === 'ERR_RTSP_NO_TRACKS' && /application VND\.ONVIF\.METADATA/.test(e.message));
+    assert.equal(source.status.state, 'unplayable');
+    assert.equal(source.status.error?.code, 'ERR_RTSP_NO_TRACKS');
+    assert.equal(source.info().state, 'unplayable');
+    await new Promise((r) => setTimeout(r, 60));
+    assert.equal(sessions.length, 1, 'not retried (the backoff here is 5-10 ms)');
+    await assert.rejects(source.tracks(), (e: unknown) => e instanceof CamrtcError && e.code === 'ERR_RTSP_NO_TRACKS');
+    lease.release();
+    watch(source, collect());
+    await waitFor(() => sessions.length === 2 && source.status.state === 'unplayable');
+    await new Promise((r) => setTimeout(r, 60));
+    assert.equal(sessions.length, 2, 'one attempt per new viewer');
     await source.close();
   });
 
   it('pause and play: the camera is paused only when every viewer paused, and resumed by the first play', async () => {
     const { source, sessions } = harness([async () => ({ tracks: [PCMA] })]);
-    const a = collect();
-    const b = collect();
-    source.addSink(a);
-    source.addSink(b);
+    const a = watch(source, collect());
+    const b = watch(source, collect());
     await source.tracks();
-    source.setSinkPlaying(a, false);
+    a.setPlaying(false);
     await waitFor(() => true);
     assert.deepEqual(sessions[0].methods, [], 'one viewer still plays: the camera is not paused');
-    source.setSinkPlaying(b, false);
+    b.setPlaying(false);
     await waitFor(() => source.cameraPaused);
     assert.deepEqual(sessions[0].methods, ['PAUSE']);
-    source.setSinkPlaying(b, true);
+    b.setPlaying(true);
     await waitFor(() => !source.cameraPaused);
     assert.deepEqual(sessions[0].methods, ['PAUSE', 'PLAY']);
     // The last playing viewer leaving while the other is paused pauses the camera too.
-    source.removeSink(b);
+    b.release();
     await waitFor(() => source.cameraPaused);
     assert.deepEqual(sessions[0].methods, ['PAUSE', 'PLAY', 'PAUSE']);
     await source.close();
@@ -197,14 +214,13 @@ describe('Source: one upstream per camera, shared by its viewers', () => {
 
   it('a camera that refuses PAUSE is asked once; afterwards pausing only stops forwarding', async () => {
     const { source, sessions } = harness([async () => ({ tracks: [PCMA] })]);
-    const a = collect();
-    source.addSink(a);
+    const a = watch(source, collect());
     await source.tracks();
     sessions[0].refusePause = true;
-    source.setSinkPlaying(a, false);
+    a.setPlaying(false);
     await waitFor(() => sessions[0].methods.length === 1);
-    source.setSinkPlaying(a, true);
-    source.setSinkPlaying(a, false);
+    a.setPlaying(true);
+    a.setPlaying(false);
     await new Promise((r) => setTimeout(r, 20));
     assert.deepEqual(sessions[0].methods, ['PAUSE'], 'PAUSE is not retried, and PLAY is not sent to a camera that never paused');
     assert.equal(source.cameraPaused, false);
@@ -213,11 +229,14 @@ describe('Source: one upstream per camera, shared by its viewers', () => {
 
   it('close() rejects pending tracks() waiters with ERR_CLOSED and is idempotent', async () => {
     const { source } = harness([() => new Promise(() => undefined)]);
-    source.addSink(collect());
+    const lease = watch(source, collect());
     const waiting = source.tracks();
     await source.close();
     await source.close();
     await assert.rejects(waiting, (e: unknown) => e instanceof CamrtcError && e.code === 'ERR_CLOSED');
     assert.ok(source.closed);
+    lease.setPlaying(false);
+    lease.release();
+    assert.deepEqual(lease.requestKeyframe(), [], 'a lease outliving its camera is inert');
   });
 });

@@ -1,0 +1,76 @@
+/**
+ * The viewer-facing side of a configured camera. Demand is apart from delivery: a viewer's session
+ * holds a CameraLease (it starts the camera, keeps it, and lets the idle timer run when released);
+ * the frames go straight from the camera's fan-out to the sink that subscribed through the lease,
+ * never through the signaling layer. LiveCamera and RecordingCamera implement it.
+ */
+import type { Track } from '../sdp/Track.js';
+import type { MediaFrame } from './MediaFrame.js';
+import type { CameraStatus } from './CameraState.js';
+import type { CameraInfo } from '../../../shared/protocol.js';
+
+/**
+ * Something that receives a camera's frames in the same tick they arrive: a Viewer (one peer
+ * connection), a probe, a test. Must never block or throw: a slow sink drops on its own side.
+ */
+export interface FrameSink {
+  onFrame(frame: MediaFrame): void;
+}
+
+export type CameraEvents = {
+  status: [CameraStatus];
+  /**
+   * The tracks viewers get are known (first DESCRIBE) or changed. `compatible` false: the camera came
+   * back with other media or codecs, and viewers made for the previous tracks must renegotiate.
+   */
+  tracks: [readonly Track[], boolean];
+};
+
+/** One viewer's hold on a camera. Every method is safe after release() (it does nothing). */
+export interface CameraLease {
+  readonly camera: Camera;
+  /** Frames for this viewer go to `sink` from now on (one sink per lease; undefined detaches). */
+  subscribe(sink: FrameSink | undefined): void;
+  /**
+   * The viewer plays (true) or paused (false). A live camera is sent RTSP PAUSE only when none of its
+   * viewers plays; a recording's own session is paused and resumed one to one.
+   */
+  setPlaying(playing: boolean): void;
+  /**
+   * The viewer needs a keyframe (start, play, PLI, camera restart): the one keyframe path. Returns the
+   * cached GOP (keyframe first, frames of one generation) to replay at once, or empty; then the camera
+   * is asked upstream, at most once per UPSTREAM_KEYFRAME_INTERVAL_MS whatever the number of viewers.
+   */
+  requestKeyframe(): readonly MediaFrame[];
+  /** Recordings: plays from `seconds` into the recording. Live cameras reject with ERR_NOT_SEEKABLE. */
+  seek(seconds: number): Promise<void>;
+  /** Ends the hold; the camera stops a while after its last lease is released. Idempotent. */
+  release(): void;
+}
+
+export interface Camera {
+  readonly name: string;
+  readonly status: CameraStatus;
+  /** True for recordings (NVR playback URLs): each viewer has its own session and can seek. */
+  readonly seekable: boolean;
+  /** Tracks viewers get (video first, at most one video and one audio), once known. */
+  readonly knownTracks: readonly Track[] | undefined;
+  /**
+   * Resolves with the tracks once the camera has been described (at once if known). Rejects when the
+   * camera is closed (ERR_CLOSED) or unplayable (its error); while the camera is unreachable it keeps
+   * waiting (status events say why), because the camera may come back.
+   */
+  tracks(): Promise<readonly Track[]>;
+  /** Demand: starts the camera on the first lease (on demand). */
+  acquire(): CameraLease;
+  info(): CameraInfo;
+  on<K extends keyof CameraEvents>(event: K, listener: (...args: CameraEvents[K]) => void): this;
+  off<K extends keyof CameraEvents>(event: K, listener: (...args: CameraEvents[K]) => void): this;
+  close(): Promise<void>;
+}
+
+/** The set of configured cameras, by name. */
+export interface CameraDirectory {
+  get(name: string): Camera | undefined;
+  list(): CameraInfo[];
+}

@@ -1,0 +1,451 @@
+/**
+ * One upstream RTSP feed: the session to the camera, its track pipelines, the generation of its
+ * frames, the SSRC watch, reconnects with backoff, pause/play/seek, and the state a viewer will get.
+ * A live camera holds one feed for all its viewers; a recording camera one feed per viewer. Every
+ * line of upstream lifecycle is here, once.
+ *
+ * States (docs/architecture.md, "Camera states"): idle → connecting → waiting (PLAY answered, no
+ * playable frame yet) → live (frames flow); retrying after a failure; unplayable when the camera
+ * offers nothing a browser can play (no retry: it would fail the same way).
+ */
+import { performance } from 'node:perf_hooks';
+import { CamrtcError, toCamrtcError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { redactText, redactUrl } from '../log/redact.js';
+import { RtspSession } from '../rtsp/RtspSession.js';
+import type { RtspSessionOptions, RtspSessionState } from '../rtsp/RtspSessionTypes.js';
+import type { Track } from '../sdp/Track.js';
+import { TypedEmitter } from '../util/TypedEmitter.js';
+import { findFfmpeg } from '../audio/ffmpeg.js';
+import type { CameraConfig } from '../config/Config.js';
+import { Backoff } from './Backoff.js';
+import type { CameraStatus } from './CameraState.js';
+import type { MediaFrame } from './MediaFrame.js';
+import { MediaWatch } from './MediaWatch.js';
+import { sessionOptions } from './sessionOptions.js';
+import { createTrackPipeline, isAac, presentedTrack, type PipelineOutput, type TrackPipeline } from './TrackPipeline.js';
+import { describeTracks, honestTrack, matchTracks, selectForwardedTracks } from './trackSelection.js';
+
+/** The subset of RtspSession a feed uses; injectable for tests. */
+export interface UpstreamSession {
+  start(): Promise<{ tracks: readonly Track[] }>;
+  /** RTSP PAUSE; rejects when the camera refuses it. */
+  pause(): Promise<void>;
+  /** RTSP PLAY after pause(), from `range` (`npt=12.000-`) when given. */
+  play(options?: { range?: string; scale?: number }): Promise<void>;
+  close(): Promise<void>;
+  /** RtspSession's state, when known: PLAY with a Range needs the session paused first. */
+  readonly state?: RtspSessionState;
+  /** Asks the camera for a keyframe on a track (RTCP PLI). Most cameras ignore it. */
+  requestKeyframe?(trackIndex: number): void;
+  on(event: 'rtp', listener: (trackIndex: number, packet: Buffer) => void): unknown;
+  on(event: 'close', listener: (error?: CamrtcError) => void): unknown;
+}
+export type UpstreamFactory = (options: RtspSessionOptions) => UpstreamSession;
+
+export type UpstreamFeedEvents = {
+  status: [CameraStatus];
+  /**
+   * The tracks viewers get (stable indexes, AAC presented as Opus) are known or changed. `compatible`:
+   * viewers made for the previous tracks carry on (same media and codecs); false: they must renegotiate.
+   */
+  tracks: [readonly Track[], boolean];
+  /** The camera started a new stream within the session (new SSRC): frames before it are stale. */
+  restart: [];
+};
+
+export interface UpstreamFeedOptions {
+  camera: CameraConfig;
+  logger: Logger;
+  /** Every frame of the feed, in the packet's tick (invariant 2). Must not throw. */
+  onFrame: (frame: MediaFrame) => void;
+  createSession?: UpstreamFactory;
+  backoff?: Backoff;
+  /** A recording's position to start each connection at (`npt=…-`); undefined: the live edge. */
+  range?: () => string | undefined;
+  /** Default MEDIA_TIMEOUT_MS. */
+  mediaTimeoutMs?: number;
+}
+
+/** At most one keyframe request to the camera per this many ms, whatever the viewers ask. */
+export const UPSTREAM_KEYFRAME_INTERVAL_MS = 5_000;
+/** No playable frame for this long after PLAY (or since the last one) and the state says why. */
+export const MEDIA_TIMEOUT_MS = 4_000;
+/** At most one log line per camera per this many ms about dropped media or SSRC changes. */
+const MEDIA_LOG_INTERVAL_MS = 10_000;
+
+export class UpstreamFeed extends TypedEmitter<UpstreamFeedEvents> {
+  readonly name: string;
+  readonly #camera: CameraConfig;
+  readonly #log: Logger;
+  readonly #onFrame: (frame: MediaFrame) => void;
+  readonly #createSession: UpstreamFactory;
+  readonly #backoff: Backoff;
+  readonly #range: () => string | undefined;
+  readonly #watch: MediaWatch;
+
+  #status: CameraStatus = { state: 'idle' };
+  /** The camera's forwarded tracks with their stable indexes (camera codecs: AAC stays AAC). */
+  #cameraTracks: readonly Track[] | undefined;
+  #tracks: readonly Track[] | undefined;
+  #session: UpstreamSession | undefined;
+  #pipelines = new Map<number, TrackPipeline>();
+  #generation = 0;
+  #running = false;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #connectedAt = 0;
+  #paused = false;
+  #pauseRefused = false;
+  /** PAUSE/PLAY/seek run one at a time, in order. */
+  #chain: Promise<void> = Promise.resolve();
+  #lastKeyframeRequest = -Infinity;
+  #lastMediaLog = -Infinity;
+  #mediaErrors = 0;
+  #bFramesWarned = false;
+  #aacWarned = false;
+  #closed = false;
+
+  constructor(options: UpstreamFeedOptions) {
+    super();
+    this.#camera = options.camera;
+    this.name = options.camera.name;
+    this.#log = options.logger;
+    this.#onFrame = options.onFrame;
+    this.#createSession = options.createSession ?? ((o) => new RtspSession(o));
+    this.#backoff = options.backoff ?? new Backoff();
+    this.#range = options.range ?? (() => undefined);
+    this.#watch = new MediaWatch(options.mediaTimeoutMs ?? MEDIA_TIMEOUT_MS, (error) => this.#mediaStalled(error));
+  }
+
+  get status(): CameraStatus {
+    return this.#status;
+  }
+  /** Tracks viewers get (stable indexes), once the camera was described. */
+  get tracks(): readonly Track[] | undefined {
+    return this.#tracks;
+  }
+  get running(): boolean {
+    return this.#running;
+  }
+  /** True while the camera accepted RTSP PAUSE. */
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  /** Connects (idempotent). An unplayable camera is tried once more: its firmware may have changed. */
+  start(): void {
+    if (this.#running || this.#closed) return;
+    this.#running = true;
+    void this.#connect();
+  }
+
+  /** TEARDOWN; the state goes back to idle. The tracks stay known for the next start. */
+  async stop(reason: string): Promise<void> {
+    this.#running = false;
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    const session = this.#session;
+    this.#session = undefined;
+    this.#closePipelines();
+    this.#watch.stop();
+    if (session) {
+      this.#log.info({ reason }, 'stopping upstream session');
+      await session.close().catch(() => undefined);
+    }
+    if (!this.#closed && this.#status.state !== 'unplayable') this.#setStatus({ state: 'idle' });
+  }
+
+  /**
+   * RTSP PAUSE (true) or PLAY (false). A camera that refuses PAUSE is asked once; from then on pausing
+   * is the caller's business (it stops forwarding). A camera that cannot resume is reconnected.
+   */
+  setPaused(paused: boolean): Promise<void> {
+    return this.#enqueue(() => this.#applyPause(paused));
+  }
+
+  /** PLAY from `range` (PAUSE first when playing): a recording's seek. Not connected: the next connection starts there. */
+  playFrom(range: string): Promise<void> {
+    return this.#enqueue(async () => {
+      const session = this.#session;
+      if (!session || !this.#isConnected()) return;
+      if (session.state !== 'paused') await session.pause();
+      if (this.#session !== session) return;
+      // A new generation: the depacketizers start clean and viewers re-base their timestamps.
+      this.#newGeneration();
+      this.#paused = false;
+      await session.play({ range });
+      if (this.#session === session) this.#watch.start();
+    });
+  }
+
+  /** RTCP PLI to the camera for its video, at most one per UPSTREAM_KEYFRAME_INTERVAL_MS. */
+  requestKeyframe(): void {
+    const session = this.#session;
+    const now = performance.now();
+    if (!session?.requestKeyframe || !this.#isConnected() || now - this.#lastKeyframeRequest < UPSTREAM_KEYFRAME_INTERVAL_MS) return;
+    const video = [...this.#pipelines.entries()].find(([, p]) => p.track.kind === 'video');
+    if (!video) return;
+    this.#lastKeyframeRequest = now;
+    try {
+      session.requestKeyframe(video[0]);
+    } catch (err) {
+      this.#log.debug({ err }, 'keyframe request to the camera failed');
+    }
+  }
+
+  /** Stops the upstream (TEARDOWN). Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.stop('closed');
+    this.#watch.close();
+    this.removeAllListeners();
+  }
+
+  // ---- lifecycle -----------------------------------------------------------------------------
+
+  #isConnected(): boolean {
+    return this.#status.state === 'live' || this.#status.state === 'waiting';
+  }
+
+  #setStatus(status: CameraStatus): void {
+    const prev = this.#status;
+    if (prev.state === status.state && prev.error?.message === status.error?.message) return;
+    this.#status = status;
+    if (status.error) this.#log.warn({ state: status.state, code: status.error.code }, `camera ${status.state}: ${status.error.message}`);
+    else this.#log.info({ state: status.state }, `camera ${status.state}`);
+    this.safeEmit('status', status);
+  }
+
+  #enqueue(op: () => Promise<void>): Promise<void> {
+    const run = this.#chain.then(op);
+    this.#chain = run.catch(() => undefined);
+    return run;
+  }
+
+  #newGeneration(): number {
+    this.#generation++;
+    for (const p of this.#pipelines.values()) p.reset?.();
+    return this.#generation;
+  }
+
+  async #connect(): Promise<void> {
+    if (!this.#running || this.#closed) return;
+    const previous = this.#status.error;
+    this.#setStatus({ state: 'connecting', ...(previous && this.#status.state !== 'unplayable' ? { error: previous } : {}) });
+    this.#generation++;
+    this.#paused = false;
+    const range = this.#range();
+    const session = this.#createSession({
+      ...sessionOptions(this.#camera, this.#log),
+      selectTracks: selectForwardedTracks,
+      ...(range !== undefined ? { range } : {}),
+    });
+    this.#session = session;
+    /** Pipelines by the session's track index (its SDP position). */
+    const pipelines = new Map<number, TrackPipeline>();
+    /** Camera SSRC per track: a change means a new stream (new sequence and timestamp bases). */
+    const ssrcs = new Map<number, number>();
+    session.on('rtp', (trackIndex: number, packet: Buffer) => {
+      if (this.#session !== session) return;
+      const pipeline = pipelines.get(trackIndex);
+      if (!pipeline) return;
+      if (packet.length >= 12) {
+        const ssrc = packet.readUInt32BE(8);
+        const known = ssrcs.get(trackIndex);
+        if (known !== ssrc) {
+          ssrcs.set(trackIndex, ssrc);
+          // Like a reconnect for the viewers: re-base timestamps and restart at a keyframe. Without
+          // the reset, the new sequence numbers could look "late" and be dropped for a long while.
+          if (known !== undefined) this.#ssrcChanged(trackIndex);
+        }
+      }
+      this.#watch.packet(pipeline.track.kind);
+      pipeline.push(packet, this.#generation, performance.now());
+    });
+    session.on('close', (error?: CamrtcError) => {
+      for (const p of pipelines.values()) p.close?.();
+      if (this.#session !== session) return;
+      this.#session = undefined;
+      this.#failed(error ?? new CamrtcError('ERR_RTSP_CONNECTION_LOST', `the connection to camera '${this.name}' was closed`));
+    });
+
+    try {
+      const { tracks } = await session.start();
+      if (this.#session !== session) return;
+      const forwarded = selectForwardedTracks(tracks).map(honestTrack);
+      if (!forwarded.length) {
+        throw new CamrtcError('ERR_RTSP_NO_TRACKS', `camera '${this.name}' offers no track camrtc can play (it offers: ${describeTracks(tracks)})`);
+      }
+      if (!this.#aacWarned && !findFfmpeg() && tracks.some(isAac)) {
+        this.#aacWarned = true;
+        this.#log.warn('the camera sends AAC audio, which browsers cannot play over WebRTC: install ffmpeg (apt-get install ffmpeg) to hear it transcoded to Opus; playing without sound meanwhile');
+      }
+      const stable = this.#adoptTracks(forwarded);
+      // Keyed by the session's index (its SDP position); frames carry the stable index.
+      forwarded.forEach((t, i) => pipelines.set(t.index, createTrackPipeline(stable[i], this.#pipelineOutput)));
+      this.#pipelines = pipelines;
+      this.#connectedAt = performance.now();
+      this.#watch.expect(stable.some((t) => t.kind === 'video') ? 'video' : 'audio');
+      this.#setStatus({ state: 'waiting' });
+      this.#watch.start();
+    } catch (err) {
+      for (const p of pipelines.values()) p.close?.();
+      if (this.#session !== session) return;
+      this.#session = undefined;
+      void session.close().catch(() => undefined);
+      this.#failed(toCamrtcError(err, 'ERR_RTSP_CONNECTION_LOST'));
+    }
+  }
+
+  /**
+   * The camera's fresh tracks with the indexes viewers know them by (invariant 7: by media and codec,
+   * never by position), in the order of `forwarded`. Emits `tracks` when what viewers get changed.
+   */
+  #adoptTracks(forwarded: readonly Track[]): Track[] {
+    const known = this.#cameraTracks;
+    const match = known ? matchTracks(known, forwarded) : { stableIndex: new Map(forwarded.map((t) => [t.index, t.index])), compatible: true };
+    const stable = forwarded.map((t) => ({ ...t, index: match.stableIndex.get(t.index) ?? t.index }));
+    if (known && !match.compatible) {
+      this.#log.warn({ was: describeTracks(known), now: describeTracks(forwarded) }, 'the camera came back with other tracks: viewers reconnect');
+    } else if (known && forwarded.some((t, i) => t.index !== stable[i].index)) {
+      this.#log.info('the camera came back with its tracks in another order: matched by media and codec');
+    }
+    this.#cameraTracks = stable;
+    // In stable order (for a camera's first description: SDP order), whatever the SDP order now.
+    this.#setTracks([...stable].sort((a, b) => a.index - b.index).map(presentedTrack), match.compatible);
+    return stable;
+  }
+
+  #setTracks(tracks: readonly Track[], compatible: boolean): void {
+    const prev = this.#tracks;
+    const same =
+      prev !== undefined &&
+      prev.length === tracks.length &&
+      prev.every((t, i) => t.codec === tracks[i].codec && t.index === tracks[i].index && t.fmtp['profile-level-id'] === tracks[i].fmtp['profile-level-id']);
+    this.#tracks = tracks;
+    if (!same) this.safeEmit('tracks', tracks, compatible);
+  }
+
+  #ssrcChanged(trackIndex: number): void {
+    this.#newGeneration();
+    this.safeEmit('restart');
+    this.#watch.error(new CamrtcError('ERR_MEDIA_UNDECODABLE', 'the camera keeps changing its RTP SSRC (a new stream each time)'));
+    this.#mediaLog(() => this.#log.info({ track: trackIndex }, 'camera changed its RTP SSRC (new stream): restarting at the next keyframe'));
+  }
+
+  #closePipelines(): void {
+    for (const p of this.#pipelines.values()) p.close?.();
+    this.#pipelines.clear();
+  }
+
+  #failed(error: CamrtcError): void {
+    this.#closePipelines();
+    this.#watch.stop();
+    if (!this.#running || this.#closed) return;
+    if (this.#connectedAt) this.#backoff.connectionEnded(performance.now() - this.#connectedAt);
+    this.#connectedAt = 0;
+    const message = redactText(error.message);
+    if (error.code === 'ERR_RTSP_NO_TRACKS') {
+      // Nothing playable: trying again would fail the same way. The next viewer tries once more.
+      this.#running = false;
+      this.#setStatus({ state: 'unplayable', error: { code: error.code, message } });
+      return;
+    }
+    const delay = this.#backoff.next();
+    this.#setStatus({ state: 'retrying', error: { code: error.code, message } });
+    this.#log.info({ delayMs: delay }, 'reconnecting to camera %s after %d ms', redactUrl(this.#camera.url), delay);
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      void this.#connect();
+    }, delay);
+  }
+
+  async #applyPause(paused: boolean): Promise<void> {
+    const session = this.#session;
+    if (!session || !this.#isConnected() || this.#closed) return;
+    if (paused && !this.#paused && !this.#pauseRefused) {
+      try {
+        await session.pause();
+        if (this.#session !== session) return;
+        this.#paused = true;
+        this.#watch.stop();
+        this.#log.info('camera paused (RTSP PAUSE)');
+      } catch (err) {
+        if (this.#session !== session) return;
+        this.#pauseRefused = true;
+        const error = toCamrtcError(err);
+        this.#log.info({ code: error.code }, `camera refused PAUSE (${redactText(error.message)}); paused viewers just stop receiving`);
+      }
+    } else if (!paused && this.#paused) {
+      try {
+        await session.play();
+        if (this.#session !== session) return;
+        this.#paused = false;
+        this.#watch.start();
+        this.#log.info('camera resumed (RTSP PLAY)');
+      } catch (err) {
+        if (this.#session !== session) return;
+        // A camera that cannot resume is treated like one that dropped: reconnect.
+        this.#session = undefined;
+        void session.close().catch(() => undefined);
+        this.#failed(toCamrtcError(err, 'ERR_RTSP_CONNECTION_LOST'));
+      }
+    }
+  }
+
+  // ---- packet path (invariant 2: same tick, never waits) --------------------------------------
+
+  #frame(frame: MediaFrame): void {
+    if (this.#watch.frame(frame) && this.#status.state !== 'live' && this.#session) this.#setStatus({ state: 'live' });
+    this.#onFrame(frame);
+  }
+
+  /** No playable frame for a while: the state says so (and why), the session stays. */
+  #mediaStalled(error: CamrtcError): void {
+    if (!this.#session || this.#paused || this.#closed) return;
+    this.#setStatus({ state: 'waiting', error: { code: error.code, message: error.message } });
+  }
+
+  #mediaLog(write: () => void): void {
+    const now = performance.now();
+    if (now - this.#lastMediaLog < MEDIA_LOG_INTERVAL_MS) return;
+    this.#lastMediaLog = now;
+    write();
+  }
+
+  readonly #pipelineOutput: PipelineOutput = {
+    frame: (frame) => this.#frame(frame),
+    error: (error) => {
+      this.#mediaErrors++;
+      this.#watch.error(error);
+      // Viewers freeze until the next keyframe after a loss: ask the camera for one (rate-limited).
+      if (error.details.reason === 'packet-loss') this.requestKeyframe();
+      this.#mediaLog(() => this.#log.warn({ code: error.code, total: this.#mediaErrors }, `dropped malformed or incomplete media from camera: ${error.message}`));
+    },
+    profile: (trackIndex, profileLevelId) => this.#profileChanged(trackIndex, profileLevelId),
+    bFrames: () => {
+      if (this.#bFramesWarned) return;
+      this.#bFramesWarned = true;
+      this.#log.warn(
+        'the camera sends H.264 B-frames: browsers may stutter or add latency with them; turn B-frames off in the camera (or use its Baseline/Main profile without B-frames)',
+      );
+    },
+  };
+
+  /**
+   * The in-band SPS says another profile than the viewers were told (parameter sets changed
+   * mid-stream, or the SDP had none): later viewers get the true profile-level-id. Browsers that
+   * already play keep decoding: the SPS and PPS travel in front of every IDR.
+   */
+  #profileChanged(trackIndex: number, profileLevelId: string): void {
+    const tracks = this.#tracks;
+    const track = tracks?.find((t) => t.index === trackIndex);
+    if (!tracks || !track || track.fmtp['profile-level-id']?.toLowerCase() === profileLevelId) return;
+    this.#log.info({ from: track.fmtp['profile-level-id'] ?? 'none', to: profileLevelId }, 'camera H.264 profile-level-id from its SPS');
+    const updated = { ...track, fmtp: { ...track.fmtp, 'profile-level-id': profileLevelId } };
+    this.#cameraTracks = this.#cameraTracks?.map((t) => (t.index === trackIndex ? { ...t, fmtp: updated.fmtp } : t));
+    this.#setTracks(tracks.map((t) => (t === track ? updated : t)), true);
+  }
+}
