@@ -53,7 +53,8 @@ describe('watch flow over signaling', () => {
     client.send({ type: 'watch', id: 'cam-1', camera: 'front' });
     const status = await client.next('status');
     assert.deepEqual(status, { type: 'status', id: 'cam-1', camera: 'front', state: 'connecting' });
-    assert.equal(camera.sinks.size, 1, 'watch attaches to the camera before its tracks are known');
+    assert.equal(camera.leases.size, 1, 'watch holds a lease on the camera (which starts it) before its tracks are known');
+    assert.equal(camera.sinks.size, 0, 'no frames go through the session: the viewer subscribes once it exists');
     assert.equal(client.messages.some((m) => m.type === 'offer'), false);
     camera.setTracks([h264Track(0)]);
     camera.setStatus({ state: 'live' });
@@ -65,6 +66,7 @@ describe('watch flow over signaling', () => {
   });
 
   it('frames pushed by the camera reach the browser, starting at a keyframe', async () => {
+    assert.equal(camera.sinks.size, 1, 'the viewer subscribed to the camera through the lease');
     await waitFor(() => camera.keyframeRequests > 0, 'the viewer asks for a keyframe once connected');
     let sent = 0;
     for (let i = 0; i < 30; i++) {
@@ -82,11 +84,14 @@ describe('watch flow over signaling', () => {
     const receiver = browser.getTransceivers()[0].receiver;
     await receiver.sendRtcpPLI(received[0].header.ssrc);
     await waitFor(() => camera.keyframeRequests > before, 'keyframe request');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(camera.keyframeRequests, before + 1, 'one PLI, one request: the keyframe path is not taken twice');
   });
 
   it('stop closes the session and detaches it from the camera', async () => {
     client.send({ type: 'stop', id: 'cam-1' });
     await client.next('closed', (m) => m.id === 'cam-1');
     assert.equal(camera.sinks.size, 0);
+    assert.equal(camera.leases.size, 0, 'the lease is released');
   });
 });
