@@ -84,6 +84,24 @@ export async function startAudioMonitor(page: Page): Promise<string | undefined>
   });
 }
 
+/** The audio track the page's <video> plays now (id and readyState), to compare with the monitored one. */
+export async function playedAudioTrack(page: Page): Promise<{ id: string; readyState: string } | undefined> {
+  return page.evaluate(() => {
+    const findVideo = (root: Document | ShadowRoot): HTMLVideoElement | null => {
+      const direct = root.querySelector('video');
+      if (direct) return direct;
+      for (const el of Array.from(root.querySelectorAll('*'))) {
+        const v = el.shadowRoot ? findVideo(el.shadowRoot) : null;
+        if (v) return v;
+      }
+      return null;
+    };
+    const stream = findVideo(document)?.srcObject;
+    const track = stream instanceof MediaStream ? stream.getAudioTracks()[0] : undefined;
+    return track && { id: track.id, readyState: track.readyState };
+  });
+}
+
 /** The windows read at or after `since` (Date.now() of the test). */
 export async function audioWindows(page: Page, since = 0): Promise<{ windows: AudioWindow[]; binHz: number }> {
   return page.evaluate((from) => {
