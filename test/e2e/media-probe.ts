@@ -9,6 +9,8 @@ import type { Page } from 'playwright-core';
 export interface MediaProbe {
   /** RTCPeerConnections the page created. */
   peerConnections: number;
+  /** setRemoteDescription calls on all of them: more than one per connection is a renegotiation. */
+  remoteDescriptions: number;
   /** connectionState of the first one. */
   state: string;
   /** performance.now() when the first connection became 'connected', and when the first frame showed. */
@@ -29,7 +31,7 @@ declare global {
 /** Installs the probe in every document the page loads. */
 export async function installProbe(page: Page): Promise<void> {
   await page.addInitScript(() => {
-    const probe = { peerConnections: 0, state: 'none', frames: 0, width: 0, height: 0, pcs: [] as RTCPeerConnection[] } as Window['__probe'];
+    const probe = { peerConnections: 0, remoteDescriptions: 0, state: 'none', frames: 0, width: 0, height: 0, pcs: [] as RTCPeerConnection[] } as Window['__probe'];
     window.__probe = probe;
     const Native = window.RTCPeerConnection;
     class Probed extends Native {
@@ -37,6 +39,11 @@ export async function installProbe(page: Page): Promise<void> {
         super(config);
         probe.pcs.push(this);
         probe.peerConnections++;
+        const setRemote = this.setRemoteDescription.bind(this);
+        this.setRemoteDescription = ((description: RTCSessionDescriptionInit) => {
+          probe.remoteDescriptions++;
+          return setRemote(description);
+        }) as typeof this.setRemoteDescription;
         if (probe.pcs.length === 1) {
           this.addEventListener('connectionstatechange', () => {
             probe.state = this.connectionState;
@@ -176,5 +183,25 @@ export async function pageText(page: Page): Promise<string> {
     };
     walk(document);
     return texts.join(' ');
+  });
+}
+
+/** The first connection's inbound audio as Chromium's getStats() reports it (undefined: none). */
+export async function inboundAudio(page: Page): Promise<{ mimeType: string; packetsReceived: number; totalSamplesReceived: number } | undefined> {
+  return page.evaluate(async () => {
+    const stats = await window.__probe.pcs[0]?.getStats();
+    if (!stats) return undefined;
+    const codecs = new Map<string, string>();
+    let inbound: { codecId?: string; packetsReceived?: number; totalSamplesReceived?: number } | undefined;
+    stats.forEach((s: { type: string; id: string; kind?: string; mimeType?: string; codecId?: string; packetsReceived?: number; totalSamplesReceived?: number }) => {
+      if (s.type === 'codec') codecs.set(s.id, s.mimeType ?? '');
+      if (s.type === 'inbound-rtp' && s.kind === 'audio') inbound = s;
+    });
+    const found = inbound && {
+      mimeType: (inbound.codecId && codecs.get(inbound.codecId)) || '',
+      packetsReceived: inbound.packetsReceived ?? 0,
+      totalSamplesReceived: inbound.totalSamplesReceived ?? 0,
+    };
+    return found;
   });
 }

@@ -22,6 +22,12 @@ export interface GstCameraOptions {
   profile?: 'baseline' | 'main' | 'high';
   gop?: number;
   protocols?: string;
+  /** Audio as the first track and video as the second (default: video first). */
+  audioFirst?: boolean;
+  /** Frequency of the audio sine in Hz (default 440). */
+  tone?: number;
+  /** Answer every request, PLAY included, but never send a packet (a camera with a stuck encoder). */
+  silent?: boolean;
 }
 
 export class GstCamera {
@@ -41,6 +47,9 @@ export class GstCamera {
     if (options.gop) args.push('--gop', String(options.gop));
     if (options.protocols) args.push('--protocols', options.protocols);
     if (options.video) args.push('--video', options.video);
+    if (options.audioFirst) args.push('--audio-first');
+    if (options.tone) args.push('--tone', String(options.tone));
+    if (options.silent) args.push('--silent');
     const child = spawn(SYSTEM_PYTHON, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
@@ -76,6 +85,14 @@ export class GstCamera {
   url(credentials?: { user: string; password: string }): string {
     const auth = credentials ? `${encodeURIComponent(credentials.user)}:${encodeURIComponent(credentials.password)}@` : '';
     return `rtsp://${auth}127.0.0.1:${this.port}${this.path}`;
+  }
+
+  /** SIGKILL: the camera vanishes without a TEARDOWN or RTCP BYE, as a camera losing power does. */
+  async kill(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise((r) => this.child.once('exit', r));
+    this.child.kill('SIGKILL');
+    await exited;
   }
 
   async close(): Promise<void> {

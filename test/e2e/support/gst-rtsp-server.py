@@ -101,6 +101,11 @@ def main():
     ap.add_argument("--profile", default="baseline", choices=["baseline", "main", "high"])
     ap.add_argument("--audio", default="none", choices=["none", "pcma", "pcmu", "opus", "aac", "aac-latm"])
     ap.add_argument("--video", default="h264", choices=["h264", "h265"])
+    ap.add_argument("--audio-first", action="store_true",
+                    help="audio is the first track (pay0) and video the second (pay1), as some cameras order them")
+    ap.add_argument("--tone", type=int, default=440, help="frequency of the audio sine, Hz")
+    ap.add_argument("--silent", action="store_true",
+                    help="answer every request (PLAY included) but never send an RTP packet")
     ap.add_argument("--user")
     ap.add_argument("--password")
     ap.add_argument("--protocols", default="tcp,udp", help="allowed lower transports")
@@ -128,30 +133,33 @@ def main():
     # ultrafast turns CABAC and 8x8 transforms off, so x264 signals (Constrained) Baseline whatever
     # profile the caps ask for; superfast keeps them, and a main/high stream really is one.
     preset = "ultrafast" if args.profile == "baseline" else "superfast"
+    # Track order = payloader index (gst-rtsp-server makes one SDP media per payN, in N order).
+    has_audio = args.audio != "none"
+    vi, ai = (1, 0) if args.audio_first and has_audio else (0, 1)
     h264 = (
         f"{raw}! x264enc tune=zerolatency speed-preset={preset} key-int-max={args.gop} bitrate={args.bitrate} threads={args.threads} "
         f"{'sliced-threads=false ' if args.frame_threads else ''}"
-        f"! video/x-h264,profile={args.profile} ! rtph264pay name=pay0 pt=96 config-interval=-1"
+        f"! video/x-h264,profile={args.profile} ! rtph264pay name=pay{vi} pt=96 config-interval=-1"
     )
     # H.265 (gstreamer1.0-plugins-bad x265enc): for the negotiated-or-refused tests.
     h265 = (
         f"videotestsrc is-live=true pattern=ball ! video/x-raw,width={args.width},height={args.height},framerate={args.fps}/1 "
         f"! videoconvert ! x265enc tune=zerolatency speed-preset=ultrafast key-int-max={args.gop} bitrate=1000 "
-        f"! rtph265pay name=pay0 pt=96 config-interval=-1"
+        f"! rtph265pay name=pay{vi} pt=96 config-interval=-1"
     )
     video = h264 if args.video == "h264" else h265
     audio = {
         "none": "",
-        "pcma": " audiotestsrc is-live=true wave=sine freq=440 volume=0.3 ! audio/x-raw,rate=8000,channels=1 ! alawenc ! rtppcmapay name=pay1 pt=8",
-        "pcmu": " audiotestsrc is-live=true wave=sine freq=440 volume=0.3 ! audio/x-raw,rate=8000,channels=1 ! mulawenc ! rtppcmupay name=pay1 pt=0",
-        "opus": " audiotestsrc is-live=true wave=sine freq=440 volume=0.3 ! audioconvert ! audioresample ! opusenc ! rtpopuspay name=pay1 pt=111",
+        "pcma": f" audiotestsrc is-live=true wave=sine freq={args.tone} volume=0.3 ! audio/x-raw,rate=8000,channels=1 ! alawenc ! rtppcmapay name=pay{ai} pt=8",
+        "pcmu": f" audiotestsrc is-live=true wave=sine freq={args.tone} volume=0.3 ! audio/x-raw,rate=8000,channels=1 ! mulawenc ! rtppcmupay name=pay{ai} pt=0",
+        "opus": f" audiotestsrc is-live=true wave=sine freq={args.tone} volume=0.3 ! audioconvert ! audioresample ! opusenc ! rtpopuspay name=pay{ai} pt=111",
         # AAC (voaacenc, gstreamer1.0-plugins-bad) as RFC 3640 MPEG4-GENERIC and as RFC 3016 MP4A-LATM.
-        "aac": " audiotestsrc is-live=true wave=sine freq=440 volume=0.3 ! audioconvert ! audioresample ! audio/x-raw,rate=16000,channels=1 ! voaacenc ! rtpmp4gpay name=pay1 pt=97",
-        "aac-latm": " audiotestsrc is-live=true wave=sine freq=440 volume=0.3 ! audioconvert ! audioresample ! audio/x-raw,rate=16000,channels=1 ! voaacenc ! rtpmp4apay name=pay1 pt=97",
+        "aac": f" audiotestsrc is-live=true wave=sine freq={args.tone} volume=0.3 ! audioconvert ! audioresample ! audio/x-raw,rate=16000,channels=1 ! voaacenc ! rtpmp4gpay name=pay{ai} pt=97",
+        "aac-latm": f" audiotestsrc is-live=true wave=sine freq={args.tone} volume=0.3 ! audioconvert ! audioresample ! audio/x-raw,rate=16000,channels=1 ! voaacenc ! rtpmp4apay name=pay{ai} pt=97",
     }[args.audio]
 
     factory = GstRtspServer.RTSPMediaFactory()
-    factory.set_launch(f"( {video}{audio} )")
+    factory.set_launch(f"( {audio} {video} )" if vi == 1 else f"( {video}{audio} )")
     factory.set_shared(True)
     protocols = GstRtsp.RTSPLowerTrans(0)
     for p in args.protocols.split(","):
@@ -177,6 +185,24 @@ def main():
             StampFeeder(media.get_element().get_by_name("stamp"), args.width, args.height, args.fps)
 
         factory.connect("media-configure", on_configure)
+
+    if args.silent:
+        # The pipeline runs as usual, so DESCRIBE and PLAY are answered (gst-rtsp-server waits for the
+        # first buffers of a live media before answering either); every packet is dropped at the
+        # sinks that would send it to clients (multiudpsink for UDP, appsink for TCP interleaved), so a
+        # client gets its PLAY answer and then no RTP (nor RTCP) at all.
+        def drop(_pad, _info):
+            return Gst.PadProbeReturn.DROP
+
+        def on_element_added(_pipeline, _bin, element):
+            # The sinks are made at SETUP, for the transport the client chose.
+            if element.get_factory().get_name() in ("multiudpsink", "appsink"):
+                element.get_static_pad("sink").add_probe(Gst.PadProbeType.BUFFER | Gst.PadProbeType.BUFFER_LIST, drop)
+
+        def on_silent_configure(_factory, media):
+            media.get_element().get_parent().connect("deep-element-added", on_element_added)
+
+        factory.connect("media-configure", on_silent_configure)
 
     def on_client(_server, client):
         for method in ("options", "describe", "setup", "play", "pause", "teardown", "get-parameter"):
