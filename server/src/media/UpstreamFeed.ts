@@ -23,8 +23,9 @@ import type { CameraStatus } from './CameraState.js';
 import type { MediaFrame } from './MediaFrame.js';
 import { MediaWatch } from './MediaWatch.js';
 import { sessionOptions } from './sessionOptions.js';
-import { createTrackPipeline, isAac, presentedTrack, type PipelineOutput, type TrackPipeline } from './TrackPipeline.js';
-import { describeTracks, honestTrack, matchTracks, selectForwardedTracks } from './trackSelection.js';
+import { createTrackPipeline, isAac, type PipelineOutput, type TrackPipeline } from './TrackPipeline.js';
+import { FeedTracks } from './FeedTracks.js';
+import { describeTracks, honestTrack, selectForwardedTracks } from './trackSelection.js';
 
 /** The subset of RtspSession a feed uses; injectable for tests. */
 export interface UpstreamSession {
@@ -85,9 +86,7 @@ export class UpstreamFeed extends TypedEmitter<UpstreamFeedEvents> {
   readonly #watch: MediaWatch;
 
   #status: CameraStatus = { state: 'idle' };
-  /** The camera's forwarded tracks with their stable indexes (camera codecs: AAC stays AAC). */
-  #cameraTracks: readonly Track[] | undefined;
-  #tracks: readonly Track[] | undefined;
+  readonly #tracks: FeedTracks;
   #session: UpstreamSession | undefined;
   #pipelines = new Map<number, TrackPipeline>();
   #generation = 0;
@@ -114,6 +113,7 @@ export class UpstreamFeed extends TypedEmitter<UpstreamFeedEvents> {
     this.#createSession = options.createSession ?? ((o) => new RtspSession(o));
     this.#backoff = options.backoff ?? new Backoff();
     this.#range = options.range ?? (() => undefined);
+    this.#tracks = new FeedTracks(this.#log, (tracks, compatible) => this.safeEmit('tracks', tracks, compatible));
     this.#watch = new MediaWatch(options.mediaTimeoutMs ?? MEDIA_TIMEOUT_MS, (error) => this.#mediaStalled(error));
   }
 
@@ -122,7 +122,7 @@ export class UpstreamFeed extends TypedEmitter<UpstreamFeedEvents> {
   }
   /** Tracks viewers get (stable indexes), once the camera was described. */
   get tracks(): readonly Track[] | undefined {
-    return this.#tracks;
+    return this.#tracks.presented;
   }
   get running(): boolean {
     return this.#running;
@@ -281,7 +281,7 @@ export class UpstreamFeed extends TypedEmitter<UpstreamFeedEvents> {
         this.#aacWarned = true;
         this.#log.warn('the camera sends AAC audio, which browsers cannot play over WebRTC: install ffmpeg (apt-get install ffmpeg) to hear it transcoded to Opus; playing without sound meanwhile');
       }
-      const stable = this.#adoptTracks(forwarded);
+      const stable = this.#tracks.adopt(forwarded);
       // Keyed by the session's index (its SDP position); frames carry the stable index.
       forwarded.forEach((t, i) => pipelines.set(t.index, createTrackPipeline(stable[i], this.#pipelineOutput)));
       this.#pipelines = pipelines;
@@ -296,35 +296,6 @@ export class UpstreamFeed extends TypedEmitter<UpstreamFeedEvents> {
       void session.close().catch(() => undefined);
       this.#failed(toCamrtcError(err, 'ERR_RTSP_CONNECTION_LOST'));
     }
-  }
-
-  /**
-   * The camera's fresh tracks with the indexes viewers know them by (invariant 7: by media and codec,
-   * never by position), in the order of `forwarded`. Emits `tracks` when what viewers get changed.
-   */
-  #adoptTracks(forwarded: readonly Track[]): Track[] {
-    const known = this.#cameraTracks;
-    const match = known ? matchTracks(known, forwarded) : { stableIndex: new Map(forwarded.map((t) => [t.index, t.index])), compatible: true };
-    const stable = forwarded.map((t) => ({ ...t, index: match.stableIndex.get(t.index) ?? t.index }));
-    if (known && !match.compatible) {
-      this.#log.warn({ was: describeTracks(known), now: describeTracks(forwarded) }, 'the camera came back with other tracks: viewers reconnect');
-    } else if (known && forwarded.some((t, i) => t.index !== stable[i].index)) {
-      this.#log.info('the camera came back with its tracks in another order: matched by media and codec');
-    }
-    this.#cameraTracks = stable;
-    // In stable order (for a camera's first description: SDP order), whatever the SDP order now.
-    this.#setTracks([...stable].sort((a, b) => a.index - b.index).map(presentedTrack), match.compatible);
-    return stable;
-  }
-
-  #setTracks(tracks: readonly Track[], compatible: boolean): void {
-    const prev = this.#tracks;
-    const same =
-      prev !== undefined &&
-      prev.length === tracks.length &&
-      prev.every((t, i) => t.codec === tracks[i].codec && t.index === tracks[i].index && t.fmtp['profile-level-id'] === tracks[i].fmtp['profile-level-id']);
-    this.#tracks = tracks;
-    if (!same) this.safeEmit('tracks', tracks, compatible);
   }
 
   #ssrcChanged(trackIndex: number): void {
@@ -424,7 +395,7 @@ export class UpstreamFeed extends TypedEmitter<UpstreamFeedEvents> {
       if (error.details.reason === 'packet-loss') this.requestKeyframe();
       this.#mediaLog(() => this.#log.warn({ code: error.code, total: this.#mediaErrors }, `dropped malformed or incomplete media from camera: ${error.message}`));
     },
-    profile: (trackIndex, profileLevelId) => this.#profileChanged(trackIndex, profileLevelId),
+    profile: (trackIndex, profileLevelId) => this.#tracks.profileChanged(trackIndex, profileLevelId),
     bFrames: () => {
       if (this.#bFramesWarned) return;
       this.#bFramesWarned = true;
@@ -433,19 +404,4 @@ export class UpstreamFeed extends TypedEmitter<UpstreamFeedEvents> {
       );
     },
   };
-
-  /**
-   * The in-band SPS says another profile than the viewers were told (parameter sets changed
-   * mid-stream, or the SDP had none): later viewers get the true profile-level-id. Browsers that
-   * already play keep decoding: the SPS and PPS travel in front of every IDR.
-   */
-  #profileChanged(trackIndex: number, profileLevelId: string): void {
-    const tracks = this.#tracks;
-    const track = tracks?.find((t) => t.index === trackIndex);
-    if (!tracks || !track || track.fmtp['profile-level-id']?.toLowerCase() === profileLevelId) return;
-    this.#log.info({ from: track.fmtp['profile-level-id'] ?? 'none', to: profileLevelId }, 'camera H.264 profile-level-id from its SPS');
-    const updated = { ...track, fmtp: { ...track.fmtp, 'profile-level-id': profileLevelId } };
-    this.#cameraTracks = this.#cameraTracks?.map((t) => (t.index === trackIndex ? { ...t, fmtp: updated.fmtp } : t));
-    this.#setTracks(tracks.map((t) => (t === track ? updated : t)), true);
-  }
 }
