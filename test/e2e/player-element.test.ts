@@ -140,6 +140,53 @@ describe('<camrtc-player> embedded from another origin', { skip: missing }, () =
     }
   });
 
+  it('the stats overlay shows the received stream, hides and shows again with the attribute and the Stats button', async () => {
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${site.origin}/?players=1`);
+      await waitForState(page, 'p0', 'live');
+      // Rates need two reports a second apart.
+      await page.waitForFunction(() => (document.getElementById('p0') as HTMLElement & { stats?: { bitrateKbps?: number } }).stats?.bitrateKbps !== undefined, undefined, { timeout: 10_000 });
+      const seen = await page.evaluate(async () => {
+        type Player = HTMLElement & { stats?: { width?: number; codec?: string; bitrateKbps?: number } };
+        const player = document.getElementById('p0') as Player;
+        const panel = (): HTMLElement | null => player.shadowRoot!.querySelector('[part=stats]');
+        const shown = (): boolean => panel() !== null && getComputedStyle(panel()!).display !== 'none';
+        const text = panel()?.textContent ?? '';
+        const stats = { ...player.stats };
+        const shownAtFirst = shown();
+        player.removeAttribute('stats');
+        const shownWithout = shown();
+        const keptSample = player.stats?.width;
+        (player.shadowRoot!.querySelector('[part~=statstoggle]') as HTMLButtonElement).click();
+        const shownAfterButton = shown();
+        const attributeAfterButton = player.hasAttribute('stats');
+        // A player that never shows stats never builds the overlay.
+        const plain = document.createElement('camrtc-player') as Player;
+        plain.setAttribute('server', player.getAttribute('server')!);
+        plain.setAttribute('camera', 'gst');
+        document.body.append(plain);
+        await new Promise((r) => setTimeout(r, 300));
+        const plainHasOverlay = plain.shadowRoot!.querySelector('[part=stats]') !== null;
+        plain.remove();
+        return { text, stats, shownAtFirst, shownWithout, keptSample, shownAfterButton, attributeAfterButton, plainHasOverlay };
+      });
+      assert.ok(seen.shownAtFirst, 'the overlay is visible with the stats attribute');
+      assert.match(seen.text, /resolution 640×360/);
+      assert.match(seen.text, /codec H264/);
+      assert.match(seen.text, /bitrate \d+ kbit\/s/);
+      assert.equal(seen.stats.width, 640);
+      assert.equal(seen.stats.codec, 'H264');
+      assert.ok((seen.stats.bitrateKbps ?? 0) > 0, JSON.stringify(seen.stats));
+      assert.equal(seen.shownWithout, false, 'removing the attribute hides the overlay');
+      assert.equal(seen.keptSample, 640, 'the last sample stays readable while hidden');
+      assert.ok(seen.shownAfterButton && seen.attributeAfterButton, 'the Stats button shows it again (and sets the attribute)');
+      assert.equal(seen.plainHasOverlay, false);
+    } finally {
+      await page.close();
+    }
+  });
+
   it('a page of an origin that is not allowed cannot open the signaling socket', async () => {
     const page = await browser.newPage();
     try {

@@ -1,10 +1,12 @@
 /**
  * `camrtc probe` as a user runs it, against a real RTSP server that is not camrtc (GStreamer's
- * gst-rtsp-server): over TCP, over UDP, with Digest authentication, and with a wrong password.
+ * gst-rtsp-server): over TCP, over UDP, with AAC audio (transcoded for browsers), with Digest
+ * authentication, and with a wrong password.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ProbeReport } from '../../server/src/cli/probe.js';
+import type { ProbeReport } from '../../server/src/probe/ProbeReport.js';
+import { findFfmpeg } from '../../server/src/audio/ffmpeg.js';
 import { GstCamera } from './support/GstCamera.js';
 import { runProbeCli } from '../helpers/probeCli.js';
 
@@ -39,6 +41,23 @@ describe('camrtc probe against gst-rtsp-server', { skip: GstCamera.missing() }, 
       }
     });
   }
+
+  it('AAC camera: the report says browsers get Opus, and counts the Opus frames out of the transcoder', { skip: findFfmpeg() ? false : 'ffmpeg not installed' }, async () => {
+    const camera = await GstCamera.start({ audio: 'aac', gop: 25 });
+    try {
+      const res = await runProbeCli([camera.url(), '--transport', 'tcp', '--seconds', '3', '--json']);
+      assert.equal(res.code, 0, res.stderr + res.stdout);
+      const audio = (JSON.parse(res.stdout) as ProbeReport).tracks.find((t) => t.kind === 'audio')!;
+      assert.equal(audio.codec, 'MPEG4-GENERIC');
+      assert.equal(audio.played, true);
+      assert.deepEqual(audio.presented, { codec: 'OPUS', clockRate: 48000, channels: 2 });
+      // 20 ms Opus frames for about 3 s, less ffmpeg's start-up; AAC frames are 64 ms at 16 kHz.
+      assert.ok(audio.stats!.frames >= 60 && audio.stats!.frames > audio.stats!.packets, JSON.stringify(audio.stats));
+      assert.equal(audio.stats!.decodeErrors, 0);
+    } finally {
+      await camera.close();
+    }
+  });
 
   it('Digest camera: the right password probes fine, a wrong one exits 1 with the readable message', async () => {
     const camera = await GstCamera.start({ user: 'admin', password: 'Gst-s3cret' });

@@ -9,62 +9,26 @@
  */
 import type { ClientMessage, ServerMessage } from '../../shared/protocol.js';
 import type { ErrorCode } from '../../shared/errors.js';
-import { candidateMessage, discardEarlySignal, newSessionId, openWatchSocket, takeEarlySignal, type EarlySignal } from './earlySignaling.js';
+import type { CamrtcClientOptions, ClientStatus } from './CamrtcClientTypes.js';
+import { adoptEarlySignal, candidateMessage, newSessionId, openWatchSocket, type EarlySignal } from './earlySignaling.js';
 import { defaultSignalingUrl, signalingUrl } from './signalingUrl.js';
+import { ReceivedStream } from './ReceivedStream.js';
+import { ReconnectBackoff } from './ReconnectBackoff.js';
 
-export type ClientStatus =
-  /** Opening the socket, negotiating, or waiting for the first picture. */
-  | { state: 'connecting' }
-  /** A frame was decoded (or, without a video element, media is flowing). */
-  | { state: 'live' }
-  /** pause() was called: the server stopped forwarding (and the camera got RTSP PAUSE if no one else watches). */
-  | { state: 'paused' }
-  /** The socket or the peer connection dropped; retrying in `retryInMs`. */
-  | { state: 'reconnecting'; reason: string; retryInMs: number }
-  /**
-   * The server is up but cannot reach the camera; it keeps trying by itself. `wasLive`: this viewer
-   * had a picture before (the camera dropped and is being reconnected), as opposed to never having had one.
-   */
-  | { state: 'offline'; reason: string; code?: ErrorCode; wasLive?: boolean }
-  /** Cannot play (unknown camera, unsupported codec...). Retries only for transient errors. */
-  | { state: 'error'; reason: string; code?: ErrorCode };
-
-export type ClientState = ClientStatus['state'];
-
-export interface CamrtcClientOptions {
-  camera: string;
-  /**
-   * The camrtc server: its base URL (http(s)://host:port, the signaling socket is /ws there) or the
-   * signaling URL itself (ws(s)://host:port/ws). Default: this page's server.
-   */
-  url?: string;
-  /** When given, the stream is attached to it and 'live' means "a frame was decoded". */
-  video?: HTMLVideoElement;
-  onStatus?: (status: ClientStatus) => void;
-  /** Called when the stream gains or loses tracks (e.g. to show an unmute button for audio). */
-  onTracks?: (stream: MediaStream) => void;
-  /** ICE servers for the browser side. Default none (same LAN, or the server's host candidates suffice). */
-  iceServers?: RTCIceServer[];
-  /** Start paused (no media until play()). */
-  paused?: boolean;
-  /** The server said whether this camera can seek (a recording). */
-  onPlayback?: (playback: { seekable: boolean; position?: number }) => void;
-}
-
-const BACKOFF_INITIAL_MS = 500;
-const BACKOFF_MAX_MS = 10_000;
 /** Errors after which retrying cannot help. */
 const FATAL_CODES: ReadonlySet<string> = new Set(['ERR_CAMERA_UNKNOWN', 'ERR_CODEC_UNSUPPORTED', 'ERR_SIGNALING_INVALID', 'ERR_RTSP_NO_TRACKS']);
 
 let sessionCounter = 0;
 
 export { canReceiveH265, defaultSignalingUrl, signalingUrl } from './signalingUrl.js';
+export type { CamrtcClientOptions, ClientState, ClientStatus } from './CamrtcClientTypes.js';
 
 export class CamrtcClient {
   readonly camera: string;
   /** The camera's picture (and sound); the same object across reconnects. */
-  readonly stream = new MediaStream();
+  readonly stream: MediaStream;
   readonly #options: CamrtcClientOptions;
+  readonly #received: ReceivedStream;
   #ws: WebSocket | undefined;
   #pc: RTCPeerConnection | undefined;
   #sessionId = '';
@@ -72,7 +36,7 @@ export class CamrtcClient {
   #closed = false;
   #started = false;
   #paused = false;
-  #backoffMs = BACKOFF_INITIAL_MS;
+  readonly #backoff = new ReconnectBackoff();
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #lastError: { code?: ErrorCode; reason: string } | undefined;
   #frameWatch = 0;
@@ -87,6 +51,8 @@ export class CamrtcClient {
     this.camera = options.camera;
     this.#options = options;
     this.#paused = options.paused ?? false;
+    this.#received = new ReceivedStream(options.video);
+    this.stream = this.#received.stream;
   }
 
   get status(): ClientStatus {
@@ -146,10 +112,7 @@ export class CamrtcClient {
     clearTimeout(this.#retryTimer);
     this.#send({ type: 'stop', id: this.#sessionId });
     this.#teardown();
-    for (const track of this.stream.getTracks()) {
-      track.stop();
-      this.stream.removeTrack(track);
-    }
+    this.#received.stop();
   }
 
   #connect(): void {
@@ -157,17 +120,10 @@ export class CamrtcClient {
     this.#setStatus({ state: 'connecting' });
     const url = this.#options.url ? signalingUrl(this.#options.url, location.href) : defaultSignalingUrl();
     // The camera page started watching before this player existed: carry on with that session.
-    let early = this.#earlyChecked ? undefined : takeEarlySignal(this.camera, url);
+    const adopted = this.#earlyChecked ? undefined : adoptEarlySignal(this.camera, url, (this.#options.iceServers?.length ?? 0) > 0);
     this.#earlyChecked = true;
-    const ownIceServers = (this.#options.iceServers?.length ?? 0) > 0;
-    if (early?.answering && ownIceServers) {
-      // The page's offer was answered with no ICE servers; this player needs its own.
-      discardEarlySignal(early);
-      early = undefined;
-    }
-    // Made with no ICE servers: only usable when none were asked for.
-    if (early?.pc && !early.answering && !ownIceServers) this.#warmPc = early.pc;
-    else if (!early?.answering) early?.pc?.close();
+    const early = adopted?.early;
+    if (adopted?.warmPc) this.#warmPc = adopted.warmPc;
     this.#sessionId = early?.id ?? newSessionId(`s${++sessionCounter}`);
     // The socket's URL carries the watch (shared/watchUrl.ts): the server starts at once.
     const ws = early?.ws ?? openWatchSocket(url, this.#sessionId, this.camera, this.#paused);
@@ -316,20 +272,8 @@ export class CamrtcClient {
   }
 
   #addTrack(rtpReceiver: RTCRtpReceiver): void {
-    const track = rtpReceiver.track;
-    if (this.stream.getTracks().includes(track)) return;
-    // Live view: play as soon as possible rather than smoothing jitter (Chrome, Safari 17+).
-    const receiver = rtpReceiver as RTCRtpReceiver & { jitterBufferTarget?: number | null };
-    if ('jitterBufferTarget' in receiver) receiver.jitterBufferTarget = 0;
-    for (const old of this.stream.getTracks().filter((t) => t.kind === track.kind)) {
-      this.stream.removeTrack(old);
-      old.stop();
-    }
-    this.stream.addTrack(track);
-    // Bound only once a track exists: a <video> holding an empty MediaStream delays the page's
-    // load event for as long as the camera is offline (the tab spinner never stops).
-    const video = this.#options.video;
-    if (video && video.srcObject !== this.stream) video.srcObject = this.stream;
+    const track = this.#received.add(rtpReceiver);
+    if (!track) return;
     this.#options.onTracks?.(this.stream);
     if (track.kind === 'video') this.#watchFirstFrame();
     else if (!this.#options.video && this.#status.state === 'connecting') this.#setStatus({ state: 'live' });
@@ -337,27 +281,18 @@ export class CamrtcClient {
 
   /** 'live' when the first frame is decoded: the moment the user sees the picture. */
   #watchFirstFrame(): void {
-    const video = this.#options.video;
     const watch = ++this.#frameWatch;
-    const onFrame = (): void => {
+    this.#received.whenFrameShown(() => {
       if (watch !== this.#frameWatch || this.#closed || this.#paused) return;
-      this.#backoffMs = BACKOFF_INITIAL_MS;
+      this.#backoff.reset();
       this.#setStatus({ state: 'live' });
-    };
-    if (!video) {
-      onFrame();
-      return;
-    }
-    // Firefox before 132 has no requestVideoFrameCallback; 'playing' is the closest signal there.
-    if (typeof video.requestVideoFrameCallback === 'function') video.requestVideoFrameCallback(() => onFrame());
-    else (video as HTMLVideoElement).addEventListener('playing', onFrame, { once: true });
+    });
   }
 
   #retry(reason: string): void {
     if (this.#closed) return;
     this.#teardown();
-    const retryInMs = Math.round(this.#backoffMs * (0.75 + Math.random() * 0.5));
-    this.#backoffMs = Math.min(this.#backoffMs * 2, BACKOFF_MAX_MS);
+    const retryInMs = this.#backoff.next();
     this.#lastError = undefined;
     this.#setStatus({ state: 'reconnecting', reason, retryInMs });
     clearTimeout(this.#retryTimer);

@@ -18,9 +18,9 @@
  * new state ('live', 'paused', ...). It reconnects by itself with backoff, and stops when removed.
  */
 import { CamrtcClient, type ClientState, type ClientStatus } from './CamrtcClient.js';
-import { HISTORY_LENGTH, computeSample, formatSample, pushSample, type StatsEntry, type StatsSample } from './statsModel.js';
+import type { StatsSample } from './statsModel.js';
+import { StatsOverlay } from './statsOverlay.js';
 
-const STATS_INTERVAL_MS = 1000;
 /**
  * A (re)start shows "Connecting…" only if the picture takes longer than this: a quick start shows no
  * flash of text. It also keeps the status line's first layout (in a fresh page, 10-40 ms of text
@@ -39,14 +39,10 @@ video { display: block; width: 100%; height: 100%; object-fit: contain; backgrou
 .status[data-state="live"] { opacity: 0; }
 .status[data-state="error"], .status[data-state="offline"] { background: rgb(140 20 20 / 80%); }
 button { padding: 4px 10px; border: 0; border-radius: 4px; background: rgb(255 255 255 / 85%); color: #000; font: inherit; cursor: pointer; }
-button[hidden], .bar[hidden], .stats[hidden], .status[hidden] { display: none; }
+button[hidden], .bar[hidden], .status[hidden] { display: none; }
 .unmute { position: absolute; right: 8px; bottom: 8px; }
 .bar { position: absolute; left: 0; right: 0; bottom: 0; display: flex; gap: 6px; padding: 6px 8px; background: linear-gradient(transparent, rgb(0 0 0 / 70%)); }
 .bar .spacer { flex: 1; }
-.stats { position: absolute; left: 8px; top: 8px; padding: 6px 8px; border-radius: 4px; background: rgb(0 0 0 / 65%);
-  font: 11px/1.35 ui-monospace, monospace; white-space: pre; pointer-events: none; }
-.stats canvas { display: block; margin-top: 4px; width: 180px; height: 48px; }
-.legend { color: #aaa; }
 `;
 
 const STATUS_TEXT: Record<ClientState, string> = {
@@ -83,9 +79,9 @@ export class CamrtcPlayerElement extends HTMLElement {
   readonly #bar: HTMLDivElement;
   readonly #playButton: HTMLButtonElement;
   readonly #muteButton: HTMLButtonElement;
-  readonly #statsPanel: HTMLDivElement;
-  readonly #statsText: HTMLDivElement;
-  readonly #plot: HTMLCanvasElement;
+  readonly #root: ShadowRoot;
+  /** Made the first time stats are shown (statsOverlay.ts). */
+  #statsOverlay: StatsOverlay | undefined;
   #client: CamrtcClient | undefined;
   #state: PlayerState = 'connecting';
   #error: PlayerError | null = null;
@@ -96,11 +92,8 @@ export class CamrtcPlayerElement extends HTMLElement {
   #hiddenPaused = false;
   /** Set once the user picked sound on or off, so attribute changes do not override the choice. */
   #soundChosen = false;
-  #statsTimer: ReturnType<typeof setInterval> | undefined;
   /** While set, the status line stays hidden (see STATUS_QUIET_MS). */
   #quietTimer: ReturnType<typeof setTimeout> | undefined;
-  #lastReport: Map<string, StatsEntry> | undefined;
-  #history: StatsSample[] = [];
   readonly #onVisibility = (): void => this.#visibilityChanged();
   /**
    * Between connectedCallback and disconnectedCallback. An element upgraded from the page's markup
@@ -112,6 +105,7 @@ export class CamrtcPlayerElement extends HTMLElement {
   constructor() {
     super();
     const root = this.attachShadow({ mode: 'open' });
+    this.#root = root;
     const style = document.createElement('style');
     style.textContent = STYLE;
     this.#video = document.createElement('video');
@@ -143,19 +137,7 @@ export class CamrtcPlayerElement extends HTMLElement {
     const spacer = document.createElement('span');
     spacer.className = 'spacer';
     this.#bar.append(this.#playButton, this.#muteButton, spacer, statsToggle, shot, full);
-
-    this.#statsPanel = document.createElement('div');
-    this.#statsPanel.className = 'stats';
-    this.#statsPanel.setAttribute('part', 'stats');
-    this.#statsText = document.createElement('div');
-    this.#plot = document.createElement('canvas');
-    this.#plot.width = 180;
-    this.#plot.height = 48;
-    const legend = document.createElement('div');
-    legend.className = 'legend';
-    legend.textContent = 'last minute: bitrate (green), delay (orange)';
-    this.#statsPanel.append(this.#statsText, this.#plot, legend);
-    root.append(style, this.#video, this.#status, this.#unmute, this.#bar, this.#statsPanel);
+    root.append(style, this.#video, this.#status, this.#unmute, this.#bar);
     this.#applyChrome();
   }
 
@@ -188,7 +170,7 @@ export class CamrtcPlayerElement extends HTMLElement {
   }
   /** The latest stats sample (also while the overlay is hidden, once stats were shown). */
   get stats(): StatsSample | undefined {
-    return this.#history[this.#history.length - 1];
+    return this.#statsOverlay?.latest;
   }
 
   play(): void {
@@ -291,7 +273,6 @@ export class CamrtcPlayerElement extends HTMLElement {
     this.#client?.close();
     this.#client = undefined;
     this.#hasAudio = false;
-    this.#stopStats();
     this.#applyChrome();
   }
 
@@ -317,10 +298,15 @@ export class CamrtcPlayerElement extends HTMLElement {
     this.#muteButton.textContent = this.#video.muted ? 'Unmute' : 'Mute';
     this.#unmute.textContent = this.#video.muted ? 'Unmute' : 'Mute';
     this.#playButton.textContent = this.#state === 'paused' ? 'Play' : 'Pause';
-    const showStats = this.hasAttribute('stats') && this.#client !== undefined;
-    this.#statsPanel.hidden = !showStats;
-    if (showStats) this.#startStats();
-    else this.#stopStats();
+    if (this.hasAttribute('stats') && this.#client !== undefined) {
+      this.#statsOverlay ??= new StatsOverlay(this.#root, {
+        peerConnection: () => this.#client?.peerConnection,
+        placeholder: () => STATUS_TEXT[this.#state],
+      });
+      this.#statsOverlay.show();
+    } else {
+      this.#statsOverlay?.hide();
+    }
   }
 
   #toggleMute(): void {
@@ -343,60 +329,6 @@ export class CamrtcPlayerElement extends HTMLElement {
     a.download = `${this.camera}-${new Date().toISOString().replace(/[:.]/g, '-')}.png`;
     a.click();
     setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
-  }
-
-  #startStats(): void {
-    if (this.#statsTimer !== undefined) return;
-    this.#statsTimer = setInterval(() => void this.#sampleStats(), STATS_INTERVAL_MS);
-    void this.#sampleStats();
-  }
-
-  #stopStats(): void {
-    clearInterval(this.#statsTimer);
-    this.#statsTimer = undefined;
-    this.#lastReport = undefined;
-  }
-
-  async #sampleStats(): Promise<void> {
-    const pc = this.#client?.peerConnection;
-    if (!pc) {
-      this.#statsText.textContent = STATUS_TEXT[this.#state];
-      return;
-    }
-    const report = new Map<string, StatsEntry>();
-    (await pc.getStats()).forEach((entry: StatsEntry) => report.set(entry.id, entry));
-    const sample = computeSample(report, this.#lastReport);
-    this.#lastReport = report;
-    pushSample(this.#history, sample);
-    this.#statsText.textContent = formatSample(sample).join('\n');
-    this.#drawPlot();
-  }
-
-  #drawPlot(): void {
-    const context = this.#plot.getContext('2d');
-    if (!context) return;
-    const { width, height } = this.#plot;
-    context.clearRect(0, 0, width, height);
-    const series = (pick: (s: StatsSample) => number | undefined, color: string): void => {
-      const values = this.#history.map(pick);
-      const max = Math.max(1, ...values.filter((v): v is number => v !== undefined));
-      context.strokeStyle = color;
-      context.lineWidth = 1.5;
-      context.beginPath();
-      let started = false;
-      values.forEach((v, i) => {
-        if (v === undefined) return;
-        const x = (i / (HISTORY_LENGTH - 1)) * width;
-        const y = height - 1 - (v / max) * (height - 2);
-        if (started) context.lineTo(x, y);
-        else context.moveTo(x, y);
-        started = true;
-      });
-      context.stroke();
-    };
-    series((s) => s.bitrateKbps, '#4caf50');
-    // Delay: what the browser adds (jitter buffer) plus half the round trip (the network one way).
-    series((s) => (s.jitterBufferMs === undefined ? undefined : s.jitterBufferMs + (s.rttMs ?? 0) / 2), '#ff9800');
   }
 
   #setState(status: ClientStatus): void {

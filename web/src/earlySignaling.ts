@@ -204,3 +204,23 @@ export function takeEarlySignal(camera: string, url: string): EarlySignal | unde
   }
   return early;
 }
+
+/**
+ * What a player can use of the page's early session (takeEarlySignal): the socket and its messages
+ * always; the peer connection answering the page's offer, or else the warm one (`warmPc`, for the
+ * first offer), only when the player asked for no ICE servers (`ownIceServers`), since both were made
+ * without any. A player with ICE servers of its own closes the warm connection, and gives up an
+ * answered offer altogether (undefined: it opens a session of its own).
+ */
+export function adoptEarlySignal(camera: string, url: string, ownIceServers: boolean): { early: EarlySignal; warmPc: RTCPeerConnection | undefined } | undefined {
+  const early = takeEarlySignal(camera, url);
+  if (!early) return undefined;
+  if (early.answering) {
+    if (!ownIceServers) return { early, warmPc: undefined };
+    discardEarlySignal(early);
+    return undefined;
+  }
+  if (early.pc && !ownIceServers) return { early, warmPc: early.pc };
+  early.pc?.close();
+  return { early, warmPc: undefined };
+}

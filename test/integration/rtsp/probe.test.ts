@@ -5,7 +5,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { describeProfileLevelId, formatProbeReport, probe, type ProbeReport } from '../../../server/src/cli/probe.js';
+import { describeProfileLevelId } from '../../../server/src/probe/codecReport.js';
+import { formatProbeReport } from '../../../server/src/probe/formatReport.js';
+import { probeCamera } from '../../../server/src/probe/Probe.js';
+import type { ProbeReport } from '../../../server/src/probe/ProbeReport.js';
 import { DemoCamera } from '../../../server/src/demo/DemoCamera.js';
 import { H264ClipStream } from '../../../server/src/demo/ClipStream.js';
 import { ToneStream } from '../../../server/src/demo/ToneStream.js';
@@ -38,7 +41,7 @@ describe('camrtc probe against the demo camera', () => {
 
   for (const transport of ['tcp', 'udp'] as const) {
     test(`over ${transport}: tracks with codec details, then per-track counts`, async () => {
-      const r = await probe({ url, transport, seconds: 1.5 });
+      const r = await probeCamera({ url, transport, seconds: 1.5 });
       assert.equal(r.ok, true, JSON.stringify(r.error));
       assert.equal(r.transport, transport);
       assert.equal(r.url.includes(PASSWORD), false);

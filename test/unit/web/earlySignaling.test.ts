@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 import { urlWatch } from '../../../shared/watchUrl.js';
-import { EARLY_ADOPT_TIMEOUT_MS, EARLY_MAX_MESSAGES, parsePageOffer, startEarlySignaling, takeEarlySignal } from '../../../web/src/earlySignaling.js';
+import { adoptEarlySignal, EARLY_ADOPT_TIMEOUT_MS, EARLY_MAX_MESSAGES, parsePageOffer, startEarlySignaling, takeEarlySignal } from '../../../web/src/earlySignaling.js';
 
 class FakeWebSocket {
   static readonly CONNECTING = 0;
@@ -216,6 +216,40 @@ describe('early signaling', () => {
     FakeWebSocket.instances[0]!.drop();
     await assert.rejects(early!.answering!, /closed before it opened/);
     assert.deepEqual(FakeWebSocket.instances[0]!.sent, []);
+  });
+
+  it('a player without ICE servers of its own adopts the warm peer connection for the first offer', () => {
+    const early = startEarlySignaling('front');
+    const adopted = adoptEarlySignal('front', PAGE_WS, false);
+    assert.equal(adopted?.early.id, early!.id);
+    assert.equal(adopted?.warmPc, early!.pc);
+    assert.equal((early!.pc as unknown as FakePeerConnection).signalingState, 'stable');
+  });
+
+  it('a player with ICE servers of its own keeps the socket but closes the warm connection (made without any)', () => {
+    const early = startEarlySignaling('front');
+    const adopted = adoptEarlySignal('front', PAGE_WS, true);
+    assert.equal(adopted?.early.ws, FakeWebSocket.instances[0] as unknown as WebSocket);
+    assert.equal(adopted?.warmPc, undefined);
+    assert.equal((early!.pc as unknown as FakePeerConnection).signalingState, 'closed');
+  });
+
+  it("the page's answered offer: adopted with its connection without own ICE servers, else the early session is stopped", () => {
+    const offer = { ticket: 'T2', sdp: 'v=0\r\n' };
+    const early = startEarlySignaling('front', offer);
+    const adopted = adoptEarlySignal('front', PAGE_WS, false);
+    assert.equal(adopted?.early.answering, early!.answering);
+    assert.equal(adopted?.warmPc, undefined, 'the connection answers the page offer: not a spare');
+    assert.notEqual((early!.pc as unknown as FakePeerConnection).signalingState, 'closed');
+    adopted!.early.ws.close();
+
+    const second = startEarlySignaling('yard', offer);
+    const ws = FakeWebSocket.instances[1]!;
+    ws.open();
+    assert.equal(adoptEarlySignal('yard', PAGE_WS, true), undefined);
+    assert.equal((second!.pc as unknown as FakePeerConnection).signalingState, 'closed');
+    assert.deepEqual(ws.sent.filter((m) => m.type === 'stop'), [{ type: 'stop', id: second!.id }]);
+    assert.equal(ws.closeCode, 1000);
   });
 
   it('reads only the data-offer the server writes', () => {

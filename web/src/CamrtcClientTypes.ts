@@ -1,0 +1,44 @@
+/**
+ * The types of CamrtcClient's API: its options and the statuses it reports (kept apart from the
+ * implementation, as RtspSessionTypes.ts is, so the API reads in one place).
+ */
+import type { ErrorCode } from '../../shared/errors.js';
+
+export type ClientStatus =
+  /** Opening the socket, negotiating, or waiting for the first picture. */
+  | { state: 'connecting' }
+  /** A frame was decoded (or, without a video element, media is flowing). */
+  | { state: 'live' }
+  /** pause() was called: the server stopped forwarding (and the camera got RTSP PAUSE if no one else watches). */
+  | { state: 'paused' }
+  /** The socket or the peer connection dropped; retrying in `retryInMs`. */
+  | { state: 'reconnecting'; reason: string; retryInMs: number }
+  /**
+   * The server is up but cannot reach the camera; it keeps trying by itself. `wasLive`: this viewer
+   * had a picture before (the camera dropped and is being reconnected), as opposed to never having had one.
+   */
+  | { state: 'offline'; reason: string; code?: ErrorCode; wasLive?: boolean }
+  /** Cannot play (unknown camera, unsupported codec...). Retries only for transient errors. */
+  | { state: 'error'; reason: string; code?: ErrorCode };
+
+export type ClientState = ClientStatus['state'];
+
+export interface CamrtcClientOptions {
+  camera: string;
+  /**
+   * The camrtc server: its base URL (http(s)://host:port, the signaling socket is /ws there) or the
+   * signaling URL itself (ws(s)://host:port/ws). Default: this page's server.
+   */
+  url?: string;
+  /** When given, the stream is attached to it and 'live' means "a frame was decoded". */
+  video?: HTMLVideoElement;
+  onStatus?: (status: ClientStatus) => void;
+  /** Called when the stream gains or loses tracks (e.g. to show an unmute button for audio). */
+  onTracks?: (stream: MediaStream) => void;
+  /** ICE servers for the browser side. Default none (same LAN, or the server's host candidates suffice). */
+  iceServers?: RTCIceServer[];
+  /** Start paused (no media until play()). */
+  paused?: boolean;
+  /** The server said whether this camera can seek (a recording). */
+  onPlayback?: (playback: { seekable: boolean; position?: number }) => void;
+}
