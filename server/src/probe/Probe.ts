@@ -12,7 +12,7 @@ import { isForwardable, presentedTrack } from '../media/TrackPipeline.js';
 import { RtspSession } from '../rtsp/RtspSession.js';
 import type { RtspSessionOptions, RtspTransportMode } from '../rtsp/RtspSessionTypes.js';
 import { parseRtspUrl } from '../rtsp/url.js';
-import { selectPlayableTracks } from '../sdp/SessionDescription.js';
+import { selectForwardedTracks } from '../media/trackSelection.js';
 import type { Track } from '../sdp/Track.js';
 import { h264Report, h265Report, skipReason } from './codecReport.js';
 import type { ProbeReport, ProbeTrackReport } from './ProbeReport.js';
@@ -34,10 +34,6 @@ export interface ProbeOptions {
   readonly readTimeoutMs?: number;
 }
 
-/** The tracks the server forwards to viewers (the same choice as media/Source.ts). */
-function forwardedTracks(tracks: readonly Track[]): Track[] {
-  return selectPlayableTracks(tracks).filter(isForwardable);
-}
 
 export async function probeCamera(options: ProbeOptions): Promise<ProbeReport> {
   const seconds = options.seconds ?? DEFAULT_PROBE_SECONDS;
@@ -57,7 +53,7 @@ export async function probeCamera(options: ProbeOptions): Promise<ProbeReport> {
   };
   // The pipelines exist before PLAY: cameras send RTP ahead of the PLAY answer.
   const selectTracks = (tracks: readonly Track[]): Track[] => {
-    const chosen = forwardedTracks(tracks);
+    const chosen = selectForwardedTracks(tracks);
     closeProbes();
     probes.clear();
     for (const t of chosen) probes.set(t.index, new TrackProbe(t));
