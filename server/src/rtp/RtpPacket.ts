@@ -120,3 +120,8 @@ export function serializeRtpPacket(packet: RtpHeader & { payload: Buffer }): Buf
   packet.payload.copy(out, headerSize);
   return out;
 }
+
+/** An RTP version 2 packet with at least its fixed header; anything else on a media channel is dropped. */
+export function looksLikeRtp(packet: Buffer): boolean {
+  return packet.length >= 12 && (packet[0] & 0xc0) === 0x80;
+}

@@ -8,7 +8,6 @@ import { RtpReorderBuffer } from '../rtp/RtpReorderBuffer.js';
 import { randomBytes } from 'node:crypto';
 import { CamrtcError, RtspStatusError, toCamrtcError } from '../errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
-import { onSameHost } from '../sdp/controlUrl.js';
 import { parseSessionDescription, selectPlayableTracks } from '../sdp/SessionDescription.js';
 import type { Track } from '../sdp/Track.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
@@ -20,6 +19,10 @@ import { RtspLink, type LinkSink, type LinkTransport, type TrackRoute } from './
 import type { PlayOptions, RtspSessionEvents, RtspSessionOptions, RtspSessionState, RtspTransportMode } from './RtspSessionTypes.js';
 import { sharedTransportMemory, type TransportMemory } from './TransportMemory.js';
 import { parseRtspUrl, type RtspUrl } from './url.js';
+import { redirectTarget, resolveBaseUrl } from './baseUrl.js';
+import { playHeaders } from './headers/Range.js';
+import { looksLikeRtp } from '../rtp/RtpPacket.js';
+import { udpRefused } from './TransportMemory.js';
 
 export type { PlayOptions, RtspSessionEvents, RtspSessionOptions, RtspSessionState, RtspTransportMode } from './RtspSessionTypes.js';
 
@@ -32,19 +35,6 @@ export const KEEPALIVE_MARGIN_S = 5;
 const MIN_KEEPALIVE_MS = 1_000;
 /** What PLAY asks for when no Range is given: from the start of a recording, "now" for a live camera. */
 export const DEFAULT_PLAY_RANGE = 'npt=0.000-';
-
-/** An RTP version 2 packet with at least its fixed header; anything else on a media channel is dropped. */
-function looksLikeRtp(packet: Buffer): boolean {
-  return packet.length >= 12 && (packet[0] & 0xc0) === 0x80;
-}
-
-/** The camera (or the host) cannot do RTP over UDP, as opposed to failing altogether. */
-function udpRefused(err: unknown): boolean {
-  if (!(err instanceof CamrtcError)) return false;
-  if (err instanceof RtspStatusError) return err.status === 461 || err.details.method === 'SETUP';
-  // A TCP answer to a UDP SETUP, or no UDP ports to bind here.
-  return 'answered' in err.details || (err.code === 'ERR_RTSP_CONNECT' && /UDP/.test(err.message));
-}
 
 export class RtspSession extends TypedEmitter<RtspSessionEvents> implements LinkSink {
   private readonly options: RtspSessionOptions;
@@ -264,7 +254,7 @@ export class RtspSession extends TypedEmitter<RtspSessionEvents> implements Link
   private async describe(link: RtspLink, url: RtspUrl): Promise<RtspUrl | undefined> {
     try {
       const res = await link.request('OPTIONS', url.href);
-      if (res.status >= 300) return this.redirectTarget(res.headers.get('Location'));
+      if (res.status >= 300) return redirectTarget(res.headers.get('Location'), this.name);
       const pub = res.headers.get('Public');
       const methods = pub === undefined ? [] : parsePublic(pub);
       this.publicMethods = methods instanceof CamrtcError ? [] : methods;
@@ -277,9 +267,11 @@ export class RtspSession extends TypedEmitter<RtspSessionEvents> implements Link
 
     const res = await link.request('DESCRIBE', url.href, { Accept: 'application/sdp' });
     this.checkOpen();
-    if (res.status >= 300) return this.redirectTarget(res.headers.get('Location'));
+    if (res.status >= 300) return redirectTarget(res.headers.get('Location'), this.name);
 
-    this.sessionUrl = this.baseUrl(res.headers.get('Content-Base'), res.headers.get('Content-Location'), url);
+    this.sessionUrl = resolveBaseUrl(res.headers.get('Content-Base'), res.headers.get('Content-Location'), url, (announced) =>
+      this.log.warn({ announced }, "camera announced a base URL on another host (NAT?); keeping its path on the camera's address"),
+    );
     const sdp = parseSessionDescription(res.body.toString('utf8'), this.sessionUrl);
     if (sdp instanceof CamrtcError) throw sdp;
     this.described = sdp.tracks;
@@ -291,33 +283,6 @@ export class RtspSession extends TypedEmitter<RtspSessionEvents> implements Link
     }
     this.tracks = selected;
     return undefined;
-  }
-
-  private redirectTarget(location: string | undefined): RtspUrl {
-    const target = location === undefined ? undefined : parseRtspUrl(location);
-    if (target === undefined || target instanceof CamrtcError) {
-      throw new CamrtcError('ERR_RTSP_REDIRECT', `camera '${this.name}' redirected to an invalid location`);
-    }
-    return target;
-  }
-
-  /**
-   * Content-Base, else Content-Location, else the request URL. A base on another host (a camera
-   * behind NAT announcing its internal address) is moved onto the host camrtc talks to: its path
-   * is kept, its host never used (resolveControl does the same for absolute controls).
-   */
-  private baseUrl(contentBase: string | undefined, contentLocation: string | undefined, url: RtspUrl): string {
-    for (const candidate of [contentBase, contentLocation]) {
-      if (candidate === undefined) continue;
-      const parsed = parseRtspUrl(candidate);
-      if (parsed instanceof CamrtcError) continue;
-      if (parsed.host === url.host && parsed.port === url.port && parsed.scheme === url.scheme) return parsed.href;
-      const moved = onSameHost(url.href, parsed.href);
-      if (moved === undefined) continue;
-      this.log.warn({ announced: parsed.host }, 'camera announced a base URL on another host (NAT?); keeping its path on the camera\'s address');
-      return moved;
-    }
-    return url.href;
   }
 
   // ---- timers ----------------------------------------------------------------------------------
@@ -435,11 +400,4 @@ export class RtspSession extends TypedEmitter<RtspSessionEvents> implements Link
     })();
     return this.closing;
   }
-}
-
-function playHeaders(range: string | undefined, scale: number | undefined): Record<string, string> {
-  const headers: Record<string, string> = {};
-  if (range !== undefined) headers.Range = range;
-  if (scale !== undefined && Number.isFinite(scale) && scale !== 0) headers.Scale = String(scale);
-  return headers;
 }

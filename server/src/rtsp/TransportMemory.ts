@@ -5,6 +5,7 @@
  * without end. Lives for the process: a camera that moved off NAT is tried on UDP again after a
  * restart.
  */
+import { CamrtcError, RtspStatusError } from '../errors.js';
 
 /** Oldest entries are forgotten beyond this many cameras. */
 export const MAX_REMEMBERED_TRANSPORTS = 1024;
@@ -35,3 +36,11 @@ export class TransportMemory {
 
 /** The process-wide memory RtspSession uses unless given its own. */
 export const sharedTransportMemory = new TransportMemory();
+
+/** The camera (or the host) cannot do RTP over UDP, as opposed to failing altogether: `auto` falls back to TCP. */
+export function udpRefused(err: unknown): boolean {
+  if (!(err instanceof CamrtcError)) return false;
+  if (err instanceof RtspStatusError) return err.status === 461 || err.details.method === 'SETUP';
+  // A TCP answer to a UDP SETUP, or no UDP ports to bind here.
+  return 'answered' in err.details || (err.code === 'ERR_RTSP_CONNECT' && /UDP/.test(err.message));
+}

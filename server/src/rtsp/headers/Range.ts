@@ -46,3 +46,11 @@ export function serializeRange(r: NptRange): string {
   const start = r.start === 'now' ? 'now' : fmt(r.start);
   return `npt=${start}-${r.end !== undefined ? fmt(r.end) : ''}`;
 }
+
+/** PLAY's Range and Scale headers (Scale only when it is a finite, non-zero speed). */
+export function playHeaders(range: string | undefined, scale: number | undefined): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (range !== undefined) headers.Range = range;
+  if (scale !== undefined && Number.isFinite(scale) && scale !== 0) headers.Scale = String(scale);
+  return headers;
+}
