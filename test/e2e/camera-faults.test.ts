@@ -168,6 +168,11 @@ describe('camera faults while a page watches', { skip: missing }, () => {
       assert.equal(live.length, 0, `/api/cameras said live for a camera that sent no packet (${live.length} of ${seen.length} readings, first ${live[0]?.ms} ms after PLAY)`);
       assert.ok(last?.error?.code, `no error code says why there is no picture: ${JSON.stringify(last)}`);
       assert.ok(last.error.message.length > 0);
+      assert.equal(last.state, 'waiting', 'connected to the camera, waiting for media');
+      assert.equal(last.error.code, 'ERR_NO_MEDIA');
+      // The person at the page reads it too, not a "Connecting…" that never ends.
+      const status = await statusText(page);
+      assert.match(status, /No picture from camera: no video/, `the page says: "${status}"`);
     } finally {
       await page.close();
       await camrtc.stop();

@@ -340,7 +340,8 @@ export class CamrtcPlayerElement extends HTMLElement {
     this.#status.dataset.state = status.state;
     // Anything but a start in progress (or done) is news: shown at once.
     if (this.#quietTimer !== undefined && status.state !== 'connecting' && status.state !== 'live') this.#endQuiet();
-    const label = status.state === 'offline' && status.wasLive ? 'Reconnecting to camera' : STATUS_TEXT[status.state];
+    const noPicture = status.state === 'offline' && (status.code === 'ERR_NO_MEDIA' || status.code === 'ERR_MEDIA_UNDECODABLE');
+    const label = noPicture ? 'No picture from camera' : status.state === 'offline' && status.wasLive ? 'Reconnecting to camera' : STATUS_TEXT[status.state];
     this.#status.textContent = label + (status.state === 'reconnecting' || !reason ? '' : `: ${reason}`);
     this.dataset.state = status.state;
     const changed = status.state !== this.#state || error?.message !== this.#error?.message;

@@ -12,6 +12,9 @@ import type { MediaFrame } from './MediaFrame.js';
 export class MediaWatch {
   readonly #timeoutMs: number;
   readonly #onStall: (error: CamrtcError) => void;
+  /** Packets the RTSP layer dropped as not RTP, so far in the session (a counter it keeps anyway). */
+  readonly #notRtp: () => number;
+  #notRtpAtStart = 0;
   /** The medium that makes a picture: video when the camera has a video track, else audio. */
   #wanted: 'video' | 'audio' = 'video';
   #timer: NodeJS.Timeout | undefined;
@@ -23,9 +26,10 @@ export class MediaWatch {
   #stalled = false;
   #closed = false;
 
-  constructor(timeoutMs: number, onStall: (error: CamrtcError) => void) {
+  constructor(timeoutMs: number, onStall: (error: CamrtcError) => void, notRtp: () => number = () => 0) {
     this.#timeoutMs = timeoutMs;
     this.#onStall = onStall;
+    this.#notRtp = notRtp;
   }
 
   expect(kind: 'video' | 'audio'): void {
@@ -39,6 +43,7 @@ export class MediaWatch {
     this.#lastError = undefined;
     this.#packets = false;
     this.#stalled = false;
+    this.#notRtpAtStart = this.#notRtp();
     if (!this.#timer) {
       this.#timer = setInterval(() => this.#check(), Math.max(50, Math.min(1000, this.#timeoutMs / 4)));
       this.#timer.unref();
@@ -81,7 +86,10 @@ export class MediaWatch {
     this.#stalled = true;
     const seconds = Math.round(this.#timeoutMs / 100) / 10;
     const what = this.#wanted === 'video' ? 'video' : 'audio';
-    const why = this.#lastError?.message ?? (this.#packets ? `its ${what} RTP packets never form a complete picture` : undefined);
+    const notRtp = this.#notRtp() - this.#notRtpAtStart;
+    const why =
+      this.#lastError?.message ??
+      (this.#packets ? `its ${what} RTP packets never form a complete picture` : notRtp > 0 ? `${notRtp} packets that are not RTP` : undefined);
     this.#onStall(
       why !== undefined
         ? new CamrtcError('ERR_MEDIA_UNDECODABLE', `no ${what} for ${seconds} s: the camera sends media camrtc cannot decode (${why})`, { cause: this.#lastError?.code })

@@ -37,6 +37,8 @@ export interface UpstreamSession {
   close(): Promise<void>;
   /** RtspSession's state, when known: PLAY with a Range needs the session paused first. */
   readonly state?: RtspSessionState;
+  /** Packets dropped as not RTP so far (RtspSession counts them). */
+  readonly invalidPacketCount?: number;
   /** Asks the camera for a keyframe on a track (RTCP PLI). Most cameras ignore it. */
   requestKeyframe?(trackIndex: number): void;
   on(event: 'rtp', listener: (trackIndex: number, packet: Buffer) => void): unknown;
@@ -114,7 +116,11 @@ export class UpstreamFeed extends TypedEmitter<UpstreamFeedEvents> {
     this.#backoff = options.backoff ?? new Backoff();
     this.#range = options.range ?? (() => undefined);
     this.#tracks = new FeedTracks(this.#log, (tracks, compatible) => this.safeEmit('tracks', tracks, compatible));
-    this.#watch = new MediaWatch(options.mediaTimeoutMs ?? MEDIA_TIMEOUT_MS, (error) => this.#mediaStalled(error));
+    this.#watch = new MediaWatch(
+      options.mediaTimeoutMs ?? MEDIA_TIMEOUT_MS,
+      (error) => this.#mediaStalled(error),
+      () => this.#session?.invalidPacketCount ?? 0,
+    );
   }
 
   get status(): CameraStatus {
