@@ -78,7 +78,17 @@ describe('media: codecs in Chromium', { skip: missing }, () => {
     const page0 = await browser.newPage();
     const canDecode = await page0.evaluate(() => (RTCRtpReceiver.getCapabilities('video')?.codecs ?? []).some((c) => /h265|hevc/i.test(c.mimeType)));
     await page0.close();
-    await withCamera({ video: 'h265' }, async (page) => {
+    await withCamera({ video: 'h265' }, async (page, camrtc) => {
+      // The API says not every browser plays it, whichever this one is.
+      const deadline0 = Date.now() + 15_000;
+      let info: { state: string; warning?: { code: string; message: string } } | undefined;
+      while (Date.now() < deadline0 && info?.state !== 'live') {
+        info = ((await (await fetch(`${camrtc.url}/api/cameras`)).json()) as Array<typeof info & { name: string }>).find((c) => c?.name === 'cam');
+        if (info?.state !== 'live') await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.equal(info?.state, 'live');
+      assert.equal(info?.warning?.code, 'ERR_CODEC_UNSUPPORTED', `an H.265 camera says in the API that some browsers are refused: ${JSON.stringify(info)}`);
+      assert.match(info!.warning!.message, /H\.265/);
       if (canDecode) {
         const p = await waitForProbe(page, (x) => x.frames > 10, 15_000, 'H.265 frames');
         assert.equal(p.width, 640);
@@ -92,6 +102,33 @@ describe('media: codecs in Chromium', { skip: missing }, () => {
         }
         assert.match(text, /this camera sends H\.265, which this browser cannot play; switch the camera's stream to H\.264/);
       }
+    });
+  });
+
+  it('MJPEG only: the camera is unplayable, says what it offers, is not retried, and the page says so', async () => {
+    await withCamera({ video: 'mjpeg' }, async (page, camrtc) => {
+      const deadline = Date.now() + 15_000;
+      let info: { state: string; error?: { code: string; message: string } } | undefined;
+      while (Date.now() < deadline && info?.state !== 'unplayable') {
+        info = ((await (await fetch(`${camrtc.url}/api/cameras`)).json()) as Array<typeof info & { name: string }>).find((c) => c?.name === 'cam');
+        if (info?.state !== 'unplayable') await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.equal(info?.state, 'unplayable', JSON.stringify(info));
+      assert.equal(info?.error?.code, 'ERR_RTSP_NO_TRACKS');
+      assert.match(info!.error!.message, /video JPEG/);
+      let text = '';
+      while (Date.now() < deadline && !/JPEG/.test(text)) {
+        await new Promise((r) => setTimeout(r, 200));
+        text = await pageText(page);
+      }
+      assert.match(text, /offers no track camrtc can play \(it offers: video JPEG\)/);
+      // Not retried: no new connection attempt while nobody asks again (a backoff retries within 1 s).
+      const attempts = (): number => camrtc.logs.filter((l) => l.camera === 'cam' && l.state === 'connecting').length;
+      const before = attempts();
+      await new Promise((r) => setTimeout(r, 3000));
+      assert.equal(attempts(), before, 'no reconnect attempts to a camera that has nothing playable');
+      const again = ((await (await fetch(`${camrtc.url}/api/cameras`)).json()) as Array<{ name: string; state: string }>).find((c) => c.name === 'cam');
+      assert.equal(again?.state, 'unplayable');
     });
   });
 });

@@ -284,5 +284,6 @@ export function publicCameraInfo(info: CameraInfo): CameraInfo {
     state: info.state,
     ...(info.codecs ? { codecs: [...info.codecs] } : {}),
     ...(info.error ? { error: { code: info.error.code, message: redactText(info.error.message) } } : {}),
+    ...(info.warning ? { warning: { code: info.warning.code, message: redactText(info.warning.message) } } : {}),
   };
 }

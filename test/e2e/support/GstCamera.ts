@@ -16,7 +16,7 @@ export interface GstCameraOptions {
   user?: string;
   password?: string;
   audio?: 'none' | 'pcma' | 'pcmu' | 'opus' | 'aac' | 'aac-latm';
-  video?: 'h264' | 'h265';
+  video?: 'h264' | 'h265' | 'mjpeg';
   /** Listen on this port (default: any free one); a restarted camera can come back on the same port. */
   port?: number;
   profile?: 'baseline' | 'main' | 'high';

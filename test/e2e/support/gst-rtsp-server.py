@@ -100,7 +100,7 @@ def main():
     ap.add_argument("--gop", type=int, default=50, help="frames between keyframes")
     ap.add_argument("--profile", default="baseline", choices=["baseline", "main", "high"])
     ap.add_argument("--audio", default="none", choices=["none", "pcma", "pcmu", "opus", "aac", "aac-latm"])
-    ap.add_argument("--video", default="h264", choices=["h264", "h265"])
+    ap.add_argument("--video", default="h264", choices=["h264", "h265", "mjpeg"])
     ap.add_argument("--audio-first", action="store_true",
                     help="audio is the first track (pay0) and video the second (pay1), as some cameras order them")
     ap.add_argument("--tone", type=int, default=440, help="frequency of the audio sine, Hz")
@@ -147,7 +147,12 @@ def main():
         f"! videoconvert ! x265enc tune=zerolatency speed-preset=ultrafast key-int-max={args.gop} bitrate=1000 "
         f"! rtph265pay name=pay{vi} pt=96 config-interval=-1"
     )
-    video = h264 if args.video == "h264" else h265
+    # Motion JPEG (RFC 2435): what many older cameras send on a substream; no browser plays it over WebRTC.
+    mjpeg = (
+        f"videotestsrc is-live=true pattern=ball ! video/x-raw,width={args.width},height={args.height},framerate={args.fps}/1 "
+        f"! videoconvert ! video/x-raw,format=I420 ! jpegenc ! rtpjpegpay name=pay{vi} pt=26"
+    )
+    video = {"h264": h264, "h265": h265, "mjpeg": mjpeg}[args.video]
     audio = {
         "none": "",
         "pcma": f" audiotestsrc is-live=true wave=sine freq={args.tone} volume=0.3 ! audio/x-raw,rate=8000,channels=1 ! alawenc ! rtppcmapay name=pay{ai} pt=8",
