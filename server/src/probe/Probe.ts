@@ -112,6 +112,12 @@ export async function probeCamera(options: ProbeOptions): Promise<ProbeReport> {
   if (packets === 0) {
     return fail(new CamrtcError('ERR_RTSP_TIMEOUT', `camera '${parsed.host}' answered PLAY but sent no RTP packet in ${seconds} s (a firewall dropping UDP? try --transport tcp)`), tracks, transport);
   }
+  // What the server would show as `waiting` with ERR_MEDIA_UNDECODABLE: packets, but no picture.
+  const video = tracks.find((t) => t.played && t.kind === 'video');
+  if (video?.stats && video.stats.packets > 0 && video.stats.frames === 0) {
+    const why = video.stats.lastDecodeError?.message ?? 'its RTP packets never formed a complete picture';
+    return fail(new CamrtcError('ERR_MEDIA_UNDECODABLE', `camera '${parsed.host}' sent ${video.stats.packets} video packets in ${seconds} s but no picture a viewer could be shown (${why})`), tracks, transport);
+  }
   return { ok: true, url, ...(transport ? { transport } : {}), seconds, tracks };
 }
 
