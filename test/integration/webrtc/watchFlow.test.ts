@@ -54,7 +54,8 @@ describe('watch flow over signaling', () => {
     client.send({ type: 'watch', id: 'cam-1', camera: 'front' });
     const status = await client.next('status');
     assert.deepEqual(status, { type: 'status', id: 'cam-1', camera: 'front', state: 'connecting' });
-    assert.equal(camera.sinks.size, 1, 'watch attaches to the camera before its tracks are known');
+    // Demand apart from delivery: the lease starts the camera now; the viewer subscribes once it exists.
+    assert.equal(camera.leases.size, 1, 'watch starts the camera before its tracks are known');
     assert.equal(client.messages.some((m) => m.type === 'offer'), false);
     camera.setTracks([h264Track(0)]);
     camera.setStatus({ state: 'live' });
@@ -89,5 +90,6 @@ describe('watch flow over signaling', () => {
     client.send({ type: 'stop', id: 'cam-1' });
     await client.next('closed', (m) => m.id === 'cam-1');
     assert.equal(camera.sinks.size, 0);
+    assert.equal(camera.leases.size, 0, 'the lease is released');
   });
 });
