@@ -90,7 +90,7 @@ export class OfferBroker implements ViewerSupply {
 
   /** The supply of a session whose page came with the offer of `ticket` (opaque to the session). */
   claim(ticket: string, logger: Logger = this.#logger): PageClaim {
-    return new PageClaim(ticket, this, this.#pool, logger);
+    return new PageClaim(ticket, (camera, tracks) => this.#pool.claim(ticket, camera, tracks), this, logger);
   }
 
   take(camera: Camera, tracks: readonly Track[], h265: boolean): SuppliedViewer | undefined {
@@ -118,30 +118,38 @@ export class OfferBroker implements ViewerSupply {
  */
 export class PageClaim implements ViewerSupply {
   readonly #ticket: string;
-  readonly #broker: OfferBroker;
-  readonly #pool: ViewerPool;
+  /** The page's viewer, once (ViewerPool.claim of this ticket). */
+  readonly #claimPage: (camera: Camera, tracks: readonly Track[]) => PreparedViewer | undefined;
+  /** Spares, when the page's viewer is gone. */
+  readonly #spares: ViewerSupply;
   readonly #logger: Logger;
   #state: 'pending' | 'claimed' | 'missed' = 'pending';
   #early: { sdp: string; candidates: (IceCandidate | null)[] } | undefined;
   /** The session's viewer has (or is being given) its browser's answer: candidates are its own now. */
   #answered = false;
 
-  constructor(ticket: string, broker: OfferBroker, pool: ViewerPool, logger: Logger) {
+  /** Made by OfferBroker.claim(). */
+  constructor(
+    ticket: string,
+    claimPage: (camera: Camera, tracks: readonly Track[]) => PreparedViewer | undefined,
+    spares: ViewerSupply,
+    logger: Logger,
+  ) {
     this.#ticket = ticket;
-    this.#broker = broker;
-    this.#pool = pool;
+    this.#claimPage = claimPage;
+    this.#spares = spares;
     this.#logger = logger;
   }
 
   take(camera: Camera, tracks: readonly Track[], h265: boolean): SuppliedViewer | undefined {
-    if (this.#state !== 'pending') return this.#broker.take(camera, tracks, h265);
+    if (this.#state !== 'pending') return this.#spares.take(camera, tracks, h265);
     const early = this.#early;
     this.#early = undefined;
-    const page = this.#pool.claim(this.#ticket, camera, tracks);
+    const page = this.#claimPage(camera, tracks);
     if (!page) {
       this.#state = 'missed';
       this.#logger.debug("the page's offer is gone: making a new one");
-      return this.#broker.take(camera, tracks, h265);
+      return this.#spares.take(camera, tracks, h265);
     }
     this.#state = 'claimed';
     // The session applies the early answer as soon as it has sent its offer, with only settled
@@ -151,7 +159,7 @@ export class PageClaim implements ViewerSupply {
   }
 
   connected(camera: Camera, tracks: readonly Track[], h265: boolean): void {
-    this.#broker.connected(camera, tracks, h265);
+    this.#spares.connected(camera, tracks, h265);
   }
 
   /**

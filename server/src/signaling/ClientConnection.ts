@@ -217,14 +217,14 @@ export class ClientConnection {
     }
     const { session, claim } = entry;
     switch (message.type) {
-      case 'answer':
-        // A ticketed answer answers the page's offer: the claim keeps it for the session, or drops it.
-        if (claim ? !claim.answer(message.sdp, message.ticket) : message.ticket !== undefined) {
-          if (!claim) this.#logger.debug({ session: session.id }, "ignoring the answer to a page's offer this session did not use");
-          return;
-        }
-        this.#run(session, () => session.answer(message.sdp));
+      case 'answer': {
+        // The page's claim decides: it keeps the page's early answer for the session, drops one to an
+        // offer the session did not use, or passes it on. Without a claim, a ticketed answer is stale.
+        const forSession = claim ? claim.answer(message.sdp, message.ticket) : message.ticket === undefined;
+        if (forSession) this.#run(session, () => session.answer(message.sdp));
+        else if (!claim) this.#logger.debug({ session: session.id }, "ignoring the answer to a page's offer this session did not use");
         return;
+      }
       case 'candidate':
         if (claim && !claim.candidate(message.candidate)) return;
         this.#run(session, () => session.candidate(message.candidate));
