@@ -1,7 +1,8 @@
 /**
  * The composition root: builds every long-lived object from a Config and closes them in reverse
- * order (fastify's "children first"): signaling (viewers' peer connections), then cameras (RTSP
- * TEARDOWN to every camera), then the HTTP server, then the demo camera.
+ * order (fastify's "children first"): signaling and WHEP (viewers' peer connections), then the offer
+ * broker (spares and page offers), then cameras (RTSP TEARDOWN to every camera), then the HTTP server,
+ * then the demo camera. The peer settings are resolved here once, for every maker of a Viewer.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,6 +17,8 @@ import { WebRtcWarmUp } from './webrtc/WebRtcWarmUp.js';
 import type { Logger } from './log/logger.js';
 import { CameraRegistry } from './media/CameraRegistry.js';
 import type { UpstreamFactory } from './media/UpstreamFeed.js';
+import { OfferBroker } from './session/OfferBroker.js';
+import { peerSettings } from './session/PeerSettings.js';
 import { SignalingServer } from './signaling/SignalingServer.js';
 import { WhepEndpoint } from './whep/WhepEndpoint.js';
 
@@ -38,6 +41,7 @@ export class App {
     private readonly http: Server,
     private readonly signaling: SignalingServer,
     private readonly whep: WhepEndpoint,
+    private readonly broker: OfferBroker,
     private readonly demo: DemoCamera | undefined,
     private readonly logger: Logger,
     private readonly warmUp: WebRtcWarmUp,
@@ -46,6 +50,8 @@ export class App {
   static async start(config: Readonly<Config>, options: AppOptions): Promise<App> {
     const { logger } = options;
     const cameras = new CameraRegistry({ logger, createSession: options.createSession });
+    const peer = peerSettings({ iceServers: config.webrtc.iceServers, iceHostAddresses: config.webrtc.iceHostAddresses });
+    const broker = new OfferBroker({ peer, logger: logger.child({ module: 'session' }) });
     let demo: DemoCamera | undefined;
     let http: Server | undefined;
     let signaling: SignalingServer | undefined;
@@ -68,8 +74,7 @@ export class App {
       whep = new WhepEndpoint({
         cameras,
         logger: logger.child({ module: 'whep' }),
-        iceServers: config.webrtc.iceServers,
-        iceHostAddresses: config.webrtc.iceHostAddresses,
+        peer,
       });
       const app = createHttpApp({
         cameras,
@@ -77,15 +82,18 @@ export class App {
         logger: logger.child({ module: 'http' }),
         allowedOrigins: config.allowedOrigins,
         whep,
-        pageOffer: async (camera) => signaling?.pageOffer(camera),
+        pageOffer: async (name) => {
+          const camera = cameras.get(name);
+          return camera ? broker.pageOffer(camera) : undefined;
+        },
       });
       http = createServer(app);
       signaling = new SignalingServer({
         server: http,
         cameras,
         logger: logger.child({ module: 'signaling' }),
-        iceServers: config.webrtc.iceServers,
-        iceHostAddresses: config.webrtc.iceHostAddresses,
+        peer,
+        broker,
         allowedOrigins: config.allowedOrigins,
       });
       await new Promise<void>((resolve, reject) => {
@@ -105,10 +113,11 @@ export class App {
       });
       // In the background: the first viewer then finds werift's handshake code already compiled.
       const warmUp = WebRtcWarmUp.start(logger.child({ module: 'webrtc' }));
-      return new App(config, cameras, http, signaling, whep, demo, logger, warmUp);
+      return new App(config, cameras, http, signaling, whep, broker, demo, logger, warmUp);
     } catch (err) {
       await signaling?.close().catch(() => undefined);
       await whep?.close().catch(() => undefined);
+      await broker.close().catch(() => undefined);
       await cameras.close().catch(() => undefined);
       if (http?.listening) await new Promise((r) => http!.close(r));
       await demo?.close().catch(() => undefined);
@@ -141,6 +150,7 @@ export class App {
       await this.warmUp.close();
       await this.signaling.close().catch((err: unknown) => this.logger.error({ err }, 'closing signaling failed'));
       await this.whep.close().catch((err: unknown) => this.logger.error({ err }, 'closing WHEP sessions failed'));
+      await this.broker.close().catch((err: unknown) => this.logger.error({ err }, 'closing spare viewers failed'));
       await this.cameras.close().catch((err: unknown) => this.logger.error({ err }, 'closing cameras failed'));
       this.http.closeAllConnections?.();
       await new Promise<void>((resolve) => this.http.close(() => resolve()));

@@ -22,7 +22,7 @@ export interface HttpAppOptions {
   allowedOrigins?: readonly string[];
   /** WHEP sessions, served at /whep/NAME when given. */
   whep?: WhepEndpoint;
-  /** An offer to put in the camera page (SignalingServer.pageOffer), when one can be had. */
+  /** An offer to put in the camera page (OfferBroker.pageOffer), when one can be had. */
   pageOffer?: (camera: string) => Promise<PageOffer | undefined>;
 }
 

@@ -5,7 +5,7 @@
  * opens the WebSocket and sends `watch` while the rest of the page is still being parsed, and the
  * player adopts that socket (web/src/earlySignaling.ts).
  *
- * When the camera is live the page also carries an offer made for it (ViewerPool.reserve): the first
+ * When the camera is live the page also carries an offer made for it (OfferBroker.pageOffer): the first
  * script answers it at once, while the socket is still opening, instead of waiting for the offer to
  * come over the socket behind the page's busy main thread.
  */

@@ -1,14 +1,15 @@
 /**
  * One WebSocket: validates every message (shared/protocol.ts), enforces the per-socket limits and
- * routes to its ViewerSessions. Hostile input gets an `error` reply; a socket that keeps misbehaving
- * is closed with 1008. Nothing a client sends can throw out of here.
+ * routes to its ViewerSessions, whose events go back as messages (sessionMessages.ts). A `watch` with
+ * the camera page's ticket gets the broker's PageClaim as its viewer supply, and the page's early
+ * `answer` and `candidate` messages go to that claim first. Hostile input gets an `error` reply; a
+ * socket that keeps misbehaving is closed with 1008. Nothing a client sends can throw out of here.
  */
 import type { WebSocket, RawData } from 'ws';
 import { CamrtcError, toCamrtcError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { redactText } from '../log/redact.js';
 import type { CameraDirectory } from '../media/Camera.js';
-import type { IceServer, ViewerNetworkOptions } from '../webrtc/peerConfig.js';
 import {
   MAX_MESSAGE_BYTES,
   PROTOCOL_VERSION,
@@ -19,8 +20,10 @@ import {
 } from '../../../shared/protocol.js';
 import type { UrlWatch } from '../../../shared/watchUrl.js';
 import { TokenBucket } from './TokenBucket.js';
-import type { ViewerPool } from '../webrtc/ViewerPool.js';
-import { ViewerSession } from './ViewerSession.js';
+import type { OfferBroker, PageClaim, ViewerSupply } from '../session/OfferBroker.js';
+import type { PeerSettings } from '../session/PeerSettings.js';
+import { ViewerSession } from '../session/ViewerSession.js';
+import { sendSessionEvents, statsMessage } from './sessionMessages.js';
 
 export interface SignalingLimits {
   /** Sustained messages per second per socket. */
@@ -51,19 +54,25 @@ export const SERVER_NAME = 'camrtc';
 export interface ClientConnectionOptions {
   cameras: CameraDirectory;
   limits: SignalingLimits;
-  iceServers: readonly IceServer[];
-  network: ViewerNetworkOptions;
+  peer: PeerSettings;
   logger: Logger;
   connectTimeoutMs?: number;
   now?: () => number;
-  pool?: ViewerPool;
+  /** Spares and page offers; without it every session makes its own viewer. */
+  broker?: OfferBroker;
+}
+
+/** A session on this socket, with its page's claim when its `watch` came with a ticket. */
+interface SocketSession {
+  readonly session: ViewerSession;
+  readonly claim: PageClaim | undefined;
 }
 
 export class ClientConnection {
   readonly #ws: WebSocket;
   readonly #options: ClientConnectionOptions;
   readonly #logger: Logger;
-  readonly #sessions = new Map<string, ViewerSession>();
+  readonly #sessions = new Map<string, SocketSession>();
   readonly #rate: TokenBucket;
   readonly #violations: TokenBucket;
   readonly #now: () => number;
@@ -96,7 +105,7 @@ export class ClientConnection {
   /** Closes every session and the socket. Idempotent. */
   close(code?: number, reason?: string): Promise<void> {
     if (this.#closePromise) return this.#closePromise;
-    const sessions = [...this.#sessions.values()];
+    const sessions = [...this.#sessions.values()].map((s) => s.session);
     this.#closePromise = (async () => {
       await Promise.all(sessions.map((s) => s.close(reason)));
       if (this.#ws.readyState === this.#ws.OPEN || this.#ws.readyState === this.#ws.CONNECTING) {
@@ -195,22 +204,29 @@ export class ClientConnection {
         this.#watch(message, message.capabilities?.h265 ?? this.#h265);
         return;
       case 'stop': {
-        const session = this.#sessions.get(message.id);
+        const session = this.#sessions.get(message.id)?.session;
         if (session) void session.close();
         else this.#send({ type: 'closed', id: message.id });
         return;
       }
     }
-    const session = this.#sessions.get(message.id);
-    if (!session) {
+    const entry = this.#sessions.get(message.id);
+    if (!entry) {
       this.#violation('ERR_SIGNALING_INVALID', `no session ${message.id} on this connection`, message.id);
       return;
     }
+    const { session, claim } = entry;
     switch (message.type) {
-      case 'answer':
-        this.#run(session, () => session.answer(message.sdp, message.ticket));
+      case 'answer': {
+        // The page's claim decides: it keeps the page's early answer for the session, drops one to an
+        // offer the session did not use, or passes it on. Without a claim, a ticketed answer is stale.
+        const forSession = claim ? claim.answer(message.sdp, message.ticket) : message.ticket === undefined;
+        if (forSession) this.#run(session, () => session.answer(message.sdp));
+        else if (!claim) this.#logger.debug({ session: session.id }, "ignoring the answer to a page's offer this session did not use");
         return;
+      }
       case 'candidate':
+        if (claim && !claim.candidate(message.candidate)) return;
         this.#run(session, () => session.candidate(message.candidate));
         return;
       case 'play':
@@ -223,7 +239,7 @@ export class ClientConnection {
         this.#run(session, () => session.seek(message.seconds));
         return;
       case 'stats':
-        this.#send(session.stats());
+        this.#send(statsMessage(session.id, session.stats()));
         return;
     }
   }
@@ -243,24 +259,27 @@ export class ClientConnection {
       this.#violation('ERR_CAMERA_UNKNOWN', `no camera named '${camera}'`, id);
       return;
     }
+    const logger = this.#logger.child({ session: id, camera });
+    const broker = this.#options.broker;
+    // Prepared viewers carry a full server-made offer: a page claim only makes sense for that watch.
+    const claim = message.ticket !== undefined && message.offer === undefined && !message.trickle ? broker?.claim(message.ticket, logger) : undefined;
+    const supply: ViewerSupply | undefined = claim ?? broker;
     const session = new ViewerSession({
       id,
       camera: target,
-      send: (m) => this.#send(m),
-      onEnded: (s) => {
-        if (this.#sessions.get(s.id) === s) this.#sessions.delete(s.id);
-      },
       h265,
-      iceServers: this.#options.iceServers,
-      network: this.#options.network,
-      logger: this.#logger.child({ session: id, camera }),
+      peer: this.#options.peer,
+      logger,
       connectTimeoutMs: this.#options.connectTimeoutMs,
       offer: message.offer,
       trickle: message.trickle,
-      ticket: message.ticket,
-      pool: this.#options.pool,
+      supply,
     });
-    this.#sessions.set(id, session);
+    sendSessionEvents(session, (m) => this.#send(m));
+    session.once('ended', () => {
+      if (this.#sessions.get(id)?.session === session) this.#sessions.delete(id);
+    });
+    this.#sessions.set(id, { session, claim });
     void session.start();
   }
 

@@ -8,9 +8,9 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { originAllowed } from '../http/origin.js';
 import type { Logger } from '../log/logger.js';
 import type { CameraDirectory } from '../media/Camera.js';
-import type { IceServer, ViewerNetworkOptions } from '../webrtc/peerConfig.js';
-import { ViewerPool } from '../webrtc/ViewerPool.js';
-import { MAX_FRAME_BYTES, type PageOffer } from '../../../shared/protocol.js';
+import { OfferBroker } from '../session/OfferBroker.js';
+import { peerSettings, type PeerSettings } from '../session/PeerSettings.js';
+import { MAX_FRAME_BYTES } from '../../../shared/protocol.js';
 import { urlWatch } from '../../../shared/watchUrl.js';
 import { ClientConnection, DEFAULT_SIGNALING_LIMITS, type SignalingLimits } from './ClientConnection.js';
 
@@ -29,11 +29,13 @@ export interface SignalingServerOptions {
   server: Server;
   cameras: CameraDirectory;
   logger: Logger;
-  /** STUN/TURN servers for the server side of each peer connection. Default none. */
-  iceServers?: readonly IceServer[];
-  /** Shorthand for network.hostAddresses: gather ICE candidates on these local addresses only. */
-  iceHostAddresses?: readonly string[];
-  network?: ViewerNetworkOptions;
+  /** Where the server's peer connections gather ICE (App resolves it once). Default: no STUN, every interface. */
+  peer?: PeerSettings;
+  /**
+   * Spares and camera page offers, shared with the HTTP server that puts offers in pages; not closed
+   * by close(). Default: a broker of its own (closed by close()), whose page offers nothing serves.
+   */
+  broker?: OfferBroker;
   /**
    * Other origins (scheme://host[:port]) allowed to open the socket, for pages embedding the player.
    * Always allowed: the same origin (the Origin header's host equals the Host header) and no Origin
@@ -53,9 +55,11 @@ export class SignalingServer {
   readonly #clients = new Map<WebSocket, ClientConnection>();
   readonly #alive = new WeakSet<WebSocket>();
   readonly #limits: SignalingLimits;
-  readonly #network: ViewerNetworkOptions;
+  readonly #peer: PeerSettings;
   readonly #heartbeat: NodeJS.Timeout;
-  readonly #pool: ViewerPool;
+  readonly #broker: OfferBroker;
+  /** The broker was made here, so close() closes it. */
+  readonly #ownsBroker: boolean;
   #closePromise: Promise<void> | undefined;
   readonly #onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => this.#upgrade(req, socket, head);
 
@@ -63,13 +67,9 @@ export class SignalingServer {
     this.#options = options;
     this.#logger = options.logger;
     this.#limits = { ...DEFAULT_SIGNALING_LIMITS, ...options.limits };
-    this.#network = {
-      ...options.network,
-      ...(options.iceHostAddresses && options.iceHostAddresses.length > 0 && !options.network?.hostAddresses
-        ? { hostAddresses: options.iceHostAddresses }
-        : {}),
-    };
-    this.#pool = new ViewerPool({ iceServers: options.iceServers ?? [], network: this.#network, logger: options.logger });
+    this.#peer = options.peer ?? peerSettings();
+    this.#ownsBroker = options.broker === undefined;
+    this.#broker = options.broker ?? new OfferBroker({ peer: this.#peer, logger: options.logger });
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, clientTracking: false });
     options.server.on('upgrade', this.#onUpgrade);
     this.#heartbeat = setInterval(() => this.#ping(), HEARTBEAT_INTERVAL_MS);
@@ -79,17 +79,6 @@ export class SignalingServer {
   get closed(): boolean {
     return this.#closePromise !== undefined;
   }
-  /**
-   * An offer for a camera page about to be served (ViewerPool.reserve): only for a live camera,
-   * whose tracks a viewer made now will still match when the page's socket claims it.
-   */
-  async pageOffer(camera: string): Promise<PageOffer | undefined> {
-    const source = this.#options.cameras.get(camera);
-    const tracks = source?.knownTracks;
-    if (this.closed || !source || !tracks || source.status.state !== 'live') return undefined;
-    return this.#pool.reserve(source, tracks);
-  }
-
   get clientCount(): number {
     return this.#clients.size;
   }
@@ -114,7 +103,7 @@ export class SignalingServer {
         }),
       );
       await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
-      await this.#pool.close();
+      if (this.#ownsBroker) await this.#broker.close();
     })();
     return this.#closePromise;
   }
@@ -143,11 +132,10 @@ export class SignalingServer {
     const client = new ClientConnection(ws, {
       cameras: this.#options.cameras,
       limits: this.#limits,
-      iceServers: this.#options.iceServers ?? [],
-      network: this.#network,
+      peer: this.#peer,
       logger: this.#logger.child({ client: req.socket.remoteAddress }),
       connectTimeoutMs: this.#options.connectTimeoutMs,
-      pool: this.#pool,
+      broker: this.#broker,
     });
     this.#clients.set(ws, client);
     this.#alive.add(ws);

@@ -262,7 +262,7 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
   /**
    * The client made the offer (WHEP, or a `watch` with an offer): answers it, ICE gathering done, so
    * the answer carries every candidate. werift keeps the first remote codec with a matching mime type,
-   * so the caller restricts the offer to the wanted H.264 entry first (signaling/offerCodecs.ts).
+   * so the caller restricts the offer to the wanted H.264 entry first (session/offerCodecs.ts).
    */
   async acceptOffer(sdp: string): Promise<string> {
     this.#assertOpen();

@@ -2,16 +2,18 @@
  * WHEP (RFC 9725, WebRTC-HTTP Egress Protocol) at /whep/NAME, for players that speak it: POST an SDP
  * offer, get 201 with the answer and a session URL in Location; PATCH trickles ICE candidates
  * (application/trickle-ice-sdpfrag); DELETE ends the session. Each session is the same ViewerSession
- * (and so the same Viewer) as a `watch` with a client-made offer over /ws.
+ * (and so the same Viewer) as a `watch` with a client-made offer over /ws; this adapter maps its
+ * events onto HTTP: the answer or the failure settles the POST, the rest has no channel in WHEP.
  */
 import { randomBytes } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
 import type { ErrorCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import { redactText } from '../log/redact.js';
 import type { CameraDirectory } from '../media/Camera.js';
-import { ViewerSession } from '../signaling/ViewerSession.js';
-import type { IceServer, ViewerNetworkOptions } from '../webrtc/peerConfig.js';
-import { MAX_MESSAGE_BYTES, type ServerMessage } from '../../../shared/protocol.js';
+import { peerSettings, type PeerSettings } from '../session/PeerSettings.js';
+import { ViewerSession } from '../session/ViewerSession.js';
+import { MAX_MESSAGE_BYTES } from '../../../shared/protocol.js';
 import { parseSdpFragment } from './sdpFragment.js';
 
 export const WHEP_PATH = '/whep';
@@ -29,10 +31,8 @@ const SESSION_ID = /^[a-f0-9]{32}$/;
 export interface WhepEndpointOptions {
   cameras: CameraDirectory;
   logger: Logger;
-  iceServers?: readonly IceServer[];
-  /** Shorthand for network.hostAddresses, as in SignalingServer. */
-  iceHostAddresses?: readonly string[];
-  network?: ViewerNetworkOptions;
+  /** Where the server's peer connections gather ICE (App resolves it once). Default: no STUN, every interface. */
+  peer?: PeerSettings;
   /** For tests: how long a viewer may take to connect after the answer. */
   connectTimeoutMs?: number;
   answerTimeoutMs?: number;
@@ -40,7 +40,7 @@ export interface WhepEndpointOptions {
 
 interface WhepSession {
   readonly camera: string;
-  readonly viewer: ViewerSession;
+  readonly session: ViewerSession;
 }
 
 type AnswerResult = { ok: true; sdp: string } | { ok: false; code: ErrorCode; message: string };
@@ -66,17 +66,14 @@ function statusOf(code: ErrorCode): number {
 export class WhepEndpoint {
   readonly #options: WhepEndpointOptions;
   readonly #logger: Logger;
-  readonly #network: ViewerNetworkOptions;
+  readonly #peer: PeerSettings;
   readonly #sessions = new Map<string, WhepSession>();
   #closePromise: Promise<void> | undefined;
 
   constructor(options: WhepEndpointOptions) {
     this.#options = options;
     this.#logger = options.logger;
-    this.#network = {
-      ...options.network,
-      ...(options.iceHostAddresses?.length && !options.network?.hostAddresses ? { hostAddresses: options.iceHostAddresses } : {}),
-    };
+    this.#peer = options.peer ?? peerSettings();
   }
 
   get closed(): boolean {
@@ -106,7 +103,7 @@ export class WhepEndpoint {
 
   /** Ends every WHEP session (peer connections closed). Idempotent. */
   close(): Promise<void> {
-    this.#closePromise ??= Promise.all([...this.#sessions.values()].map((s) => s.viewer.close('server shutting down'))).then(() => undefined);
+    this.#closePromise ??= Promise.all([...this.#sessions.values()].map((s) => s.session.close('server shutting down'))).then(() => undefined);
     return this.#closePromise;
   }
 
@@ -124,40 +121,39 @@ export class WhepEndpoint {
     }
 
     const id = randomBytes(16).toString('hex');
-    let settle: (result: AnswerResult) => void = () => undefined;
-    const answered = new Promise<AnswerResult>((resolve) => (settle = resolve));
-    const viewer = new ViewerSession({
+    const session = new ViewerSession({
       id,
       camera: source,
-      // Only the answer or the failure matter to a WHEP client; status and playback have no channel.
-      send: (message: ServerMessage) => {
-        if (message.type === 'answer') settle({ ok: true, sdp: message.sdp });
-        else if (message.type === 'error') settle({ ok: false, code: message.code, message: message.message });
-        else if (message.type === 'closed') settle({ ok: false, code: 'ERR_CLOSED', message: message.reason ?? 'the session ended' });
-      },
-      onEnded: () => this.#sessions.delete(id),
       h265: /H265\/90000/i.test(req.body as string),
-      iceServers: this.#options.iceServers ?? [],
-      network: this.#network,
+      peer: this.#peer,
       logger: this.#logger.child({ whep: id.slice(0, 8), camera: name }),
       connectTimeoutMs: this.#options.connectTimeoutMs,
       offer: req.body as string,
     });
-    this.#sessions.set(id, { camera: name, viewer });
+    // Only the answer or the end matter to a WHEP client: status and playback have no channel.
+    let settle: (result: AnswerResult) => void = () => undefined;
+    const answered = new Promise<AnswerResult>((resolve) => (settle = resolve));
+    session.once('answer', (sdp) => settle({ ok: true, sdp }));
+    session.once('failed', (error) => settle({ ok: false, code: error.code, message: redactText(error.message) }));
+    session.once('closed', (reason) => settle({ ok: false, code: 'ERR_CLOSED', message: reason ?? 'the session ended' }));
+    session.once('ended', () => {
+      if (this.#sessions.get(id)?.session === session) this.#sessions.delete(id);
+    });
+    this.#sessions.set(id, { camera: name, session });
     const timer = setTimeout(
       () => settle({ ok: false, code: 'ERR_TIMEOUT', message: `camera '${name}' is not available yet (${source.status.state})` }),
       this.#options.answerTimeoutMs ?? WHEP_ANSWER_TIMEOUT_MS,
     );
-    void viewer.start();
+    void session.start();
     const result = await answered;
     clearTimeout(timer);
     if (!result.ok) {
-      await viewer.close();
+      await session.close();
       if (result.code === 'ERR_TIMEOUT') res.setHeader('Retry-After', String(RETRY_AFTER_S));
       return void problem(res, statusOf(result.code), result.message, result.code);
     }
     if (res.req.socket.destroyed) {
-      await viewer.close();
+      await session.close();
       return;
     }
     res.status(201);
@@ -169,8 +165,8 @@ export class WhepEndpoint {
   }
 
   async #patch(req: Request, res: Response): Promise<void> {
-    const session = this.#find(req);
-    if (!session) return void problem(res, 404, 'no such WHEP session');
+    const entry = this.#find(req);
+    if (!entry) return void problem(res, 404, 'no such WHEP session');
     if (!req.is('application/trickle-ice-sdpfrag') || typeof req.body !== 'string') {
       return void problem(res, 415, 'PATCH takes Content-Type: application/trickle-ice-sdpfrag');
     }
@@ -178,8 +174,8 @@ export class WhepEndpoint {
     // RFC 9725 4.3.2: an ICE restart is a PATCH with If-Match: "*" (a trickle carries the ETag or nothing).
     if (req.get('If-Match')?.trim() === '*') return void problem(res, 422, 'ICE restarts are not supported: POST a new offer instead');
     try {
-      for (const candidate of fragment.candidates) await session.viewer.candidate(candidate);
-      if (fragment.endOfCandidates) await session.viewer.candidate(null);
+      for (const candidate of fragment.candidates) await entry.session.candidate(candidate);
+      if (fragment.endOfCandidates) await entry.session.candidate(null);
       res.status(204).end();
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
@@ -188,10 +184,10 @@ export class WhepEndpoint {
   }
 
   async #delete(req: Request, res: Response): Promise<void> {
-    const session = this.#find(req);
-    if (!session) return void problem(res, 404, 'no such WHEP session');
+    const entry = this.#find(req);
+    if (!entry) return void problem(res, 404, 'no such WHEP session');
     this.#sessions.delete(String(req.params.session));
-    await session.viewer.close('deleted by the client');
+    await entry.session.close('deleted by the client');
     res.status(200).end();
   }
 

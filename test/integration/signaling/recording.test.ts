@@ -18,6 +18,7 @@ import type { CameraLease } from '../../../server/src/media/Camera.js';
 import type { MediaFrame } from '../../../server/src/media/MediaFrame.js';
 import type { RtspSessionOptions, RtspSessionState } from '../../../server/src/rtsp/RtspSessionTypes.js';
 import { SignalingServer } from '../../../server/src/signaling/SignalingServer.js';
+import { peerSettings } from '../../../server/src/session/PeerSettings.js';
 import type { Track } from '../../../server/src/sdp/Track.js';
 import { pcmaTrack } from '../webrtc/helpers/FakeCamera.js';
 import { waitFor } from '../webrtc/helpers/waitFor.js';
@@ -152,7 +153,7 @@ describe('recording over /ws with the demo camera', () => {
     const { url } = await demo.listen();
     const source = new RecordingCamera({ camera: { name: 'rec', url, transport: 'tcp', preload: false, idleTimeoutMs: 0, recording: true } as never });
     const http = createServer();
-    const signaling = new SignalingServer({ server: http, cameras: { get: (n) => (n === 'rec' ? source : undefined), list: () => [source.info()] }, logger: silentLogger(), iceHostAddresses: ['127.0.0.1'] });
+    const signaling = new SignalingServer({ server: http, cameras: { get: (n) => (n === 'rec' ? source : undefined), list: () => [source.info()] }, logger: silentLogger(), peer: peerSettings({ iceHostAddresses: ['127.0.0.1'] }) });
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
     const client = await TestClient.open(`ws://127.0.0.1:${(http.address() as AddressInfo).port}/ws`);
     try {

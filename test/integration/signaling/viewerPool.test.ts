@@ -10,7 +10,7 @@ import type { RtpPacket } from 'werift';
 import { App } from '../../../server/src/App.js';
 import { loadConfig } from '../../../server/src/config/Config.js';
 import { silentLogger } from '../../../server/src/log/logger.js';
-import { SPARE_AFTER_CONNECT_MS } from '../../../server/src/signaling/ViewerSession.js';
+import { SPARE_AFTER_CONNECT_MS } from '../../../server/src/session/OfferBroker.js';
 import { TestClient } from '../../unit/signaling/wsClient.js';
 import { withUrlWatch } from '../../../shared/watchUrl.js';
 import { loopbackPeer } from '../../helpers/loopbackPeer.js';

@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { RTCPeerConnection, RTCRtpCodecParameters, type RtpPacket } from 'werift';
 import { silentLogger } from '../../../server/src/log/logger.js';
 import { SignalingServer } from '../../../server/src/signaling/SignalingServer.js';
+import { peerSettings } from '../../../server/src/session/PeerSettings.js';
 import { repoRoot } from '../../helpers/paths.js';
 import { TestClient } from '../../unit/signaling/wsClient.js';
 import { FakeCamera, FakeDirectory, h264Track } from './helpers/FakeCamera.js';
@@ -28,7 +29,7 @@ describe('watch flow over signaling', () => {
 
   before(async () => {
     http = createServer();
-    signaling = new SignalingServer({ server: http, cameras: new FakeDirectory([camera]), logger: silentLogger(), iceHostAddresses: ['127.0.0.1'] });
+    signaling = new SignalingServer({ server: http, cameras: new FakeDirectory([camera]), logger: silentLogger(), peer: peerSettings({ iceHostAddresses: ['127.0.0.1'] }) });
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
     client = await TestClient.open(`ws://127.0.0.1:${(http.address() as AddressInfo).port}/ws`);
     browser = new RTCPeerConnection({

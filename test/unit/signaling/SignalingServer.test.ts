@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { silentLogger } from '../../../server/src/log/logger.js';
 import { SignalingServer } from '../../../server/src/signaling/SignalingServer.js';
-import { H265_UNSUPPORTED_MESSAGE } from '../../../server/src/signaling/ViewerSession.js';
+import { peerSettings } from '../../../server/src/session/PeerSettings.js';
+import { H265_UNSUPPORTED_MESSAGE } from '../../../server/src/session/ViewerSession.js';
 import type { Track } from '../../../server/src/sdp/Track.js';
 import { MAX_FRAME_BYTES, MAX_MESSAGE_BYTES } from '../../../shared/protocol.js';
 import { withUrlWatch } from '../../../shared/watchUrl.js';
@@ -36,7 +37,7 @@ describe('SignalingServer', () => {
       server: http,
       cameras,
       logger: silentLogger(),
-      iceHostAddresses: ['127.0.0.1'],
+      peer: peerSettings({ iceHostAddresses: ['127.0.0.1'] }),
     });
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
     url = `ws://127.0.0.1:${(http.address() as AddressInfo).port}/ws`;
@@ -293,7 +294,7 @@ describe('SignalingServer.close', () => {
   it('closes every socket with 1001, ends the sessions and is idempotent', async () => {
     const camera = new FakeCamera('front', [h264Track(0)]);
     const http = createServer();
-    const signaling = new SignalingServer({ server: http, cameras: new FakeDirectory([camera]), logger: silentLogger(), iceHostAddresses: ['127.0.0.1'] });
+    const signaling = new SignalingServer({ server: http, cameras: new FakeDirectory([camera]), logger: silentLogger(), peer: peerSettings({ iceHostAddresses: ['127.0.0.1'] }) });
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
     const client = await TestClient.open(`ws://127.0.0.1:${(http.address() as AddressInfo).port}/ws`);
     client.send({ type: 'watch', id: 'c1', camera: 'front' });

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
 import { silentLogger } from '../../../server/src/log/logger.js';
 import { SignalingServer } from '../../../server/src/signaling/SignalingServer.js';
+import { peerSettings } from '../../../server/src/session/PeerSettings.js';
 import { parseClientMessage } from '../../../shared/protocol.js';
 import { FakeCamera, FakeDirectory, h264Track, pcmaTrack } from '../../integration/webrtc/helpers/FakeCamera.js';
 import { waitFor } from '../../integration/webrtc/helpers/waitFor.js';
@@ -47,7 +48,7 @@ describe('signaling protocol v1', () => {
 
   before(async () => {
     http = createServer((_req, res) => res.writeHead(404).end());
-    signaling = new SignalingServer({ server: http, cameras: new FakeDirectory([front]), logger: silentLogger(), iceHostAddresses: ['127.0.0.1'] });
+    signaling = new SignalingServer({ server: http, cameras: new FakeDirectory([front]), logger: silentLogger(), peer: peerSettings({ iceHostAddresses: ['127.0.0.1'] }) });
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
     url = `ws://127.0.0.1:${(http.address() as AddressInfo).port}/ws`;
   });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { chooseH264, restrictOfferToH264 } from '../../../server/src/signaling/offerCodecs.js';
+import { chooseH264, restrictOfferToH264 } from '../../../server/src/session/offerCodecs.js';
 import { parseSdpFragment, MAX_FRAGMENT_CANDIDATES } from '../../../server/src/whep/sdpFragment.js';
 
 /** The video section of a Chrome offer, shortened: H.264 with packetization-mode 0 listed first. */
