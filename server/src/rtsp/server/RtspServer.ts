@@ -12,10 +12,9 @@ import { randomBytes } from 'node:crypto';
 import { CamrtcError } from '../../errors.js';
 import { silentLogger, type Logger } from '../../log/logger.js';
 import { TypedEmitter } from '../../util/TypedEmitter.js';
-import { parseRtcp, RTCP_PSFB } from '../../rtp/rtcp.js';
-import { splitRtspUrl } from '../../sdp/controlUrl.js';
 import { serializeResponse, type RtspRequest } from '../message.js';
 import { UdpPair } from '../UdpPair.js';
+import { isKeyframeRequest } from './clientRtcp.js';
 import { trackIndexOfControl, type Mount } from './Mount.js';
 import { MethodHandler, type MountEntry, type ServerCore } from './MethodHandler.js';
 import { MulticastSender } from './MulticastSender.js';
@@ -25,6 +24,7 @@ import { reasonOf, response, type ServerResponse } from './ServerResponse.js';
 import { ServerSession } from './ServerSession.js';
 import { UdpDelivery, type MulticastOptions } from './ServerTransport.js';
 import { FanOutRegistry, type PacketSink } from './TrackFanOut.js';
+import { normalizePath, requestOrigin, requestPath } from './requestUrl.js';
 
 /** Session timeout announced in SETUP answers; a session with no request and no RTCP for this long is dropped. */
 export const DEFAULT_SESSION_TIMEOUT_S = 60;
@@ -33,6 +33,7 @@ export const MAX_CLIENT_WRITE_BUFFER_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_MAX_CONNECTIONS = 256;
 /** A client asking for more sessions on one connection is refused (453): each holds timers and sinks. */
 export const DEFAULT_MAX_SESSIONS_PER_CONNECTION = 16;
+const SINK_ERROR_LOG_INTERVAL_MS = 5000;
 
 export interface RtspServerOptions {
   /** Default 127.0.0.1. */
@@ -99,10 +100,17 @@ export class RtspServer extends TypedEmitter<RtspServerEvents> {
     this.host = options.host ?? '127.0.0.1';
     this.log = (options.logger ?? silentLogger()).child({ module: 'rtsp-server' });
     this.sessionTimeoutS = options.sessionTimeoutS ?? DEFAULT_SESSION_TIMEOUT_S;
-    if (!(this.sessionTimeoutS > 0)) throw new CamrtcError('ERR_CONFIG_INVALID', 'the RTSP session timeout must be positive');
+    // Whole seconds: the Session header's timeout parameter is an integer.
+    if (!Number.isInteger(this.sessionTimeoutS) || this.sessionTimeoutS <= 0) throw new CamrtcError('ERR_CONFIG_INVALID', 'the RTSP session timeout must be a positive whole number of seconds');
     this.hooks = [...(options.hooks ?? [])];
     this.packetHooks = [...(options.packetHooks ?? [])];
-    this.fanOut = new FanOutRegistry((err) => this.log.warn({ err }, 'rtsp server: a packet sink failed'));
+    let lastSinkError = -Infinity;
+    this.fanOut = new FanOutRegistry((err) => {
+      // A broken packet hook fails on every packet: say it once every few seconds, not per packet.
+      if (Date.now() - lastSinkError < SINK_ERROR_LOG_INTERVAL_MS) return;
+      lastSinkError = Date.now();
+      this.log.warn({ err }, 'rtsp server: a packet sink failed');
+    });
     this.methods = new MethodHandler(this.core());
   }
 
@@ -357,35 +365,8 @@ export class RtspServer extends TypedEmitter<RtspServerEvents> {
     const track = session.trackAt(index)?.track;
     if (!track) return;
     this.safeEmit('rtcp', session, index, packet);
-    const items = parseRtcp(packet);
-    if (items instanceof CamrtcError) return;
-    const wantsKeyframe = items.some((item) => {
-      if (item.packetType !== RTCP_PSFB) return false;
-      // PLI names the stream in its media-source field; FIR in its first FCI entry.
-      const at = item.count === 1 ? 8 : item.count === 4 ? 12 : -1;
-      if (at < 0 || item.length < at + 4) return false;
-      return track.ssrc === undefined || packet.readUInt32BE(item.offset + at) === track.ssrc;
-    });
-    if (!wantsKeyframe) return;
+    if (!isKeyframeRequest(packet, track.ssrc)) return;
     track.requestKeyframe?.();
     this.safeEmit('keyframeRequest', session, index);
   }
-}
-
-/** '/' + the path without leading or trailing slashes. */
-export function normalizePath(path: string): string {
-  return ('/' + path.replace(/^\/+/, '')).replace(/\/+$/, '') || '/';
-}
-
-/** Path of a request URI without query and trailing slash ('/' for the root), or undefined. */
-export function requestPath(uri: string): string | undefined {
-  const rest = uri.startsWith('/') ? uri : splitRtspUrl(uri)?.rest;
-  if (rest === undefined) return undefined;
-  return normalizePath(rest.split(/[?#]/)[0]);
-}
-
-/** scheme://authority of an absolute request URI. */
-function requestOrigin(uri: string): string | undefined {
-  const parts = splitRtspUrl(uri);
-  return parts ? `${parts.scheme}://${parts.authority}` : undefined;
 }
