@@ -39,13 +39,14 @@ export class DemoCamera {
 
   private readonly path: string;
   private readonly streams: readonly RtpStreamSource[];
+  private readonly log: Logger;
   private listenUrl: string | undefined;
 
   constructor(options: DemoCameraOptions) {
     if (options.streams.length === 0) throw new CamrtcError('ERR_CONFIG_INVALID', 'the demo camera needs at least one stream');
     this.path = options.path ?? '/demo';
     this.streams = [...options.streams];
-    const log = (options.logger ?? silentLogger()).child({ module: 'demo-camera' });
+    const log = (this.log = (options.logger ?? silentLogger()).child({ module: 'demo-camera' }));
     this.server = new RtspServer({
       host: options.host,
       port: options.port,
@@ -81,6 +82,7 @@ export class DemoCamera {
     await this.server.mount(this.path, { tracks: this.streams, sessionName: 'camrtc demo camera' });
     for (const s of this.streams) s.start();
     this.listenUrl = this.server.urlOf(this.path);
+    this.log.info({ url: this.listenUrl }, 'demo camera listening');
     return { port, url: this.listenUrl };
   }
 
