@@ -149,25 +149,32 @@ export class RtspServer extends TypedEmitter<RtspServerEvents> {
       : net.createServer((socket) => this.onConnection(socket));
     server.maxConnections = this.options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.options.port ?? 0, this.host, () => {
-        server.off('error', reject);
-        resolve();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(this.options.port ?? 0, this.host, () => {
+          server.off('error', reject);
+          resolve();
+        });
       });
-    });
+      if (this.options.udp !== false) {
+        const udp = await UdpPair.bind(this.host);
+        if (this.isClosed) {
+          udp.close();
+          throw new CamrtcError('ERR_CLOSED', 'the RTSP server was closed while starting');
+        }
+        this.udp = udp;
+        udp.rtcp.on('message', (packet: Buffer, rinfo) => this.onUdpRtcp(packet, rinfo.address, rinfo.port));
+      }
+    } catch (err) {
+      // Nothing half-open: a failed listen() can be retried (a port in use, then free).
+      this.server = undefined;
+      if (server.listening) server.close();
+      throw err;
+    }
     server.on('error', (err) => this.log.warn({ err }, 'rtsp server error'));
     // A TLS handshake that fails (a plain RTSP client on the rtsps port) is the client's problem.
     server.on('tlsClientError', (err: Error) => this.log.debug({ err }, 'rtsp server: TLS handshake failed'));
-    if (this.options.udp !== false) {
-      const udp = await UdpPair.bind(this.host);
-      if (this.isClosed) {
-        udp.close();
-        throw new CamrtcError('ERR_CLOSED', 'the RTSP server was closed while starting');
-      }
-      this.udp = udp;
-      udp.rtcp.on('message', (packet: Buffer, rinfo) => this.onUdpRtcp(packet, rinfo.address, rinfo.port));
-    }
     const port = (server.address() as net.AddressInfo).port;
     const hostForUrl = this.host.includes(':') ? `[${this.host}]` : this.host;
     this.originValue = `${this.options.tls ? 'rtsps' : 'rtsp'}://${hostForUrl}:${port}`;
@@ -180,6 +187,10 @@ export class RtspServer extends TypedEmitter<RtspServerEvents> {
     if (this.isClosed) throw new CamrtcError('ERR_CLOSED', 'the RTSP server is closed');
     const p = normalizePath(path);
     const multicast = options.multicast ? await MulticastSender.open(options.multicast, this.host, this.log) : undefined;
+    if (this.isClosed) {
+      multicast?.close();
+      throw new CamrtcError('ERR_CLOSED', 'the RTSP server was closed while mounting');
+    }
     this.unmount(p);
     this.mounts.set(p, { path: p, mount, multicast, sdpSessionId: String(randomBytes(4).readUInt32BE(0)) });
   }

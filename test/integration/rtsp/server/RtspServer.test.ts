@@ -366,3 +366,19 @@ test('close() ends every session and connection, is idempotent and refuses a sec
   assert.equal(stream.listenerCount('packet'), 0, 'nothing listens to the track any more');
   await assert.rejects(server.listen(), (e: unknown) => e instanceof CamrtcError && e.code === 'ERR_CLOSED');
 });
+
+test('listen on a port in use rejects and leaves nothing open; listen can then be retried', { timeout: 10_000 }, async () => {
+  const blocker = net.createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  const busy = (blocker.address() as net.AddressInfo).port;
+  const server = new RtspServer({ port: busy });
+  try {
+    await assert.rejects(server.listen(), { code: 'EADDRINUSE' });
+    await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    const { port } = await server.listen();
+    assert.equal(port, busy);
+  } finally {
+    await server.close();
+    if (blocker.listening) blocker.close();
+  }
+});
