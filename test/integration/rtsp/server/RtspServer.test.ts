@@ -11,7 +11,7 @@ import { CamrtcError } from '../../../../server/src/errors.js';
 import { parseTransport } from '../../../../server/src/rtsp/headers/Transport.js';
 import { serializeInterleaved } from '../../../../server/src/rtsp/message.js';
 import { RtspServer, type RtspServerOptions } from '../../../../server/src/rtsp/server/RtspServer.js';
-import type { SessionCloseReason } from '../../../../server/src/rtsp/server/ServerSession.js';
+import type { ServerSession, SessionCloseReason } from '../../../../server/src/rtsp/server/ServerSession.js';
 import { response } from '../../../../server/src/rtsp/server/ServerResponse.js';
 import { FakeStream } from '../../../helpers/fakeStream.js';
 import { RtspTestClient, rtpSeq } from '../../../helpers/rtspTestClient.js';
@@ -381,4 +381,19 @@ test('listen on a port in use rejects and leaves nothing open; listen can then b
     await server.close();
     if (blocker.listening) blocker.close();
   }
+});
+
+test('a session can be sent its own RTP and RTCP outside the fan-out (a per-client stream, sender reports)', { timeout: 10_000 }, async () => {
+  await withServer({}, async ({ server, url, client }) => {
+    const c = await client();
+    const opened = once(server, 'session');
+    await c.request('SETUP', `${url}/trackID=0`, { Transport: 'RTP/AVP/TCP;interleaved=6-7' });
+    const [session] = (await opened) as [ServerSession];
+    session.sendRtp(0, Buffer.from('rtp'));
+    session.sendRtcp(0, Buffer.from('rtcp'));
+    session.sendRtp(5, Buffer.from('no such track'));
+    assert.equal((await c.waitFrames(6, 1))[0].toString(), 'rtp');
+    assert.equal((await c.waitFrames(7, 1))[0].toString(), 'rtcp');
+    assert.deepEqual([...c.frames.keys()].sort(), [6, 7]);
+  });
 });
