@@ -1,18 +1,11 @@
+import type { MountTrack, TrackMedia } from '../rtsp/server/Mount.js';
+
 /**
  * A live RTP elementary stream the demo camera (DemoCamera.ts) serves as one RTSP track: it keeps
  * its own timeline running from start() like a real camera, whoever listens.
  */
-export interface RtpStreamSource {
-  readonly media: {
-    kind: 'video' | 'audio';
-    /** Encoding name as in an SDP rtpmap, upper-case: H264, PCMA, PCMU. */
-    codec: string;
-    clockRate: number;
-    payloadType: number;
-    channels?: number;
-    /** fmtp parameters (without the payload type), e.g. "packetization-mode=1;profile-level-id=...". */
-    fmtp?: string;
-  };
+export interface RtpStreamSource extends MountTrack {
+  readonly media: TrackMedia;
   /** Complete RTP packets (12-byte header + payload), one new Buffer each, owned by the listeners. */
   on(event: 'packet', listener: (rtp: Buffer) => void): this;
   off(event: 'packet', listener: (rtp: Buffer) => void): this;

@@ -1,5 +1,5 @@
 /**
- * The in-project fake camera misbehaving on purpose, against the whole server (App, as `npm start`
+ * The test camera (test/helpers/faultyCamera.ts) misbehaving on purpose, against the whole server (App, as `npm start`
  * builds it): each fault must show on /api/cameras as a state and a readable error, with the
  * server up and the other cameras live. What a user sees, not internals.
  */
@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { App } from '../../../server/src/App.js';
 import { loadConfig, type ConfigInput } from '../../../server/src/config/Config.js';
-import { DemoCamera, type DemoCameraFaults } from '../../../server/src/demo/DemoCamera.js';
+import { FaultyCamera, type CameraFaults, type FaultyCameraOptions } from '../../helpers/faultyCamera.js';
 import { H264ClipStream } from '../../../server/src/demo/ClipStream.js';
 import { silentLogger } from '../../../server/src/log/logger.js';
 import { repoRoot } from '../../helpers/paths.js';
@@ -21,12 +21,12 @@ interface CameraInfo {
 
 const PASSWORD = 'Fault-Pa55word';
 
-function clipCamera(faults: DemoCameraFaults, extra: Partial<ConstructorParameters<typeof DemoCamera>[0]> = {}): DemoCamera {
-  return new DemoCamera({ streams: [new H264ClipStream({ file: join(repoRoot, 'server', 'assets', 'demo.h264'), fps: 25 })], faults, ...extra });
+function clipCamera(faults: CameraFaults, extra: Partial<FaultyCameraOptions> = {}): FaultyCamera {
+  return new FaultyCamera({ streams: [new H264ClipStream({ file: join(repoRoot, 'server', 'assets', 'demo.h264'), fps: 25 })], faults, ...extra });
 }
 
 describe('faulty cameras: the server stays up and says what is wrong', () => {
-  const cams: Record<string, DemoCamera> = {
+  const cams: Record<string, FaultyCamera> = {
     good: clipCamera({}),
     dropped: clipCamera({}),
     silentKeepalive: clipCamera({ neverAnswer: ['GET_PARAMETER'] }, { sessionTimeoutS: 6 }),

@@ -1,13 +1,17 @@
 /**
  * A scripted RTSP server on 127.0.0.1:0 for the client's integration tests: each test supplies a
- * handler that answers requests the way the camera under test would (or would not).
+ * handler that answers requests the way the camera under test would (or would not). Built on the
+ * project's RTSP server (connections, framing, request queue) with one request hook that hands every
+ * request to the script; raw() keeps byte-level control for servers that are not RTSP at all.
  */
 import net from 'node:net';
-import { RtspFramer } from '../../../server/src/rtsp/framer.js';
 import { RtspHeaders, serializeInterleaved, serializeResponse, type RtspRequest } from '../../../server/src/rtsp/message.js';
+import { RtspServer } from '../../../server/src/rtsp/server/RtspServer.js';
+import type { ServerConnection } from '../../../server/src/rtsp/server/ServerConnection.js';
+import { reasonOf } from '../../../server/src/rtsp/server/ServerResponse.js';
 
 export interface FakeConnection {
-  readonly socket: net.Socket;
+  readonly connection: ServerConnection;
   reply(req: RtspRequest, status: number, headers?: Record<string, string>, body?: string): void;
   sendInterleaved(channel: number, data: Buffer): void;
 }
@@ -18,61 +22,50 @@ export class FakeRtspServer {
   readonly requests: RtspRequest[] = [];
   /** Interleaved frames the client sent (RTCP receiver reports). */
   readonly interleaved: Array<{ channel: number; data: Buffer }> = [];
-  private readonly server: net.Server;
-  private readonly sockets = new Set<net.Socket>();
   private waiters: Array<{ method: string; resolve: (r: RtspRequest) => void }> = [];
+  private readonly fakes = new WeakMap<ServerConnection, FakeConnection>();
 
-  private constructor(handler: FakeHandler) {
-    this.server = net.createServer((socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-      socket.on('error', () => undefined);
-      const framer = new RtspFramer();
-      const conn: FakeConnection = {
-        socket,
-        reply: (req, status, headers = {}, body) => {
-          const h = new RtspHeaders({ CSeq: req.headers.get('CSeq') ?? '0', ...headers });
-          if (!socket.destroyed) socket.write(serializeResponse({ status, reason: REASONS[status] ?? 'Status', headers: h, body: body === undefined ? undefined : Buffer.from(body) }));
-        },
-        sendInterleaved: (channel, data) => {
-          if (!socket.destroyed) socket.write(serializeInterleaved(channel, data));
-        },
-      };
-      socket.on('data', (chunk: Buffer) => {
-        framer.push(chunk);
-        for (let item = framer.next(); item !== null; item = framer.next()) {
-          if (item.type === 'interleaved') this.interleaved.push({ channel: item.channel, data: item.data });
-          if (item.type !== 'message' || item.message.kind !== 'request') continue;
-          const req = item.message;
-          this.requests.push(req);
-          this.waiters = this.waiters.filter((w) => (w.method === req.method ? (w.resolve(req), false) : true));
-          handler(req, conn);
-        }
-      });
-    });
-  }
+  private constructor(
+    private readonly server: RtspServer | undefined,
+    private readonly rawServer: net.Server | undefined,
+    private readonly rawSockets = new Set<net.Socket>(),
+  ) {}
 
   static async start(handler: FakeHandler): Promise<FakeRtspServer> {
-    const s = new FakeRtspServer(handler);
-    await new Promise<void>((resolve) => s.server.listen(0, '127.0.0.1', resolve));
-    return s;
+    let fake: FakeRtspServer | undefined;
+    const server = new RtspServer({
+      udp: false,
+      // The script answers (or not) through FakeConnection; the server itself never does.
+      hooks: [(req, ctx) => {
+        handler(req, fake!.fakeOf(ctx.connection));
+        return null;
+      }],
+    });
+    fake = new FakeRtspServer(server, undefined);
+    server.on('request', (req) => {
+      fake!.requests.push(req);
+      fake!.waiters = fake!.waiters.filter((w) => (w.method === req.method ? (w.resolve(req), false) : true));
+    });
+    server.on('connection', (conn) => conn.on('interleaved', (channel, data) => fake!.interleaved.push({ channel, data })));
+    await server.listen();
+    return fake;
   }
 
   /** A server that is not RTSP at all: answers anything with `raw`. */
   static async raw(raw: string): Promise<FakeRtspServer> {
-    const s = new FakeRtspServer(() => undefined);
-    s.server.removeAllListeners('connection');
-    s.server.on('connection', (socket) => {
-      s.sockets.add(socket);
+    const sockets = new Set<net.Socket>();
+    const server = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
       socket.on('error', () => undefined);
       socket.once('data', () => socket.end(raw));
     });
-    await new Promise<void>((resolve) => s.server.listen(0, '127.0.0.1', resolve));
-    return s;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return new FakeRtspServer(undefined, server, sockets);
   }
 
   get port(): number {
-    return (this.server.address() as net.AddressInfo).port;
+    return this.server ? this.server.port! : (this.rawServer!.address() as net.AddressInfo).port;
   }
 
   url(path = '/stream', userinfo = ''): string {
@@ -92,25 +85,33 @@ export class FakeRtspServer {
 
   /** Drops every client connection (the camera reboots). */
   dropConnections(): void {
-    for (const s of this.sockets) s.destroy();
+    this.server?.dropConnections();
+    for (const s of this.rawSockets) s.destroy();
   }
 
   async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.dropConnections();
+    await this.server?.close();
+    const raw = this.rawServer;
+    if (raw) await new Promise<void>((resolve) => raw.close(() => resolve()));
+  }
+
+  private fakeOf(connection: ServerConnection): FakeConnection {
+    let fake = this.fakes.get(connection);
+    if (!fake) {
+      fake = {
+        connection,
+        reply: (req, status, headers = {}, body) => {
+          const h = new RtspHeaders({ CSeq: req.headers.get('CSeq') ?? '0', ...headers });
+          connection.write(serializeResponse({ status, reason: reasonOf(status), headers: h, body: body === undefined ? undefined : Buffer.from(body) }));
+        },
+        sendInterleaved: (channel, data) => connection.write(serializeInterleaved(channel, data)),
+      };
+      this.fakes.set(connection, fake);
+    }
+    return fake;
   }
 }
-
-const REASONS: Record<number, string> = {
-  200: 'OK',
-  302: 'Moved Temporarily',
-  401: 'Unauthorized',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  454: 'Session Not Found',
-  461: 'Unsupported Transport',
-  501: 'Not Implemented',
-};
 
 export const FAKE_SDP = [
   'v=0',

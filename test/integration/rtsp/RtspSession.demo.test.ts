@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { DemoCamera } from '../../../server/src/demo/DemoCamera.js';
 import { H264ClipStream } from '../../../server/src/demo/ClipStream.js';
 import { RtspSession } from '../../../server/src/rtsp/RtspSession.js';
+import { FaultyCamera } from '../../helpers/faultyCamera.js';
 import { repoRoot } from '../../helpers/paths.js';
 
 const CLIP = join(repoRoot, 'server', 'assets', 'demo.h264');
@@ -82,7 +83,7 @@ for (const transport of ['tcp', 'udp'] as const) {
 }
 
 test('a network that reorders UDP packets: the session hands them back in sequence order', { timeout: 10_000 }, async () => {
-  const cam = new DemoCamera({ streams: [new H264ClipStream({ file: CLIP })], faults: { reorderUdp: true } });
+  const cam = new FaultyCamera({ streams: [new H264ClipStream({ file: CLIP })], faults: { reorderUdp: true } });
   const { url } = await cam.listen();
   const session = new RtspSession({ url, transport: 'udp', udpBindAddress: '127.0.0.1', cameraName: 'demo' });
   try {

@@ -10,12 +10,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CamrtcError } from '../../../server/src/errors.js';
-import { DemoCamera } from '../../../server/src/demo/DemoCamera.js';
 import { parseTransport } from '../../../server/src/rtsp/headers/Transport.js';
 import { RtspSession, type RtspSessionOptions } from '../../../server/src/rtsp/RtspSession.js';
 import { TransportMemory } from '../../../server/src/rtsp/TransportMemory.js';
 import { H264ClipStream } from '../../../server/src/demo/ClipStream.js';
 import { ToneStream } from '../../../server/src/demo/ToneStream.js';
+import { FaultyCamera } from '../../helpers/faultyCamera.js';
 import { repoRoot } from '../../helpers/paths.js';
 
 const clip = (): H264ClipStream => new H264ClipStream({ file: join(repoRoot, 'server', 'assets', 'demo.h264'), fps: 25 });
@@ -61,17 +61,17 @@ function selfSigned(): { key: string; cert: string } | undefined {
 const tlsMaterial = selfSigned();
 
 describe('rtsps', { skip: tlsMaterial ? false : 'openssl not available to make a test certificate; skipping' }, () => {
-  let cam: DemoCamera;
+  let cam: FaultyCamera;
   let url: string;
   before(async () => {
-    cam = new DemoCamera({ streams: [clip()], tls: tlsMaterial! });
+    cam = new FaultyCamera({ streams: [clip()], tls: tlsMaterial! });
     ({ url } = await cam.listen());
   });
   after(async () => {
     await cam.close();
   });
 
-  test('the demo camera serves rtsps', () => {
+  test('the test camera serves rtsps', () => {
     assert.match(url, /^rtsps:\/\/127\.0\.0\.1:\d+\/demo$/);
   });
 
@@ -113,7 +113,7 @@ describe('rtsps', { skip: tlsMaterial ? false : 'openssl not available to make a
 
 describe('multicast on the loopback interface', () => {
   test('transport multicast: the camera names its group, camrtc joins it and receives RTP', async () => {
-    const cam = new DemoCamera({ streams: [clip(), new ToneStream()], multicast: { group: '239.255.77.1', port: 47010 } });
+    const cam = new FaultyCamera({ streams: [clip(), new ToneStream()], multicast: { group: '239.255.77.1', port: 47010 } });
     const { url } = await cam.listen();
     try {
       const a = await play({ url, transport: 'multicast' });
@@ -131,7 +131,7 @@ describe('multicast on the loopback interface', () => {
   });
 
   test('a multicast-only camera answering a UDP SETUP with multicast is followed', async () => {
-    const cam = new DemoCamera({ streams: [clip()], multicast: { group: '239.255.77.2', port: 47020, only: true } });
+    const cam = new FaultyCamera({ streams: [clip()], multicast: { group: '239.255.77.2', port: 47020, only: true } });
     const { url } = await cam.listen();
     try {
       const s = await play({ url, transport: 'udp' });

@@ -3,8 +3,8 @@
 // against the wire format, not against camrtc's own client.
 import net from 'node:net';
 import { EventEmitter, once } from 'node:events';
-import { RtspFramer } from '../../../server/src/rtsp/framer.js';
-import { RtspHeaders, serializeRequest, type RtspResponse } from '../../../server/src/rtsp/message.js';
+import { RtspFramer } from '../../server/src/rtsp/framer.js';
+import { RtspHeaders, serializeRequest, type RtspResponse } from '../../server/src/rtsp/message.js';
 
 export class RtspTestClient extends EventEmitter {
   readonly frames = new Map<number, Buffer[]>();

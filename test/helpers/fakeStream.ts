@@ -1,6 +1,6 @@
 // An RtpStreamSource the test drives by hand: push() emits packets synchronously, no timers.
 import { EventEmitter } from 'node:events';
-import type { RtpStreamSource } from '../../../server/src/demo/RtpStreamSource.js';
+import type { RtpStreamSource } from '../../server/src/demo/RtpStreamSource.js';
 
 export class FakeStream extends EventEmitter implements RtpStreamSource {
   readonly media: RtpStreamSource['media'];

@@ -1,0 +1,156 @@
+/**
+ * One client's RTSP session (RFC 2326 §3.4): the tracks it set up and how each reaches it, whether
+ * it plays, and its timeout. Created by the first SETUP, gone at TEARDOWN, at the timeout (no request
+ * and no RTCP for `timeoutS`) or when its connection closes. Pausing stops this client's packets only.
+ */
+import { TypedEmitter } from '../../util/TypedEmitter.js';
+import type { Mount, MountTrack } from './Mount.js';
+import type { ServerConnection } from './ServerConnection.js';
+import { InterleavedDelivery, type Delivery } from './ServerTransport.js';
+import type { PacketSink } from './TrackFanOut.js';
+
+export type ServerSessionState = 'ready' | 'playing' | 'closed';
+
+/** Why a session ended: the client said so, went silent, went away; or the server took the mount or itself down. */
+export type SessionCloseReason = 'teardown' | 'timeout' | 'disconnected' | 'unmounted' | 'server-closed';
+
+export interface SessionTrack {
+  readonly index: number;
+  readonly track: MountTrack;
+  readonly delivery: Delivery;
+  /** What the track's fan-out calls while the session plays: the delivery, through the packet hook if any. */
+  readonly sink: PacketSink;
+}
+
+export type ServerSessionEvents = {
+  play: [];
+  pause: [];
+  close: [reason: SessionCloseReason];
+};
+
+/** Where a playing session's sinks are attached (the server's fan-out registry). */
+export interface SinkRegistry {
+  add(track: MountTrack, sink: PacketSink): void;
+  remove(track: MountTrack, sink: PacketSink): void;
+}
+
+export interface ServerSessionInit {
+  readonly id: string;
+  readonly connection: ServerConnection;
+  readonly mountPath: string;
+  readonly mount: Mount;
+  readonly timeoutS: number;
+  readonly sinks: SinkRegistry;
+}
+
+export class ServerSession extends TypedEmitter<ServerSessionEvents> {
+  readonly id: string;
+  readonly connection: ServerConnection;
+  readonly mountPath: string;
+  readonly mount: Mount;
+  readonly timeoutS: number;
+
+  private readonly sinks: SinkRegistry;
+  private readonly tracks = new Map<number, SessionTrack>();
+  private stateValue: ServerSessionState = 'ready';
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(init: ServerSessionInit) {
+    super();
+    this.id = init.id;
+    this.connection = init.connection;
+    this.mountPath = init.mountPath;
+    this.mount = init.mount;
+    this.timeoutS = init.timeoutS;
+    this.sinks = init.sinks;
+    this.timer = setTimeout(() => this.close('timeout'), init.timeoutS * 1000);
+    this.timer.unref();
+  }
+
+  get state(): ServerSessionState {
+    return this.stateValue;
+  }
+
+  get closed(): boolean {
+    return this.stateValue === 'closed';
+  }
+
+  /** The tracks set up, by index. */
+  get setUp(): readonly SessionTrack[] {
+    return [...this.tracks.values()].sort((a, b) => a.index - b.index);
+  }
+
+  trackAt(index: number): SessionTrack | undefined {
+    return this.tracks.get(index);
+  }
+
+  /** Sets up (or sets up again, with another transport) one track. While playing, it plays at once. */
+  setTrack(t: SessionTrack): void {
+    if (this.closed) return;
+    const previous = this.tracks.get(t.index);
+    if (previous) this.release(previous);
+    this.tracks.set(t.index, t);
+    if (t.delivery instanceof InterleavedDelivery) {
+      for (const channel of t.delivery.channels) this.connection.channels.set(channel, { sessionId: this.id, trackIndex: t.index });
+    }
+    if (this.stateValue === 'playing') this.sinks.add(t.track, t.sink);
+  }
+
+  /** Starts (or resumes) this client's packets, from the next one each track sends. Idempotent. */
+  play(): void {
+    if (this.stateValue !== 'ready') return;
+    this.stateValue = 'playing';
+    for (const t of this.tracks.values()) this.sinks.add(t.track, t.sink);
+    this.safeEmit('play');
+  }
+
+  /** Stops this client's packets; other clients are not affected. Idempotent. */
+  pause(): void {
+    if (this.stateValue !== 'playing') return;
+    this.stateValue = 'ready';
+    for (const t of this.tracks.values()) this.sinks.remove(t.track, t.sink);
+    this.safeEmit('pause');
+  }
+
+  /** The client is alive (a request or RTCP naming this session): the timeout starts over. */
+  touch(): void {
+    if (!this.closed) this.timer.refresh();
+  }
+
+  /** Sends one RTP packet to this client on a track it set up, outside the fan-out (a per-client stream). */
+  sendRtp(index: number, packet: Buffer): void {
+    if (!this.closed) this.tracks.get(index)?.delivery.sendRtp(packet);
+  }
+
+  /** Sends RTCP (a sender report, a BYE) to this client on a track it set up. */
+  sendRtcp(index: number, packet: Buffer): void {
+    if (!this.closed) this.tracks.get(index)?.delivery.sendRtcp(packet);
+  }
+
+  /** Ends the session: no more packets, channels freed. Idempotent; the server forgets it on 'close'. */
+  close(reason: SessionCloseReason): void {
+    if (this.closed) return;
+    const wasPlaying = this.stateValue === 'playing';
+    this.stateValue = 'closed';
+    clearTimeout(this.timer);
+    for (const t of this.tracks.values()) {
+      if (wasPlaying) this.sinks.remove(t.track, t.sink);
+      this.freeChannels(t);
+    }
+    this.tracks.clear();
+    this.safeEmit('close', reason);
+    this.removeAllListeners();
+  }
+
+  private release(t: SessionTrack): void {
+    if (this.stateValue === 'playing') this.sinks.remove(t.track, t.sink);
+    this.freeChannels(t);
+  }
+
+  private freeChannels(t: SessionTrack): void {
+    if (!(t.delivery instanceof InterleavedDelivery)) return;
+    for (const channel of t.delivery.channels) {
+      if (this.connection.channels.get(channel)?.sessionId === this.id) this.connection.channels.delete(channel);
+    }
+  }
+}
