@@ -19,6 +19,7 @@ import { planCodecs } from './codecs.js';
 import { peerConfig, type IceServer, type ViewerNetworkOptions } from './peerConfig.js';
 import { RtpTimeline } from './RtpTimeline.js';
 import { RtpWriter } from './RtpWriter.js';
+import { isMdnsCandidate } from './remoteCandidate.js';
 import { actAsDtlsClient, connectAtNomination, parseCertificateOnce, senderReports, srtpOutput, withoutDefaultStun } from './weriftInternals.js';
 import { useNativeX25519 } from './nativeX25519.js';
 import { releaseHandshakeMemory } from './weriftMemory.js';
@@ -139,6 +140,15 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
   #trickle = false;
   #lastErrorLog = -Infinity;
   #errorsSinceLog = 0;
+  /** Settles the promise below: the remote description was applied (or failed, or the viewer closed). */
+  #remoteDescriptionSettled!: () => void;
+  /**
+   * Remote candidates wait for this. werift keeps a candidate given before the remote description
+   * is applied and, when it applies the description, resolves every kept one before it starts ICE:
+   * a Chromium mDNS candidate that came with the answer (both are often in one read of the socket)
+   * held ICE, and the page's first frame, for werift's 10 s mDNS timeout (issue 13, bug 1).
+   */
+  readonly #remoteDescription = new Promise<void>((resolve) => (this.#remoteDescriptionSettled = resolve));
   readonly #onSendError = (err: unknown): void => this.#sendFailed(err);
 
   constructor(options: ViewerOptions) {
@@ -256,7 +266,7 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
     this.#assertOpen();
     let answerSdp: string | undefined;
     try {
-      await this.#pc.setRemoteDescription({ type: 'offer', sdp });
+      await this.#pc.setRemoteDescription({ type: 'offer', sdp }).finally(this.#remoteDescriptionSettled);
       withoutDefaultStun(this.#pc, this.#logger);
       connectAtNomination(this.#pc, this.#logger);
       const answer = await this.#pc.createAnswer();
@@ -277,7 +287,7 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
   async setAnswer(sdp: string): Promise<void> {
     this.#assertOpen();
     try {
-      await this.#pc.setRemoteDescription({ type: 'answer', sdp });
+      await this.#pc.setRemoteDescription({ type: 'answer', sdp }).finally(this.#remoteDescriptionSettled);
     } catch (err) {
       throw this.#webrtcError('the browser answer was not accepted', err);
     }
@@ -287,12 +297,22 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
     }
   }
 
-  /** A remote candidate trickled by the browser; null or an empty candidate ends the list. */
+  /**
+   * A remote candidate trickled by the browser; null or an empty candidate ends the list. Applied
+   * once the remote description is (see #remoteDescription); mDNS candidates are not used (see
+   * isMdnsCandidate).
+   */
   async addIceCandidate(candidate: IceCandidate | null): Promise<void> {
+    this.#assertOpen();
+    await this.#remoteDescription;
     this.#assertOpen();
     try {
       if (candidate === null || candidate.candidate === '') {
         await this.#pc.addIceCandidate(null);
+        return;
+      }
+      if (isMdnsCandidate(candidate.candidate)) {
+        this.#logger.debug({ viewer: this.id }, 'ignoring an mDNS candidate: the browser\'s checks bring its address');
         return;
       }
       await this.#pc.addIceCandidate({
@@ -462,6 +482,7 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
     if (this.#closePromise) return this.#closePromise;
     this.#connected = false;
     this.#setState('closed');
+    this.#remoteDescriptionSettled();
     for (const out of this.#outboundList) {
       this.#cancelBacklog(out);
       out.writer?.close();
