@@ -20,9 +20,7 @@ import { peerConfig, type IceServer, type ViewerNetworkOptions } from './peerCon
 import { RtpTimeline } from './RtpTimeline.js';
 import { RtpWriter } from './RtpWriter.js';
 import { isMdnsCandidate } from './remoteCandidate.js';
-import { actAsDtlsClient, connectAtNomination, parseCertificateOnce, senderReports, srtpOutput, withoutDefaultStun } from './weriftInternals.js';
-import { useNativeX25519 } from './nativeX25519.js';
-import { releaseHandshakeMemory } from './weriftMemory.js';
+import { actAsDtlsClient, connectAtNomination, parseCertificateOnce, releaseHandshakeMemory, senderReportClock, senderReports, srtpOutput, useNativeX25519, withoutDefaultStun } from './werift/index.js';
 
 // werift makes one DTLS certificate per process, lazily, inside the first viewer's createOffer
 // (~35 ms, more while the machine is busy): make it while the server starts instead.
@@ -118,6 +116,8 @@ interface OutboundTrack {
    */
   writer: RtpWriter | undefined;
   reports: ((ntp: bigint, rtpTimestamp: number, packets: number, octets: number) => void) | undefined;
+  /** werift's path: puts the wall clock in werift's sender report after each send (see werift/senderReports). */
+  reportClock: ((ntp: bigint) => void) | undefined;
 }
 
 export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
@@ -186,6 +186,7 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
         backlog: undefined,
         writer: undefined,
         reports: undefined,
+        reportClock: undefined,
       };
       this.#outbound[choice.track.index] = out;
       this.#outboundList.push(out);
@@ -397,9 +398,8 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
         });
         out.sender.sendRtp(new RtpPacket(header, frame.payloads[i])).catch(this.#onSendError);
       }
-      // werift has just paired this timestamp with its own, whole-second NTP time (it sets it
-      // synchronously in sendRtp); its sender reports would skew the browser's lip sync by up to 1 s.
-      (out.sender as unknown as { ntpTimestamp: bigint }).ntpTimestamp = ntpFromUnixMs(performance.timeOrigin + performance.now());
+      // werift has just paired this timestamp with its own, whole-second NTP time.
+      out.reportClock?.(ntpFromUnixMs(performance.timeOrigin + performance.now()));
     }
     this.#stats.framesSent++;
     this.#stats.packetsSent += frame.payloads.length;
@@ -520,7 +520,7 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
     }
   }
 
-  /** Once DTLS is up: camrtc writes RTP itself when the session allows it (see weriftInternals). */
+  /** Once DTLS is up: camrtc writes RTP itself when the session allows it (see werift/srtpOutput). */
   #bindWriters(): void {
     if (this.#outboundList.some((o) => o.writer)) return;
     let output: ReturnType<typeof srtpOutput>;
@@ -533,6 +533,7 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
     }
     if (!output) {
       this.#rtpPath = 'werift';
+      for (const out of this.#outboundList) out.reportClock = senderReportClock(out.sender, this.#logger);
       this.#logger.debug({ viewer: this.id }, 'RTP goes through werift (SRTP profile is not AES-128-GCM)');
       return;
     }
