@@ -8,7 +8,14 @@
  * random `.local` name (one per address, as Chromium does) in place of its address. The browser's
  * connectivity checks still come from the real address, as with Chromium's own mDNS names.
  */
-import type { BrowserContext } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+
+declare global {
+  interface Window {
+    /** Host candidates the page's code was given under an mDNS name. */
+    __mdnsHidden?: number;
+  }
+}
 
 export async function hideHostCandidatesBehindMdns(context: BrowserContext): Promise<void> {
   await context.addInitScript(() => {
@@ -21,6 +28,7 @@ export async function hideHostCandidatesBehindMdns(context: BrowserContext): Pro
       let name = names.get(fields[4]);
       if (!name) names.set(fields[4], (name = `${crypto.randomUUID()}.local`));
       fields[4] = name;
+      window.__mdnsHidden = (window.__mdnsHidden ?? 0) + 1;
       return new RTCIceCandidate({ candidate: fields.join(' '), sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex, usernameFragment: c.usernameFragment });
     };
     const Native = window.RTCPeerConnection;
@@ -41,4 +49,9 @@ export async function hideHostCandidatesBehindMdns(context: BrowserContext): Pro
     });
     window.RTCPeerConnection = MdnsHiding;
   });
+}
+
+/** How many host candidates the page's code got under an mDNS name so far. */
+export function mdnsHiddenCount(page: Page): Promise<number> {
+  return page.evaluate(() => window.__mdnsHidden ?? 0);
 }
