@@ -1,12 +1,12 @@
 /**
  * One browser watching one camera: a werift RTCPeerConnection with a send-only transceiver per
  * forwarded track. The server makes the offer (so the browser answers with our exact H.264 entry).
- * Frames arrive from the camera's Source in its packet tick; the Viewer gates them at a keyframe and
- * writes them with its own SSRC, sequence numbers and timestamps (RtpTimeline), so a camera reconnect
- * is invisible to the browser apart from the gap in time.
+ * Frames arrive from the camera's Source in its packet tick and go to the track's OutboundTrack
+ * (keyframe gate, GOP replay, timestamps on the viewer's own timeline, so a camera reconnect is
+ * invisible to the browser apart from the gap in time), which writes them through the RtpOutput
+ * chosen once when the connection came up.
  */
-import { randomBytes } from 'node:crypto';
-import { MediaStream, MediaStreamTrack, RTCDtlsTransport, RTCPeerConnection, RtpHeader, RtpPacket, type RTCRtpSender } from 'werift';
+import { MediaStream, MediaStreamTrack, RTCDtlsTransport, RTCPeerConnection } from 'werift';
 import { CamrtcError, toCamrtcError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { CameraLease, FrameSink } from '../media/Camera.js';
@@ -14,110 +14,26 @@ import type { MediaFrame } from '../media/MediaFrame.js';
 import type { Track } from '../sdp/Track.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
 import type { IceCandidate } from '../../../shared/protocol.js';
-import { ntpFromUnixMs } from '../rtp/ntp.js';
 import { planCodecs } from './codecs.js';
-import { peerConfig, type IceServer, type ViewerNetworkOptions } from './peerConfig.js';
-import { RtpTimeline } from './RtpTimeline.js';
-import { RtpWriter } from './RtpWriter.js';
-import { actAsDtlsClient, connectAtNomination, parseCertificateOnce, senderReports, srtpOutput, withoutDefaultStun } from './weriftInternals.js';
-import { useNativeX25519 } from './nativeX25519.js';
-import { releaseHandshakeMemory } from './weriftMemory.js';
+import { peerConfig } from './peerConfig.js';
+import { OutboundTrack, type OutboundCounters, type OutboundTrackHooks } from './OutboundTrack.js';
+import { chooseRtpOutputs } from './RtpOutput.js';
+import { isMdnsCandidate } from './remoteCandidate.js';
+import { actAsDtlsClient, connectAtNomination, parseCertificateOnce, releaseHandshakeMemory, useNativeX25519, withoutDefaultStun } from './werift/index.js';
+import type { ViewerEvents, ViewerOptions, ViewerState, ViewerStats } from './ViewerTypes.js';
+
+export type { ViewerEvents, ViewerOptions, ViewerState, ViewerStats } from './ViewerTypes.js';
+export { REPLAY_FRAMES_PER_TICK, REPLAY_REST_DELAY_MS } from './OutboundTrack.js';
 
 // werift makes one DTLS certificate per process, lazily, inside the first viewer's createOffer
 // (~35 ms, more while the machine is busy): make it while the server starts instead.
 RTCDtlsTransport.SetupCertificate().catch(() => undefined);
 
-export type ViewerState = 'new' | 'connecting' | 'connected' | 'disconnected' | 'failed' | 'closed';
-
-export type ViewerEvents = {
-  state: [ViewerState];
-  /** The browser lost its picture (RTCP PLI): ask the Source for a keyframe. */
-  pli: [];
-  /** A local ICE candidate, when the offer was made with `trickle` (null: gathering finished). */
-  candidate: [IceCandidate | null];
-  close: [];
-};
-
-export interface ViewerOptions {
-  /** Session id, for logs. */
-  id: string;
-  /** The camera's forwarded tracks; the Viewer carries the first playable video and audio. */
-  tracks: readonly Track[];
-  /** STUN/TURN servers. Default none: werift would otherwise use a public STUN server. */
-  iceServers?: readonly IceServer[];
-  network?: ViewerNetworkOptions;
-  /** The browser can decode H.265. Default false: H.265 tracks are not carried. */
-  h265?: boolean;
-  /**
-   * Called when the Viewer needs a keyframe to start or resume (connected, play(), PLI, camera
-   * restart); usually CameraSource.requestKeyframe. When it returns the camera's cached GOP
-   * (keyframe first), the Viewer sends it at once with compressed timestamps, so the browser shows
-   * the live picture without waiting for the camera's next keyframe.
-   */
-  requestKeyframe?: () => readonly MediaFrame[] | void;
-  logger: Logger;
-}
-
-export interface ViewerStats {
-  framesSent: number;
-  packetsSent: number;
-  /** Frames dropped while waiting for a keyframe. */
-  framesSkipped: number;
-  /** Frames that failed to go out (werift threw or rejected). */
-  sendErrors: number;
-  /** Cached GOPs sent (connect, play, PLI) and the frames they held. */
-  replays: number;
-  framesReplayed: number;
-  /** PLIs from the browser (answered from the GOP cache, at most one per PLI_REPLAY_INTERVAL_MS). */
-  pliReceived: number;
-  /** Packets sent again for the browser's NACKs. */
-  retransmitted: number;
-  /**
-   * Who writes the RTP: 'camrtc' (RtpWriter, AES-128-GCM), 'werift' (its RTCRtpSender: another SRTP
-   * profile was negotiated), or 'none' before the connection is up.
-   */
-  rtpPath: 'camrtc' | 'werift' | 'none';
-}
-
 /** A browser sends PLIs in bursts while its picture is broken; one GOP replay per this interval is enough. */
 export const PLI_REPLAY_INTERVAL_MS = 1_000;
 
-/**
- * A replayed GOP's keyframe goes out at once; the rest of the GOP this much later. Sent together,
- * the browser depacketizes and decodes the whole GOP while the first picture waits to be shown:
- * on the benchmark machine the keyframe alone took connected → first frame from ~65 ms to ~30 ms.
- * One frame interval at 30 fps: the catch-up to live is not noticeably later.
- */
-export const REPLAY_REST_DELAY_MS = 30;
-/** Frames of a GOP's rest sent per event-loop turn (see Viewer#drainBacklog). */
-export const REPLAY_FRAMES_PER_TICK = 8;
-
 /** At most one log line per interval about failed sends: a broken viewer must not flood the log. */
 const ERROR_LOG_INTERVAL_MS = 10_000;
-
-interface OutboundTrack {
-  readonly trackIndex: number;
-  readonly kind: 'video' | 'audio';
-  readonly payloadType: number;
-  readonly sender: RTCRtpSender;
-  readonly timeline: RtpTimeline;
-  waitingForKeyframe: boolean;
-  /** Upstream generation of the last frame forwarded (-1: none yet). */
-  generation: number;
-  /** The last frame sent: a replay may already have carried the frame being delivered. */
-  lastFrame: MediaFrame | undefined;
-  /**
-   * The rest of a replayed GOP, still to send, then the live frames that came meanwhile (no
-   * timestamp yet: they are rebased when sent). Undefined when nothing waits.
-   */
-  backlog: { frames: MediaFrame[]; timestamps: (number | undefined)[]; timer: NodeJS.Timeout | NodeJS.Immediate } | undefined;
-  /**
-   * camrtc's own RTP path, bound once DTLS is up with AES-128-GCM; undefined: werift's sender
-   * (another SRTP profile, or a werift whose internals changed).
-   */
-  writer: RtpWriter | undefined;
-  reports: ((ntp: bigint, rtpTimestamp: number, packets: number, octets: number) => void) | undefined;
-}
 
 export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
   readonly id: string;
@@ -130,8 +46,16 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
   #requestKeyframe: (() => readonly MediaFrame[] | void) | undefined;
   #lease: CameraLease | undefined;
   readonly #logger: Logger;
-  readonly #stats: Omit<ViewerStats, 'retransmitted' | 'rtpPath'> = { framesSent: 0, packetsSent: 0, framesSkipped: 0, sendErrors: 0, replays: 0, framesReplayed: 0, pliReceived: 0 };
-  #rtpPath: ViewerStats['rtpPath'] = 'none';
+  readonly #counters: OutboundCounters = { framesSent: 0, packetsSent: 0, framesSkipped: 0, replays: 0, framesReplayed: 0 };
+  #sendErrors = 0;
+  #pliReceived = 0;
+  /** What the tracks ask of the viewer (one object for all of them). */
+  readonly #hooks: OutboundTrackHooks = {
+    counters: this.#counters,
+    live: () => this.#connected && !this.#paused,
+    askKeyframe: () => this.#askKeyframe(),
+    sendFailed: (err) => this.#sendFailed(err),
+  };
   #lastPliReplayAt = -Infinity;
   #state: ViewerState = 'new';
   #connected = false;
@@ -140,7 +64,15 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
   #trickle = false;
   #lastErrorLog = -Infinity;
   #errorsSinceLog = 0;
-  readonly #onSendError = (err: unknown): void => this.#sendFailed(err);
+  /** Settles the promise below: the remote description was applied (or failed, or the viewer closed). */
+  #remoteDescriptionSettled!: () => void;
+  /**
+   * Remote candidates wait for this. werift keeps a candidate given before the remote description
+   * is applied and, when it applies the description, resolves every kept one before it starts ICE:
+   * a Chromium mDNS candidate that came with the answer (both are often in one read of the socket)
+   * held ICE, and the page's first frame, for werift's 10 s mDNS timeout (issue 13, bug 1).
+   */
+  readonly #remoteDescription = new Promise<void>((resolve) => (this.#remoteDescriptionSettled = resolve));
 
   constructor(options: ViewerOptions) {
     super();
@@ -165,28 +97,20 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
         direction: 'sendonly',
         streams: [stream],
       });
-      const out: OutboundTrack = {
+      const out = new OutboundTrack({
         trackIndex: choice.track.index,
         kind: choice.kind,
         payloadType: choice.codec.payloadType,
+        clockRate: choice.track.clockRate,
         sender: transceiver.sender,
-        timeline: new RtpTimeline(choice.track.clockRate, randomBytes(2).readUInt16BE(0), randomBytes(4).readUInt32BE(0)),
-        waitingForKeyframe: choice.kind === 'video',
-        generation: -1,
-        lastFrame: undefined,
-        backlog: undefined,
-        writer: undefined,
-        reports: undefined,
-      };
+        hooks: this.#hooks,
+      });
       this.#outbound[choice.track.index] = out;
       this.#outboundList.push(out);
       if (choice.kind === 'video') {
         transceiver.sender.onPictureLossIndication.subscribe(() => this.#onPli());
         // werift answers NACKs from its own cache, which camrtc's RtpWriter bypasses.
-        transceiver.sender.onGenericNack.subscribe((nack) => {
-          const writer = out.writer;
-          if (writer) for (const sequence of nack.lost) writer.retransmit(sequence);
-        });
+        transceiver.sender.onGenericNack.subscribe((nack) => out.output?.retransmit(nack.lost));
       }
     }
     this.#pc.connectionStateChange.subscribe((state) => this.#onConnectionState(state));
@@ -208,8 +132,9 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
   }
   get stats(): Readonly<ViewerStats> {
     let retransmitted = 0;
-    for (const out of this.#outboundList) retransmitted += out.writer?.retransmitted ?? 0;
-    return { ...this.#stats, retransmitted, rtpPath: this.#rtpPath };
+    for (const out of this.#outboundList) retransmitted += out.output?.retransmitted ?? 0;
+    const rtpPath = this.#outboundList[0]?.output?.path ?? 'none';
+    return { ...this.#counters, sendErrors: this.#sendErrors, pliReceived: this.#pliReceived, retransmitted, rtpPath };
   }
   /** SSRC of the outbound stream for a camera track (stable for the viewer's life), for stats. */
   ssrcOf(trackIndex: number): number | undefined {
@@ -268,7 +193,7 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
     this.#assertOpen();
     let answerSdp: string | undefined;
     try {
-      await this.#pc.setRemoteDescription({ type: 'offer', sdp });
+      await this.#pc.setRemoteDescription({ type: 'offer', sdp }).finally(this.#remoteDescriptionSettled);
       withoutDefaultStun(this.#pc, this.#logger);
       connectAtNomination(this.#pc, this.#logger);
       const answer = await this.#pc.createAnswer();
@@ -289,7 +214,7 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
   async setAnswer(sdp: string): Promise<void> {
     this.#assertOpen();
     try {
-      await this.#pc.setRemoteDescription({ type: 'answer', sdp });
+      await this.#pc.setRemoteDescription({ type: 'answer', sdp }).finally(this.#remoteDescriptionSettled);
     } catch (err) {
       throw this.#webrtcError('the browser answer was not accepted', err);
     }
@@ -299,12 +224,22 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
     }
   }
 
-  /** A remote candidate trickled by the browser; null or an empty candidate ends the list. */
+  /**
+   * A remote candidate trickled by the browser; null or an empty candidate ends the list. Applied
+   * once the remote description is (see #remoteDescription); mDNS candidates are not used (see
+   * isMdnsCandidate).
+   */
   async addIceCandidate(candidate: IceCandidate | null): Promise<void> {
+    this.#assertOpen();
+    await this.#remoteDescription;
     this.#assertOpen();
     try {
       if (candidate === null || candidate.candidate === '') {
         await this.#pc.addIceCandidate(null);
+        return;
+      }
+      if (isMdnsCandidate(candidate.candidate)) {
+        this.#logger.debug({ viewer: this.id }, 'ignoring an mDNS candidate: the browser\'s checks bring its address');
         return;
       }
       await this.#pc.addIceCandidate({
@@ -324,137 +259,7 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
    */
   onFrame(frame: MediaFrame): void {
     if (!this.#connected || this.#paused) return;
-    const out = this.#outbound[frame.trackIndex];
-    if (out === undefined || frame.payloads.length === 0 || frame === out.lastFrame) return;
-    if (out.backlog) {
-      // Behind the replay, in order; a frame the replay already carries is not queued twice.
-      if (!out.backlog.frames.includes(frame)) {
-        out.backlog.frames.push(frame);
-        out.backlog.timestamps.push(undefined);
-      }
-      return;
-    }
-    this.#forward(out, frame);
-  }
-
-  /** A live frame: gated on keyframes after a camera restart, then sent. Never throws. */
-  #forward(out: OutboundTrack, frame: MediaFrame): void {
-    try {
-      if (
-        out.kind === 'video' &&
-        out.generation !== -1 &&
-        out.generation !== frame.generation &&
-        !frame.keyframe &&
-        !out.waitingForKeyframe
-      ) {
-        // The camera restarted: its new session may use other parameter sets, and the decoder has no
-        // reference for the P-frames that could come first. Start again at a keyframe.
-        out.waitingForKeyframe = true;
-        this.#askKeyframe();
-        // The cached GOP of the new session may have carried this very frame.
-        if (frame === out.lastFrame) return;
-      }
-      if (out.waitingForKeyframe) {
-        if (!frame.keyframe) {
-          this.#stats.framesSkipped++;
-          return;
-        }
-        out.waitingForKeyframe = false;
-      }
-      this.#send(out, frame, out.timeline.rebase(frame.timestamp, frame.generation, frame.receivedAt));
-    } catch (err) {
-      this.#sendFailed(err);
-    }
-  }
-
-  /** Writes one frame with this viewer's SSRC, sequence numbers and `timestamp`. */
-  #send(out: OutboundTrack, frame: MediaFrame, timestamp: number): void {
-    out.generation = frame.generation;
-    out.lastFrame = frame;
-    const last = frame.payloads.length - 1;
-    // Video: end of the access unit. Audio: no talkspurts here, so never set.
-    const video = out.kind === 'video';
-    const writer = out.writer;
-    if (writer) {
-      for (let i = 0; i <= last; i++) writer.write(out.timeline.nextSequence(), timestamp, video && i === last, frame.payloads[i]);
-      out.reports?.(ntpFromUnixMs(performance.timeOrigin + performance.now()), timestamp, writer.packets, writer.octets);
-    } else {
-      for (let i = 0; i <= last; i++) {
-        const header = new RtpHeader({
-          payloadType: out.payloadType,
-          sequenceNumber: out.timeline.nextSequence(),
-          timestamp,
-          marker: video && i === last,
-          ssrc: out.sender.ssrc,
-        });
-        out.sender.sendRtp(new RtpPacket(header, frame.payloads[i])).catch(this.#onSendError);
-      }
-      // werift has just paired this timestamp with its own, whole-second NTP time (it sets it
-      // synchronously in sendRtp); its sender reports would skew the browser's lip sync by up to 1 s.
-      (out.sender as unknown as { ntpTimestamp: bigint }).ntpTimestamp = ntpFromUnixMs(performance.timeOrigin + performance.now());
-    }
-    this.#stats.framesSent++;
-    this.#stats.packetsSent += frame.payloads.length;
-  }
-
-  /**
-   * Sends a cached GOP: the keyframe now, the rest after REPLAY_REST_DELAY_MS (live frames that come
-   * meanwhile queue behind it). Returns false when it cannot be used (not a GOP of a track this
-   * viewer carries), and the viewer keeps waiting for the next keyframe.
-   */
-  #replay(frames: readonly MediaFrame[]): boolean {
-    const first = frames[0];
-    if (!first?.keyframe || first.kind !== 'video') return false;
-    const out = this.#outbound[first.trackIndex];
-    if (!out || out.kind !== 'video' || frames.some((f) => f.trackIndex !== first.trackIndex || f.generation !== first.generation)) return false;
-    const timestamps = out.timeline.replay(frames);
-    this.#cancelBacklog(out);
-    this.#send(out, first, timestamps[0]);
-    if (frames.length > 1) {
-      const backlog = { frames: frames.slice(1), timestamps: timestamps.slice(1), timer: setTimeout(() => this.#drainBacklog(out, backlog), REPLAY_REST_DELAY_MS) };
-      out.backlog = backlog;
-    }
-    out.waitingForKeyframe = false;
-    this.#stats.replays++;
-    this.#stats.framesReplayed += frames.length;
-    return true;
-  }
-
-  /**
-   * Sends the backlog REPLAY_FRAMES_PER_TICK frames at a time, yielding between slices so a new
-   * viewer's replay never holds up the packets of the others (a 2 s GOP at 2 Mbit/s is ~400 packets).
-   */
-  #drainBacklog(out: OutboundTrack, backlog: NonNullable<OutboundTrack['backlog']>): void {
-    if (out.backlog !== backlog) return;
-    if (!this.#connected || this.#paused) {
-      // Resuming restarts at a keyframe (and replays) anyway.
-      out.backlog = undefined;
-      return;
-    }
-    const count = Math.min(REPLAY_FRAMES_PER_TICK, backlog.frames.length);
-    const frames = backlog.frames.splice(0, count);
-    const timestamps = backlog.timestamps.splice(0, count);
-    try {
-      for (let i = 0; i < count; i++) {
-        const timestamp = timestamps[i];
-        if (timestamp === undefined) this.#forward(out, frames[i]);
-        else this.#send(out, frames[i], timestamp);
-        // A live frame from a restarted camera started another replay: this one is over.
-        if (out.backlog !== backlog) return;
-      }
-    } catch (err) {
-      this.#sendFailed(err);
-    }
-    if (backlog.frames.length === 0) out.backlog = undefined;
-    else backlog.timer = setImmediate(() => this.#drainBacklog(out, backlog));
-  }
-
-  #cancelBacklog(out: OutboundTrack): void {
-    const backlog = out.backlog;
-    if (!backlog) return;
-    out.backlog = undefined;
-    clearTimeout(backlog.timer as NodeJS.Timeout);
-    clearImmediate(backlog.timer as NodeJS.Immediate);
+    this.#outbound[frame.trackIndex]?.deliver(frame);
   }
 
   /** Stops forwarding to this viewer only; the peer connection stays up. */
@@ -475,10 +280,8 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
     this.#connected = false;
     this.#setState('closed');
     this.#lease?.subscribe(undefined);
-    for (const out of this.#outboundList) {
-      this.#cancelBacklog(out);
-      out.writer?.close();
-    }
+    this.#remoteDescriptionSettled();
+    for (const out of this.#outboundList) out.close();
     this.#closePromise = this.#pc.close().catch((err: unknown) => {
       this.#logger.debug({ err, viewer: this.id }, 'peer connection close failed');
     });
@@ -490,7 +293,7 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
     if (this.closed) return;
     switch (state) {
       case 'connected':
-        this.#bindWriters();
+        this.#bindOutputs();
         this.#connected = true;
         this.#setState('connected');
         this.#restartAtKeyframe();
@@ -512,41 +315,19 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
     }
   }
 
-  /** Once DTLS is up: camrtc writes RTP itself when the session allows it (see weriftInternals). */
-  #bindWriters(): void {
-    if (this.#outboundList.some((o) => o.writer)) return;
-    let output: ReturnType<typeof srtpOutput>;
-    try {
-      output = srtpOutput(this.#pc, this.#logger);
-    } catch (err) {
-      // Runs inside werift's state change: an exception there would fail the connection.
-      this.#logger.warn({ err, viewer: this.id }, 'camrtc RTP writer unavailable; RTP goes through werift');
-      output = undefined;
-    }
-    if (!output) {
-      this.#rtpPath = 'werift';
-      this.#logger.debug({ viewer: this.id }, 'RTP goes through werift (SRTP profile is not AES-128-GCM)');
-      return;
-    }
-    this.#rtpPath = 'camrtc';
-    for (const out of this.#outboundList) {
-      out.writer = new RtpWriter({
-        ssrc: out.sender.ssrc,
-        // The browser may have accepted one of the alternative entries (another payload type).
-        payloadType: out.sender.codec?.payloadType ?? out.payloadType,
-        protector: output.protector,
-        output: output.send,
-        history: out.kind === 'video',
-      });
-      out.reports = senderReports(out.sender, this.#logger);
-    }
+  /**
+   * Once DTLS is up, the first time: where each track's RTP goes (RtpOutput), for the rest of the
+   * viewer's life.
+   */
+  #bindOutputs(): void {
+    if (this.#outboundList.some((o) => o.output)) return;
+    const outputs = chooseRtpOutputs(this.#pc, this.#outboundList, this.#logger, this.#hooks.sendFailed, this.id);
+    this.#outboundList.forEach((out, i) => out.bind(outputs[i]));
   }
 
   /** The browser's decoder needs a keyframe to (re)start: gate video until one comes, and ask for it. */
   #restartAtKeyframe(): void {
-    for (const out of this.#outboundList) {
-      if (out.kind === 'video') out.waitingForKeyframe = true;
-    }
+    for (const out of this.#outboundList) out.restartAtKeyframe();
     if (this.#outboundList.some((o) => o.kind === 'video')) this.#askKeyframe();
   }
 
@@ -554,7 +335,7 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
     if (!this.#requestKeyframe) return;
     try {
       const gop: readonly MediaFrame[] | void = this.#requestKeyframe();
-      if (Array.isArray(gop) && gop.length > 0 && this.#connected && !this.#paused) this.#replay(gop);
+      if (Array.isArray(gop) && gop.length > 0 && this.#connected && !this.#paused) this.#outbound[gop[0].trackIndex]?.replay(gop);
     } catch (err) {
       this.#logger.warn({ err, viewer: this.id }, 'keyframe request failed');
     }
@@ -566,7 +347,7 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
    */
   #onPli(): void {
     if (this.closed) return;
-    this.#stats.pliReceived++;
+    this.#pliReceived++;
     const now = performance.now();
     if (this.#connected && !this.#paused && now - this.#lastPliReplayAt >= PLI_REPLAY_INTERVAL_MS) {
       this.#lastPliReplayAt = now;
@@ -583,7 +364,7 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
   }
 
   #sendFailed(err: unknown): void {
-    this.#stats.sendErrors++;
+    this.#sendErrors++;
     this.#errorsSinceLog++;
     const now = performance.now();
     if (now - this.#lastErrorLog < ERROR_LOG_INTERVAL_MS) return;

@@ -2,14 +2,14 @@
  * One WebRTC handshake over loopback, between two werift peer connections inside the server, right
  * after it starts. werift's DTLS is JavaScript (X25519, the record layer, the PRF): its first run
  * compiles and optimizes all of it, which took the first viewer's handshake from ~50 ms to several
- * hundred (X25519 itself is native: nativeX25519.ts). Paying that once, in the background, while
+ * hundred (X25519 itself is native: werift/nativeX25519.ts). Paying that once, in the background, while
  * nobody watches, keeps it out of every user's first frame.
  */
 import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, type PeerConfig } from 'werift';
 import type { Logger } from '../log/logger.js';
 import { peerConfig } from './peerConfig.js';
-import { useNativeX25519 } from './nativeX25519.js';
-import { actAsDtlsClient, parseCertificateOnce, withoutDefaultStun } from './weriftInternals.js';
+
+import { actAsDtlsClient, parseCertificateOnce, useNativeX25519, withoutDefaultStun } from './werift/index.js';
 import { settleWithin } from '../util/settleWithin.js';
 
 const WARM_UP_TIMEOUT_MS = 10_000;

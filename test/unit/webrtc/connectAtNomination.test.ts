@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RTCPeerConnection } from 'werift';
 import { silentLogger } from '../../../server/src/log/logger.js';
-import { connectAtNomination } from '../../../server/src/webrtc/weriftInternals.js';
+import { connectAtNomination } from '../../../server/src/webrtc/werift/index.js';
 
 /** werift's ICE connection as far as the wrapper sees it. */
 class StandInConnection {

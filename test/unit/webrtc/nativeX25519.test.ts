@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { silentLogger } from '../../../server/src/log/logger.js';
-import { nativeKeyPair, nativeScalarMult, useNativeX25519, weriftNacl } from '../../../server/src/webrtc/nativeX25519.js';
+import { nativeKeyPair, nativeScalarMult, useNativeX25519, weriftNacl } from '../../../server/src/webrtc/werift/index.js';
 import { WebRtcWarmUp } from '../../../server/src/webrtc/WebRtcWarmUp.js';
 
 const nacl = weriftNacl();

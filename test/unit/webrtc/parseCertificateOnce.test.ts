@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CipherContext, HashAlgorithm, NamedCurveAlgorithm, SignatureAlgorithm } from 'werift';
 import { silentLogger } from '../../../server/src/log/logger.js';
-import { parseCertificateOnce } from '../../../server/src/webrtc/weriftInternals.js';
+import { parseCertificateOnce } from '../../../server/src/webrtc/werift/index.js';
 
 interface Parsed {
   localCert: Buffer;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { MediaStreamTrack, RTCPeerConnection, RtpHeader, RtpPacket, type RTCDtlsTransport } from 'werift';
 import { createLogger } from '../../../server/src/log/logger.js';
-import { releaseHandshakeMemory } from '../../../server/src/webrtc/weriftMemory.js';
+import { releaseHandshakeMemory } from '../../../server/src/webrtc/werift/index.js';
 import { H264_RECEIVE, LOOPBACK_ICE, loopbackPeer } from '../../helpers/loopbackPeer.js';
 import { waitFor } from '../../integration/webrtc/helpers/waitFor.js';
 

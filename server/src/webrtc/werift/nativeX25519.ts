@@ -1,5 +1,5 @@
 /**
- * werift does its DTLS key exchange (X25519, what browsers pick) with tweetnacl, in JavaScript: two
+ * Reach: X25519 in native code. werift does its DTLS key exchange (X25519, what browsers pick) with tweetnacl, in JavaScript: two
  * scalar multiplications per handshake, 3-10 ms of CPU each on this project's 2-core machine and far
  * more when the CPU is contended, right on the path to a viewer's first frame. Node's crypto does
  * the same in native code in about 0.05 ms.
@@ -13,8 +13,8 @@
  */
 import { createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { createRequire } from 'node:module';
-import type { Logger } from '../log/logger.js';
-import { weriftShapeChanged } from './weriftInternals.js';
+import type { Logger } from '../../log/logger.js';
+import { weriftShapeChanged } from './shapeChanged.js';
 
 const KEY_BYTES = 32;
 

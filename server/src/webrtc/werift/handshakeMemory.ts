@@ -1,8 +1,7 @@
 /**
- * Memory werift keeps per peer connection that a connected camrtc viewer never needs again, in one
- * file, like weriftInternals.ts: every reach checks the shape it expects and, when a werift upgrade
- * changed it, does nothing and says so once in the log (the viewer then keeps werift's memory, never
- * loses a feature).
+ * Reach: memory werift keeps per peer connection that a connected camrtc viewer never needs again.
+ * Like every reach, it checks the shape it expects and, when a werift upgrade changed it, does
+ * nothing and says so once in the log (the viewer then keeps werift's memory, never loses a feature).
  *
  * What it releases, and why it is safe (found with heap snapshots of the server at 0 and 50 viewers):
  * - The DTLS handshake transcript: every handshake message of both sides (certificates included)
@@ -14,8 +13,8 @@
  *   SRTCP, which it can do only after it accepted werift's Finished.
  */
 import type { RTCDtlsTransport, RTCPeerConnection } from 'werift';
-import type { Logger } from '../log/logger.js';
-import { weriftShapeChanged } from './weriftInternals.js';
+import type { Logger } from '../../log/logger.js';
+import { weriftShapeChanged } from './shapeChanged.js';
 
 /** werift's DtlsContext: the handshake transcript and the last flight. */
 interface DtlsContextInternals {

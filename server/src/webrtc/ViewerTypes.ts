@@ -1,0 +1,61 @@
+/**
+ * The Viewer's public types: its options, events, state and stats (callers import them from Viewer.ts).
+ */
+import type { Logger } from '../log/logger.js';
+import type { MediaFrame } from '../media/MediaFrame.js';
+import type { Track } from '../sdp/Track.js';
+import type { IceCandidate } from '../../../shared/protocol.js';
+import type { IceServer, ViewerNetworkOptions } from './peerConfig.js';
+import type { RtpPath } from './RtpOutput.js';
+
+export type ViewerState = 'new' | 'connecting' | 'connected' | 'disconnected' | 'failed' | 'closed';
+
+export type ViewerEvents = {
+  state: [ViewerState];
+  /** The browser lost its picture (RTCP PLI): ask the Source for a keyframe. */
+  pli: [];
+  /** A local ICE candidate, when the offer was made with `trickle` (null: gathering finished). */
+  candidate: [IceCandidate | null];
+  close: [];
+};
+
+export interface ViewerOptions {
+  /** Session id, for logs. */
+  id: string;
+  /** The camera's forwarded tracks; the Viewer carries the first playable video and audio. */
+  tracks: readonly Track[];
+  /** STUN/TURN servers. Default none: werift would otherwise use a public STUN server. */
+  iceServers?: readonly IceServer[];
+  network?: ViewerNetworkOptions;
+  /** The browser can decode H.265. Default false: H.265 tracks are not carried. */
+  h265?: boolean;
+  /**
+   * Called when the Viewer needs a keyframe to start or resume (connected, play(), PLI, camera
+   * restart); usually CameraSource.requestKeyframe. When it returns the camera's cached GOP
+   * (keyframe first), the Viewer sends it at once with compressed timestamps, so the browser shows
+   * the live picture without waiting for the camera's next keyframe.
+   */
+  requestKeyframe?: () => readonly MediaFrame[] | void;
+  logger: Logger;
+}
+
+export interface ViewerStats {
+  framesSent: number;
+  packetsSent: number;
+  /** Frames dropped while waiting for a keyframe. */
+  framesSkipped: number;
+  /** Frames that failed to go out (werift threw or rejected). */
+  sendErrors: number;
+  /** Cached GOPs sent (connect, play, PLI) and the frames they held. */
+  replays: number;
+  framesReplayed: number;
+  /** PLIs from the browser (answered from the GOP cache, at most one per PLI_REPLAY_INTERVAL_MS). */
+  pliReceived: number;
+  /** Packets sent again for the browser's NACKs. */
+  retransmitted: number;
+  /**
+   * Who writes the RTP: 'camrtc' (RtpWriter, AES-128-GCM), 'werift' (its RTCRtpSender: another SRTP
+   * profile was negotiated), or 'none' before the connection is up (see RtpOutput).
+   */
+  rtpPath: RtpPath | 'none';
+}
