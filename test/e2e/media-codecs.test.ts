@@ -18,6 +18,23 @@ const missing = GstCamera.missing() ?? browserMissing();
 /** The sine is at 0.3 of full scale; silence (or comfort noise) stays far below this. */
 const AUDIBLE = 0.05;
 
+interface ApiCamera {
+  name: string;
+  state: string;
+  error?: { code: string; message: string };
+  warning?: { code: string; message: string };
+}
+
+/** The camera 'cam' from /api/cameras once it is in `state` (or the last reading after 15 s). */
+async function cameraInState(camrtc: CamrtcProcess, state: string): Promise<ApiCamera | undefined> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const info = ((await (await fetch(`${camrtc.url}/api/cameras`)).json()) as ApiCamera[]).find((c) => c.name === 'cam');
+    if (info?.state === state || Date.now() > deadline) return info;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 describe('media: codecs in Chromium', { skip: missing }, () => {
   let browser: Browser;
   before(async () => {
@@ -80,12 +97,7 @@ describe('media: codecs in Chromium', { skip: missing }, () => {
     await page0.close();
     await withCamera({ video: 'h265' }, async (page, camrtc) => {
       // The API says not every browser plays it, whichever this one is.
-      const deadline0 = Date.now() + 15_000;
-      let info: { state: string; warning?: { code: string; message: string } } | undefined;
-      while (Date.now() < deadline0 && info?.state !== 'live') {
-        info = ((await (await fetch(`${camrtc.url}/api/cameras`)).json()) as Array<typeof info & { name: string }>).find((c) => c?.name === 'cam');
-        if (info?.state !== 'live') await new Promise((r) => setTimeout(r, 200));
-      }
+      const info = await cameraInState(camrtc, 'live');
       assert.equal(info?.state, 'live');
       assert.equal(info?.warning?.code, 'ERR_CODEC_UNSUPPORTED', `an H.265 camera says in the API that some browsers are refused: ${JSON.stringify(info)}`);
       assert.match(info!.warning!.message, /H\.265/);
@@ -108,11 +120,7 @@ describe('media: codecs in Chromium', { skip: missing }, () => {
   it('MJPEG only: the camera is unplayable, says what it offers, is not retried, and the page says so', async () => {
     await withCamera({ video: 'mjpeg' }, async (page, camrtc) => {
       const deadline = Date.now() + 15_000;
-      let info: { state: string; error?: { code: string; message: string } } | undefined;
-      while (Date.now() < deadline && info?.state !== 'unplayable') {
-        info = ((await (await fetch(`${camrtc.url}/api/cameras`)).json()) as Array<typeof info & { name: string }>).find((c) => c?.name === 'cam');
-        if (info?.state !== 'unplayable') await new Promise((r) => setTimeout(r, 200));
-      }
+      const info = await cameraInState(camrtc, 'unplayable');
       assert.equal(info?.state, 'unplayable', JSON.stringify(info));
       assert.equal(info?.error?.code, 'ERR_RTSP_NO_TRACKS');
       assert.match(info!.error!.message, /video JPEG/);
