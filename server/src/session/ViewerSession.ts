@@ -290,6 +290,8 @@ export class ViewerSession extends TypedEmitter<ViewerSessionEvents> {
   #checkCodecs(tracks: readonly Track[]): void {
     const video = tracks.find((t) => t.kind === 'video');
     if (video?.codec === 'H265' && !this.#options.h265) {
+      // For this viewer the camera is unplayable, live as it may be for others: the state says so.
+      this.safeEmit('status', { state: 'unplayable', error: { code: 'ERR_CODEC_UNSUPPORTED', message: H265_UNSUPPORTED_MESSAGE } });
       throw new CamrtcError('ERR_CODEC_UNSUPPORTED', H265_UNSUPPORTED_MESSAGE, { codec: 'H265' });
     }
   }

@@ -265,8 +265,12 @@ describe('SignalingServer', () => {
     const error = await client.next('error');
     assert.equal(error.code, 'ERR_CODEC_UNSUPPORTED');
     assert.equal(error.message, H265_UNSUPPORTED_MESSAGE);
+    // The session's state says it too: unplayable for this browser, whatever the camera is for others.
+    const status = client.messages.find((m) => m.type === 'status' && m.id === 'h1' && m.state === 'unplayable');
+    assert.deepEqual(status, { type: 'status', id: 'h1', camera: 'hevc', state: 'unplayable', error: { code: 'ERR_CODEC_UNSUPPORTED', message: H265_UNSUPPORTED_MESSAGE } });
     await client.next('closed', (m) => m.id === 'h1');
     assert.equal(hevc.sinks.size, 0);
+    assert.equal(hevc.leases.size, 0, 'its lease released');
   });
 
   it('H.265 camera with the h265 capability gets an H.265 offer', async () => {
