@@ -30,6 +30,8 @@ export const ERROR_CODES = {
   ERR_LIMIT: 'A size or count limit was exceeded',
   ERR_SIGNALING_INVALID: 'A signaling message is malformed or not allowed',
   ERR_SIGNALING_RATE: 'Too many signaling messages',
+  ERR_SIGNALING_IDLE: 'A signaling socket watched no camera in time and was closed',
+  ERR_HOST_UNKNOWN: 'The request named a host (Host header) this server is not known by: add it to publicNames',
   ERR_CAMERA_UNKNOWN: 'No camera has that name',
   ERR_WEBRTC: 'The WebRTC negotiation failed',
   ERR_NOT_SEEKABLE: 'Seek was asked of a live camera; only cameras configured as recordings can seek',

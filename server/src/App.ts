@@ -13,6 +13,7 @@ import { DemoCamera } from './demo/DemoCamera.js';
 import { H264ClipStream } from './demo/ClipStream.js';
 import { ToneStream } from './demo/ToneStream.js';
 import { createHttpApp } from './http/HttpServer.js';
+import { KnownHosts } from './http/knownHosts.js';
 import { WebRtcWarmUp } from './webrtc/WebRtcWarmUp.js';
 import type { Logger } from './log/logger.js';
 import { CameraRegistry } from './media/CameraRegistry.js';
@@ -71,6 +72,7 @@ export class App {
       }
       for (const camera of config.cameras) cameras.add(camera);
 
+      const hosts = new KnownHosts({ publicNames: config.publicNames, bindHost: config.host });
       whep = new WhepEndpoint({
         cameras,
         logger: logger.child({ module: 'whep' }),
@@ -81,6 +83,7 @@ export class App {
         webRoot: WEB_ROOT,
         logger: logger.child({ module: 'http' }),
         allowedOrigins: config.allowedOrigins,
+        hosts,
         whep,
         pageOffer: async (name) => {
           const camera = cameras.get(name);
@@ -95,6 +98,7 @@ export class App {
         peer,
         broker,
         allowedOrigins: config.allowedOrigins,
+        hosts,
       });
       await new Promise<void>((resolve, reject) => {
         http!.once('error', (err: NodeJS.ErrnoException) =>

@@ -33,6 +33,7 @@ export interface ServeFlags {
   preload?: boolean;
   recording: string[];
   allowOrigin: string[];
+  publicName: string[];
   config?: string;
 }
 
@@ -65,6 +66,7 @@ export function configFromFlags(flags: ServeFlags, file: ConfigInput = {}, sourc
       iceHostAddresses: flags.iceHost.length ? flags.iceHost : (file.webrtc?.iceHostAddresses ?? []),
     },
     allowedOrigins: [...(file.allowedOrigins ?? []), ...(flags.allowOrigin ?? [])],
+    publicNames: [...(file.publicNames ?? []), ...(flags.publicName ?? [])],
   };
 }
 
@@ -112,6 +114,7 @@ export function buildProgram(): Command {
     .option('--ice-host <address>', 'use only this local address for WebRTC (repeatable), e.g. the LAN address', collect, [])
     .option('--recording <NAME=URL>', 'add a recording (NVR playback URL accepting Range): one RTSP session per viewer, with seek (repeatable)', collect, [])
     .option('--allow-origin <origin>', 'let pages of this web origin embed the player, e.g. https://intranet.example (repeatable)', collect, [])
+    .option('--public-name <name>', 'a DNS name this server is reached by, e.g. cams.example.org (repeatable); other names are refused (DNS rebinding)', collect, [])
     .option('--config <file>', 'read settings and cameras from a YAML (or JSON) file; flags given here override it (see README)')
     .action(async (flags: ServeFlags, command: Command) => serve(flags, command));
   program.addCommand(probeCommand());

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { CamrtcError } from '../errors.js';
 import { redactText } from '../log/redact.js';
+import { HOST_NAME } from '../http/knownHosts.js';
 
 /**
  * auto (default, like MediaMTX): UDP first, TCP when the camera refuses UDP or no UDP packet arrives
@@ -73,6 +74,14 @@ export const ConfigSchema = z.strictObject({
    * use /whep from a visitor's browser. The server's own origin is always allowed.
    */
   allowedOrigins: z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'an origin is scheme://host[:port], without a path')).default([]),
+  /**
+   * DNS names users reach this server by (e.g. cams.example.org, nas.lan), besides the ones it knows
+   * itself: IP addresses, localhost and the machine's hostname. A request for any other name is
+   * refused (421), which defeats DNS rebinding. `*` accepts any name (turns the protection off).
+   */
+  publicNames: z
+    .array(z.string().refine((n) => n === '*' || HOST_NAME.test(n), 'a public name is a host name like cams.example.org, without scheme or port'))
+    .default([]),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;

@@ -10,6 +10,7 @@ import type { CameraDirectory } from '../media/Camera.js';
 import { publicCameraInfo } from '../signaling/ClientConnection.js';
 import { WHEP_PATH, type WhepEndpoint } from '../whep/WhepEndpoint.js';
 import { originAllowed } from './origin.js';
+import { KnownHosts, unknownHostMessage } from './knownHosts.js';
 import type { PageOffer } from '../../../shared/protocol.js';
 import { inlineScriptSources, loadCameraPageAssets, renderCameraPage, type CameraPageAssets } from './cameraPage.js';
 
@@ -24,6 +25,8 @@ export interface HttpAppOptions {
   whep?: WhepEndpoint;
   /** An offer to put in the camera page (OfferBroker.pageOffer), when one can be had. */
   pageOffer?: (camera: string) => Promise<PageOffer | undefined>;
+  /** The names the server answers to (Host header). Default: the built-in ones only (knownHosts.ts). */
+  hosts?: KnownHosts;
 }
 
 /** Response headers a cross-origin WHEP client must be able to read (RFC 9725 uses all of them). */
@@ -55,9 +58,19 @@ const CONTENT_SECURITY_POLICY = contentSecurityPolicy();
 export function createHttpApp(options: HttpAppOptions): Express {
   const { cameras, webRoot, logger } = options;
   const allowedOrigins = options.allowedOrigins ?? [];
+  const hosts = options.hosts ?? new KnownHosts();
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', 'strong');
+
+  // First of all: a request for a name the server is not known by (DNS rebinding) gets nothing, not
+  // even a page. 421 Misdirected Request: the request reached a server that does not serve that name.
+  app.use((req, res, next) => {
+    if (hosts.allows(req.get('Host'))) return next();
+    logger.info({ host: req.get('Host')?.slice(0, 100) }, 'refused a request for an unknown host name');
+    res.status(421).type('text/plain').setHeader('X-Camrtc-Error', 'ERR_HOST_UNKNOWN');
+    res.send(unknownHostMessage(req.get('Host')));
+  });
 
   app.use((_req, res, next) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');

@@ -44,6 +44,8 @@ export type ViewerSessionEvents = {
   candidate: [IceCandidate | null];
   /** After the offer or answer, and after each play, pause and seek. */
   playback: [PlaybackInfo];
+  /** The peer connection came up (ICE and DTLS), once: the connect timeout no longer applies. */
+  connected: [];
   /** The session ends because of this error; `closed` follows. */
   failed: [CamrtcError];
   /** The session ended (stop, failure, shutdown); `reason` is for the client. Once. */
@@ -298,8 +300,10 @@ export class ViewerSession extends TypedEmitter<ViewerSessionEvents> {
 
   #onViewerState(state: ViewerState): void {
     if (state === 'connected') {
+      const first = this.#connectTimer !== undefined;
       clearTimeout(this.#connectTimer);
       this.#connectTimer = undefined;
+      if (first) this.safeEmit('connected');
       if (this.#tracks) this.#options.supply?.connected(this.camera, this.#tracks, this.#options.h265);
     } else if (state === 'failed') {
       void this.fail(new CamrtcError('ERR_WEBRTC', 'the WebRTC connection to the browser failed'));

@@ -77,6 +77,8 @@ export class ClientConnection {
   readonly #violations: TokenBucket;
   readonly #now: () => number;
   #h265 = false;
+  /** A session was started on this socket (the server closes sockets that never watch). */
+  #watched = false;
   #closePromise: Promise<void> | undefined;
 
   constructor(ws: WebSocket, options: ClientConnectionOptions) {
@@ -100,6 +102,16 @@ export class ClientConnection {
   }
   get sessionCount(): number {
     return this.#sessions.size;
+  }
+  /** Whether a camera was watched on this socket (a session started), now or before. */
+  get watched(): boolean {
+    return this.#watched;
+  }
+
+  /** Closes a socket that watched nothing in time: an `error` saying why, then close code 1008. */
+  closeIdle(message: string): Promise<void> {
+    this.#send({ type: 'error', code: 'ERR_SIGNALING_IDLE', message });
+    return this.close(CLOSE_POLICY_VIOLATION, message);
   }
 
   /** Closes every session and the socket. Idempotent. */
@@ -280,6 +292,7 @@ export class ClientConnection {
       if (this.#sessions.get(id)?.session === session) this.#sessions.delete(id);
     });
     this.#sessions.set(id, { session, claim });
+    this.#watched = true;
     void session.start();
   }
 

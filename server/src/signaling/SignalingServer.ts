@@ -5,6 +5,8 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { AddressCounter } from '../http/ClientAddresses.js';
+import { KnownHosts, unknownHostMessage } from '../http/knownHosts.js';
 import { originAllowed } from '../http/origin.js';
 import type { Logger } from '../log/logger.js';
 import type { CameraDirectory } from '../media/Camera.js';
@@ -19,6 +21,17 @@ export const SIGNALING_PATH = '/ws';
 export const HEARTBEAT_INTERVAL_MS = 30_000;
 /** More sockets than this are refused with 503 (each may hold up to 8 peer connections). */
 export const MAX_CLIENTS = 256;
+/**
+ * Sockets one client address (an IPv6 /64) may hold: a page per camera of a large wall display,
+ * several times over, but an eighth of MAX_CLIENTS, so one address cannot lock out everyone else.
+ */
+export const MAX_CLIENTS_PER_ADDRESS = 32;
+/**
+ * A socket that has not watched a camera this long after opening is closed (ERR_SIGNALING_IDLE): an
+ * idle socket would hold one of MAX_CLIENTS for nothing. A socket that watches from its URL (the
+ * camera page, the player) watches at once.
+ */
+export const WATCH_TIMEOUT_MS = 10_000;
 /** How long close() waits for a client's close handshake before cutting the socket. */
 const CLOSE_GRACE_MS = 1_000;
 /** WebSocket close code "going away" (RFC 6455 7.4.1). */
@@ -46,6 +59,12 @@ export interface SignalingServerOptions {
   limits?: Partial<SignalingLimits>;
   /** For tests: how long a viewer may take to connect after the offer. */
   connectTimeoutMs?: number;
+  /** The names the server answers to (Host header). Default: the built-in ones only (knownHosts.ts). */
+  hosts?: KnownHosts;
+  /** Default MAX_CLIENTS_PER_ADDRESS. */
+  maxClientsPerAddress?: number;
+  /** Default WATCH_TIMEOUT_MS. */
+  watchTimeoutMs?: number;
 }
 
 export class SignalingServer {
@@ -54,6 +73,8 @@ export class SignalingServer {
   readonly #wss: WebSocketServer;
   readonly #clients = new Map<WebSocket, ClientConnection>();
   readonly #alive = new WeakSet<WebSocket>();
+  readonly #perAddress: AddressCounter;
+  readonly #hosts: KnownHosts;
   readonly #limits: SignalingLimits;
   readonly #peer: PeerSettings;
   readonly #heartbeat: NodeJS.Timeout;
@@ -68,6 +89,8 @@ export class SignalingServer {
     this.#logger = options.logger;
     this.#limits = { ...DEFAULT_SIGNALING_LIMITS, ...options.limits };
     this.#peer = options.peer ?? peerSettings();
+    this.#hosts = options.hosts ?? new KnownHosts();
+    this.#perAddress = new AddressCounter(options.maxClientsPerAddress ?? MAX_CLIENTS_PER_ADDRESS);
     this.#ownsBroker = options.broker === undefined;
     this.#broker = options.broker ?? new OfferBroker({ peer: this.#peer, logger: options.logger });
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, clientTracking: false });
@@ -116,11 +139,24 @@ export class SignalingServer {
       return;
     }
     if (this.closed) return refuse(socket, 503, 'Service Unavailable');
+    if (!this.#hosts.allows(req.headers.host)) {
+      this.#logger.info({ host: req.headers.host?.slice(0, 100) }, 'refused a signaling socket for an unknown host name');
+      return refuse(socket, 421, 'Misdirected Request', unknownHostMessage(req.headers.host), 'ERR_HOST_UNKNOWN');
+    }
     if (!this.#originAllowed(req)) {
       this.#logger.info({ origin: req.headers.origin }, 'refused a signaling socket from another origin');
       return refuse(socket, 403, 'Forbidden');
     }
     if (this.#clients.size >= MAX_CLIENTS) return refuse(socket, 503, 'Service Unavailable');
+    const address = req.socket.remoteAddress;
+    const release = this.#perAddress.acquire(address);
+    if (!release) {
+      this.#logger.warn({ client: address }, 'refused a signaling socket: too many from this address');
+      const message = `at most ${this.#perAddress.limit} signaling sockets per client address: close some before opening more`;
+      return refuse(socket, 429, 'Too Many Requests', message, 'ERR_LIMIT');
+    }
+    // The socket under the WebSocket: it closes whether the handshake fails or the WebSocket ends.
+    socket.once('close', release);
     this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, req));
   }
 
@@ -140,9 +176,19 @@ export class SignalingServer {
     this.#clients.set(ws, client);
     this.#alive.add(ws);
     ws.on('pong', () => this.#alive.add(ws));
-    ws.once('close', () => this.#clients.delete(ws));
     const watch = urlWatch(req.url ?? '');
     if (watch) client.watchFromUrl(watch);
+    const timeoutMs = this.#options.watchTimeoutMs ?? WATCH_TIMEOUT_MS;
+    const idle = client.watched ? undefined : setTimeout(() => {
+      if (client.watched || client.closed) return;
+      this.#logger.info('closing a signaling socket that watched no camera');
+      void client.closeIdle(`no camera watched within ${Math.round(timeoutMs / 100) / 10} s: send a watch message after opening the socket`);
+    }, timeoutMs);
+    idle?.unref();
+    ws.once('close', () => {
+      clearTimeout(idle);
+      this.#clients.delete(ws);
+    });
   }
 
   #ping(): void {
@@ -161,7 +207,16 @@ export class SignalingServer {
   }
 }
 
-function refuse(socket: Duplex, status: number, text: string): void {
+/** Refuses an upgrade with an HTTP status, and a text for the person reading it when there is one. */
+function refuse(socket: Duplex, status: number, text: string, message = '', code?: string): void {
+  const body = Buffer.from(message, 'utf8');
+  const headers = [
+    `HTTP/1.1 ${status} ${text}`,
+    'Connection: close',
+    ...(body.length ? ['Content-Type: text/plain; charset=utf-8'] : []),
+    ...(code ? [`X-Camrtc-Error: ${code}`] : []),
+    `Content-Length: ${body.length}`,
+  ];
   socket.once('finish', () => socket.destroy());
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  socket.end(Buffer.concat([Buffer.from(`${headers.join('\r\n')}\r\n\r\n`), body]));
 }

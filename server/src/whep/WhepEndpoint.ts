@@ -10,6 +10,7 @@ import express, { type Request, type Response, type Router } from 'express';
 import type { ErrorCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { redactText } from '../log/redact.js';
+import { AddressCounter } from '../http/ClientAddresses.js';
 import type { CameraDirectory } from '../media/Camera.js';
 import { peerSettings, type PeerSettings } from '../session/PeerSettings.js';
 import { ViewerSession } from '../session/ViewerSession.js';
@@ -19,6 +20,13 @@ import { parseSdpFragment } from './sdpFragment.js';
 export const WHEP_PATH = '/whep';
 /** WHEP sessions open at once on this server (each is a peer connection with its UDP sockets). */
 export const MAX_WHEP_SESSIONS = 256;
+/**
+ * WHEP sessions one client address (an IPv6 /64) may have not connected yet: POSTs waiting for their
+ * answer, and answered sessions whose ICE has not come up (closed after the connect timeout). A
+ * player needs one per camera it starts at once; more from one address would let it fill
+ * MAX_WHEP_SESSIONS with sessions nobody plays.
+ */
+export const MAX_PENDING_WHEP_PER_ADDRESS = 8;
 /**
  * How long POST waits for the answer: the camera may have to be connected and described first. A
  * camera still unreachable after this gets 503 with Retry-After.
@@ -36,6 +44,8 @@ export interface WhepEndpointOptions {
   /** For tests: how long a viewer may take to connect after the answer. */
   connectTimeoutMs?: number;
   answerTimeoutMs?: number;
+  /** Default MAX_PENDING_WHEP_PER_ADDRESS. */
+  maxPendingPerAddress?: number;
 }
 
 interface WhepSession {
@@ -68,12 +78,14 @@ export class WhepEndpoint {
   readonly #logger: Logger;
   readonly #peer: PeerSettings;
   readonly #sessions = new Map<string, WhepSession>();
+  readonly #pending: AddressCounter;
   #closePromise: Promise<void> | undefined;
 
   constructor(options: WhepEndpointOptions) {
     this.#options = options;
     this.#logger = options.logger;
     this.#peer = options.peer ?? peerSettings();
+    this.#pending = new AddressCounter(options.maxPendingPerAddress ?? MAX_PENDING_WHEP_PER_ADDRESS);
   }
 
   get closed(): boolean {
@@ -119,6 +131,14 @@ export class WhepEndpoint {
       res.setHeader('Retry-After', String(RETRY_AFTER_S));
       return void problem(res, 503, `at most ${MAX_WHEP_SESSIONS} WHEP sessions`);
     }
+    const address = req.socket.remoteAddress;
+    const release = this.#pending.acquire(address);
+    if (!release) {
+      this.#logger.warn({ client: address }, 'refused a WHEP session: too many not connected from this address');
+      res.setHeader('Retry-After', String(RETRY_AFTER_S));
+      const message = `at most ${this.#pending.limit} WHEP sessions per client address may be waiting to connect: connect or DELETE those first`;
+      return void problem(res, 429, message, 'ERR_LIMIT');
+    }
 
     const id = randomBytes(16).toString('hex');
     const session = new ViewerSession({
@@ -136,7 +156,11 @@ export class WhepEndpoint {
     session.once('answer', (sdp) => settle({ ok: true, sdp }));
     session.once('failed', (error) => settle({ ok: false, code: error.code, message: redactText(error.message) }));
     session.once('closed', (reason) => settle({ ok: false, code: 'ERR_CLOSED', message: reason ?? 'the session ended' }));
+    // Pending until the peer connection is up; a session whose ICE never connects ends at the
+    // session's connect timeout, which gives the slot back too.
+    session.once('connected', release);
     session.once('ended', () => {
+      release();
       if (this.#sessions.get(id)?.session === session) this.#sessions.delete(id);
     });
     this.#sessions.set(id, { camera: name, session });
