@@ -1,5 +1,5 @@
 /** A signaling client for tests: queues server messages and waits for the ones a test expects. */
-import WebSocket from 'ws';
+import WebSocket, { type ClientOptions } from 'ws';
 import type { ServerMessage } from '../../../shared/protocol.js';
 
 export class TestClient {
@@ -23,8 +23,9 @@ export class TestClient {
     });
   }
 
-  static open(url: string, headers: Record<string, string> = {}): Promise<TestClient> {
-    const ws = new WebSocket(url, { headers });
+  /** `options.localAddress` (any 127.0.0.0/8 address) makes the client another address on loopback. */
+  static open(url: string, headers: Record<string, string> = {}, options: ClientOptions = {}): Promise<TestClient> {
+    const ws = new WebSocket(url, { ...options, headers });
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(new TestClient(ws)));
       ws.once('error', reject);
