@@ -128,7 +128,7 @@ describe('idle signaling sockets from one address', () => {
 
   it('the idle sockets are closed after the watch timeout with 1008 and a reason; watching sockets stay', async () => {
     // A camera-page socket watches from its URL: it counts as watching at once.
-    const page = await TestClient.open(withUrlWatch(url, { camera: 'front', id: 'p1' }), {}, { localAddress: '127.0.0.3' });
+    const page = await TestClient.open(withUrlWatch(url, { camera: 'front', id: 'p1', h265: false, paused: false }), {}, { localAddress: '127.0.0.3' });
     clients.push(page);
     const closes = await Promise.all(idle.map((s) => s.closed));
     for (const [i, close] of closes.entries()) {
