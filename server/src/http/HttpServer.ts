@@ -63,15 +63,6 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.disable('x-powered-by');
   app.set('etag', 'strong');
 
-  // First of all: a request for a name the server is not known by (DNS rebinding) gets nothing, not
-  // even a page. 421 Misdirected Request: the request reached a server that does not serve that name.
-  app.use((req, res, next) => {
-    if (hosts.allows(req.get('Host'))) return next();
-    logger.info({ host: req.get('Host')?.slice(0, 100) }, 'refused a request for an unknown host name');
-    res.status(421).type('text/plain').setHeader('X-Camrtc-Error', 'ERR_HOST_UNKNOWN');
-    res.send(unknownHostMessage(req.get('Host')));
-  });
-
   app.use((_req, res, next) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'no-referrer');
@@ -80,6 +71,15 @@ export function createHttpApp(options: HttpAppOptions): Express {
     // (bench, 2 cores). Site Isolation already keeps other sites out of the page's process;
     // frame-ancestors (CSP) stops framing.
     next();
+  });
+
+  // Before any route: a request for a name the server is not known by (DNS rebinding) gets nothing, not
+  // even a page. 421 Misdirected Request: the request reached a server that does not serve that name.
+  app.use((req, res, next) => {
+    if (hosts.allows(req.get('Host'))) return next();
+    logger.info({ host: req.get('Host')?.slice(0, 100) }, 'refused a request for an unknown host name');
+    res.status(421).type('text/plain').setHeader('X-Camrtc-Error', 'ERR_HOST_UNKNOWN');
+    res.send(unknownHostMessage(req.get('Host')));
   });
 
   app.get('/healthz', (_req, res) => {
