@@ -130,7 +130,8 @@ describe('configuration file', () => {
 
   it('property: no error or warning about a configuration file ever contains a password written in it', () => {
     const password = fc.string({ unit: fc.constantFrom(...'Zq7#@:!&*|>%`"\'[]{},\\ '.split('')), minLength: 1, maxLength: 12 }).map((s) => `Zq7${s}Zq7`);
-    const junk = fc.string({ unit: fc.constantFrom(...' \t:-[]{}"\'!&*|>#\n'.split('')), maxLength: 6 });
+    // No line break: the password stays a value of its line (a key of its own would be named as a misspelt setting).
+    const junk = fc.string({ unit: fc.constantFrom(...' \t:-[]{}"\'!&*|>#'.split('')), maxLength: 6 });
     fc.assert(
       fc.property(password, junk, junk, fc.boolean(), (pw, before, after, inUrl) => {
         const line = inUrl ? `url: ${before}rtsp://admin:${pw}@h/x${after}` : `url: rtsp://h/x\n    password: ${before}${pw}${after}`;
