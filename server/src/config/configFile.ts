@@ -8,7 +8,7 @@
  *     yard:
  *       url: rtsps://192.0.2.11/live
  *       username: admin
- *       password: secret
+ *       password: secret           # or passwordFile: /run/secrets/yard, or passwordEnv: YARD_PASSWORD
  *       transport: tcp
  *       tlsInsecure: true
  *
