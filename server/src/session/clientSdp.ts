@@ -18,8 +18,8 @@ export const CLIENT_SDP_LIMITS = Object.freeze({
   maxLines: 1000,
   /** Characters in one line (the longest legitimate ones, fmtp and candidates, have a few hundred). */
   maxLineLength: 4096,
-  /** `a=candidate` lines per media section (or before the first section). */
-  maxCandidatesPerSection: 32,
+  /** `a=candidate` lines per media section (or before the first): a host with many addresses has dozens. */
+  maxCandidatesPerSection: 64,
 });
 
 export type ClientSdpKind = 'offer' | 'answer';
