@@ -121,4 +121,26 @@ describe('signaling mistakes a session survives', () => {
     assert.deepEqual(error, { type: 'error', id: 'own', code: 'ERR_SIGNALING_INVALID', message: "session own answered the client's offer: it takes no answer" });
     assert.equal(client.messages.some((m) => m.type === 'closed'), false);
   });
+
+  it('WHEP: a PATCH with a broken candidate gets 400 naming the problem; the session stays', async () => {
+    const pc = loopbackPeer();
+    open.push({ client: await TestClient.open(`ws://127.0.0.1:${app.port}/ws`), pc, video: () => 0, answer: '' });
+    pc.addTransceiver('video', { direction: 'recvonly' });
+    await pc.setLocalDescription(await pc.createOffer());
+    const base = `http://127.0.0.1:${app.port}`;
+    const post = await fetch(`${base}/whep/demo`, { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: pc.localDescription!.sdp });
+    assert.equal(post.status, 201);
+    const location = post.headers.get('location')!;
+    const fragment = (candidate: string): RequestInit => ({
+      method: 'PATCH',
+      headers: { 'Content-Type': 'application/trickle-ice-sdpfrag' },
+      body: `m=video 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:0\r\na=${candidate}\r\n`,
+    });
+    const broken = await fetch(`${base}${location}`, fragment('candidate:1 1 udp 2113937151 127.0.0.1 70000 typ host'));
+    assert.equal(broken.status, 400);
+    assert.equal(await broken.text(), "the ICE candidate is not valid: its port '70000' is not a number from 0 to 65535");
+    const good = await fetch(`${base}${location}`, fragment('candidate:1 1 udp 2113937151 127.0.0.1 50000 typ host'));
+    assert.equal(good.status, 204, 'the session is still there');
+    assert.equal((await fetch(`${base}${location}`, { method: 'DELETE' })).status, 200);
+  });
 });
