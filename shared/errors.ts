@@ -13,6 +13,8 @@ export const ERROR_CODES = {
   ERR_RTSP_BAD_STATUS: 'The camera answered a request with an error status',
   ERR_RTSP_PROTOCOL: 'The camera does not speak RTSP or sent a malformed answer',
   ERR_RTSP_REDIRECT: 'The camera redirected too often or to a forbidden place',
+  ERR_RTSP_REDIRECT_CREDENTIALS:
+    "The camera redirected to another host, port or scheme that asks for credentials; camrtc sends a camera's credentials only where they were configured",
   ERR_RTSP_INVALID_STATE: 'An RTSP method was called in a state that does not allow it',
   ERR_RTSP_NO_TRACKS: 'The camera offers no track camrtc can play',
   ERR_NO_MEDIA: 'The camera answered PLAY but sends no media',

@@ -3,7 +3,7 @@
  * `camrtc probe URL` checks one camera. commander gives --help, repeatable options and errors.
  */
 import { Command, Option, InvalidArgumentError } from 'commander';
-import { loadConfig, parseCameraFlag, TRANSPORTS, type ConfigInput, type RtspTransport } from '../config/Config.js';
+import { loadConfig, parseCameraFlag, parseNamedFlag, TRANSPORTS, type ConfigInput, type RtspTransport } from '../config/Config.js';
 import { CamrtcError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
 import { redactText } from '../log/redact.js';
@@ -34,6 +34,8 @@ export interface ServeFlags {
   recording: string[];
   allowOrigin: string[];
   publicName: string[];
+  passwordFile?: string[];
+  passwordEnv?: string[];
   config?: string;
 }
 
@@ -56,11 +58,11 @@ export function configFromFlags(flags: ServeFlags, file: ConfigInput = {}, sourc
     port: pick('port', flags.port, file.port),
     demo: pick('demo', flags.demo, file.demo),
     logLevel: pick('logLevel', flags.logLevel as ConfigInput['logLevel'], file.logLevel),
-    cameras: [
+    cameras: withPasswordFlags(flags, [
       ...(file.cameras ?? []).map((c) => ({ ...c, ...transport, ...preload })),
       ...flags.camera.map((c) => ({ ...parseCameraFlag(c), transport: flags.rtspTransport, preload: flags.preload ?? false })),
       ...(flags.recording ?? []).map((c) => ({ ...parseCameraFlag(c), transport: flags.rtspTransport, recording: true })),
-    ],
+    ]),
     webrtc: {
       iceServers: flags.iceServer.length ? flags.iceServer.map((urls) => ({ urls })) : (file.webrtc?.iceServers ?? []),
       iceHostAddresses: flags.iceHost.length ? flags.iceHost : (file.webrtc?.iceHostAddresses ?? []),
@@ -70,10 +72,31 @@ export function configFromFlags(flags: ServeFlags, file: ConfigInput = {}, sourc
   };
 }
 
+type CameraInput = NonNullable<ConfigInput['cameras']>[number];
+
+/** --password-file NAME=FILE and --password-env NAME=VAR: the named camera's password comes from there (and only there). */
+function withPasswordFlags(flags: ServeFlags, cameras: CameraInput[]): CameraInput[] {
+  const sources = [
+    ...(flags.passwordFile ?? []).map((v) => ({ flag: '--password-file', ...parseNamedFlag('--password-file', v, 'FILE'), field: 'passwordFile' as const })),
+    ...(flags.passwordEnv ?? []).map((v) => ({ flag: '--password-env', ...parseNamedFlag('--password-env', v, 'VARIABLE'), field: 'passwordEnv' as const })),
+  ];
+  for (const { flag, name } of sources) {
+    if (!cameras.some((c) => c.name === name)) throw new CamrtcError('ERR_CONFIG_INVALID', `${flag}: no camera is named '${name}' (add it with --camera or in the configuration file)`);
+  }
+  return cameras.map((c) => {
+    const own = sources.filter((s) => s.name === c.name);
+    if (own.length === 0) return c;
+    const { password: _p, passwordFile: _f, passwordEnv: _e, ...rest } = c;
+    return Object.assign(rest, ...own.map((s) => ({ [s.field]: s.value })));
+  });
+}
+
 async function serve(flags: ServeFlags, command: Command): Promise<void> {
-  const file = flags.config ? readConfigFile(flags.config) : {};
+  const warnings: string[] = [];
+  const file = flags.config ? readConfigFile(flags.config, (w) => warnings.push(w)) : {};
   const config = loadConfig(configFromFlags(flags, file, (flag) => command.getOptionValueSource(flag)));
   const logger = createLogger({ level: config.logLevel });
+  for (const w of warnings) logger.warn(w);
   const app = await App.start(config, { logger });
   logger.info({ url: app.url, cameras: app.cameras.list().map((c) => c.name) }, `camrtc listening on ${app.url}`);
   // stdout is for logs; tell the person at the terminal where to look in plain words too.
@@ -115,6 +138,8 @@ export function buildProgram(): Command {
     .option('--recording <NAME=URL>', 'add a recording (NVR playback URL accepting Range): one RTSP session per viewer, with seek (repeatable)', collect, [])
     .option('--allow-origin <origin>', 'let pages of this web origin embed the player, e.g. https://intranet.example (repeatable)', collect, [])
     .option('--public-name <name>', 'a DNS name this server is reached by, e.g. cams.example.org (repeatable); other names are refused (DNS rebinding)', collect, [])
+    .option('--password-file <NAME=FILE>', "camera NAME's password is FILE's content (trimmed), kept out of the command line (repeatable)", collect, [])
+    .option('--password-env <NAME=VAR>', "camera NAME's password is the environment variable VAR (repeatable)", collect, [])
     .option('--config <file>', 'read settings and cameras from a YAML (or JSON) file; flags given here override it (see README)')
     .action(async (flags: ServeFlags, command: Command) => serve(flags, command));
   program.addCommand(probeCommand());

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { CamrtcError } from '../errors.js';
 import { redactText } from '../log/redact.js';
 import { HOST_NAME } from '../http/knownHosts.js';
+import { processSecretSources, resolvePassword, type SecretSources } from './secrets.js';
 
 /**
  * auto (default, like MediaMTX): UDP first, TCP when the camera refuses UDP or no UDP packet arrives
@@ -29,9 +30,13 @@ export const CameraConfigSchema = z.strictObject({
   url: rtspUrl,
   /** RTSP transport to the camera. Default auto: UDP, falling back to TCP (see TRANSPORTS). */
   transport: z.enum(TRANSPORTS).default('auto'),
-  /** Credentials when not in the URL. */
+  /** Credentials when not in the URL (they take precedence over the URL's). */
   username: z.string().optional(),
   password: z.string().optional(),
+  /** The password is this file's content, trimmed (a Docker or systemd secret): not in the config nor in argv. */
+  passwordFile: z.string().min(1).optional(),
+  /** The password is this environment variable's value. */
+  passwordEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name: letters, digits and _').optional(),
   /**
    * rtsps: accept the camera's certificate even when it does not verify (self-signed, as most
    * cameras ship). Default false: verified against the system's authorities and the host name.
@@ -94,8 +99,11 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** Validates, applies defaults, checks cross-field rules, freezes. Throws ERR_CONFIG_INVALID. */
-export function loadConfig(input: ConfigInput): Readonly<Config> {
+/**
+ * Validates, applies defaults, checks cross-field rules, reads each camera's passwordFile or
+ * passwordEnv into its password, freezes. Throws ERR_CONFIG_INVALID.
+ */
+export function loadConfig(input: ConfigInput, secrets: SecretSources = processSecretSources): Readonly<Config> {
   const result = ConfigSchema.safeParse(input);
   if (!result.success) {
     const lines = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
@@ -106,6 +114,8 @@ export function loadConfig(input: ConfigInput): Readonly<Config> {
   for (const cam of config.cameras) {
     if (seen.has(cam.name)) throw new CamrtcError('ERR_CONFIG_INVALID', `camera '${cam.name}' is configured twice`);
     seen.add(cam.name);
+    const password = resolvePassword(cam, secrets);
+    if (password !== undefined) cam.password = password;
   }
   if (config.demo !== false && seen.has('demo') && (config.demo === true)) {
     throw new CamrtcError('ERR_CONFIG_INVALID', "camera name 'demo' is taken by the built-in demo camera; pick another name or pass --no-demo");
@@ -120,4 +130,11 @@ export function parseCameraFlag(value: string): { name: string; url: string } {
     throw new CamrtcError('ERR_CONFIG_INVALID', `--camera expects NAME=URL (e.g. front=rtsp://user:pass@192.0.2.10/stream1), got ${JSON.stringify(redactText(value))}`);
   }
   return { name: value.slice(0, eq), url: value.slice(eq + 1) };
+}
+
+/** Parses `NAME=VALUE` from a per-camera flag such as --password-file. */
+export function parseNamedFlag(flag: string, value: string, example: string): { name: string; value: string } {
+  const eq = value.indexOf('=');
+  if (eq <= 0 || eq === value.length - 1) throw new CamrtcError('ERR_CONFIG_INVALID', `${flag} expects CAMERA=${example}`);
+  return { name: value.slice(0, eq), value: value.slice(eq + 1) };
 }

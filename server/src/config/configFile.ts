@@ -8,28 +8,37 @@
  *     yard:
  *       url: rtsps://192.0.2.11/live
  *       username: admin
- *       password: secret
+ *       password: secret           # or passwordFile: /run/secrets/yard, or passwordEnv: YARD_PASSWORD
  *       transport: tcp
  *       tlsInsecure: true
  *
  * Parsing only: loadConfig() validates the result like any other input.
  */
 import { readFileSync } from 'node:fs';
-import { parse, YAMLParseError } from 'yaml';
+import { parseDocument } from 'yaml';
 import { CamrtcError } from '../errors.js';
 import type { ConfigInput } from './Config.js';
+import { describeYamlProblem } from './yamlProblem.js';
 
 /** Configuration files are small; a larger one is a mistake (a video file given by accident...). */
 export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
 
-/** Turns the text of a configuration file into config input. Pure. */
-export function parseConfigText(text: string, fileName = 'the configuration file'): ConfigInput {
+/**
+ * Turns the text of a configuration file into config input. Pure: YAML warnings (an unknown !tag...)
+ * go to `onWarning`. No error or warning quotes the file, whose lines may hold passwords.
+ */
+export function parseConfigText(text: string, fileName = 'the configuration file', onWarning: (message: string) => void = () => undefined): ConfigInput {
+  // logLevel silent: the library would otherwise print its warnings, source line included, itself.
+  const parsed = parseDocument(text, { logLevel: 'silent', prettyErrors: true });
+  if (parsed.errors.length > 0) {
+    throw new CamrtcError('ERR_CONFIG_INVALID', `${fileName} is not valid YAML ${describeYamlProblem(parsed.errors[0])}`);
+  }
+  for (const warning of parsed.warnings) onWarning(`${fileName}: ${describeYamlProblem(warning)}`);
   let doc: unknown;
   try {
-    doc = parse(text, { maxAliasCount: 100 });
-  } catch (err) {
-    const where = err instanceof YAMLParseError && err.linePos ? ` at line ${err.linePos[0].line}` : '';
-    throw new CamrtcError('ERR_CONFIG_INVALID', `${fileName} is not valid YAML${where}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+    doc = parsed.toJS({ maxAliasCount: 100 });
+  } catch {
+    throw new CamrtcError('ERR_CONFIG_INVALID', `${fileName} is not valid YAML: too many aliases (*name)`);
   }
   if (doc === null || doc === undefined) return {};
   if (typeof doc !== 'object' || Array.isArray(doc)) {
@@ -48,7 +57,7 @@ export function parseConfigText(text: string, fileName = 'the configuration file
   return { ...rest, cameras: list } as ConfigInput;
 }
 
-export function readConfigFile(path: string): ConfigInput {
+export function readConfigFile(path: string, onWarning?: (message: string) => void): ConfigInput {
   let text: string;
   try {
     const buf = readFileSync(path);
@@ -59,5 +68,5 @@ export function readConfigFile(path: string): ConfigInput {
     const code = (err as NodeJS.ErrnoException).code;
     throw new CamrtcError('ERR_CONFIG_INVALID', `cannot read configuration file ${path}${code === 'ENOENT' ? ': no such file' : code ? ` (${code})` : ''}`);
   }
-  return parseConfigText(text, `configuration file ${path}`);
+  return parseConfigText(text, `configuration file ${path}`, onWarning);
 }

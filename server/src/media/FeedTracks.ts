@@ -66,7 +66,9 @@ export class FeedTracks {
       prev !== undefined &&
       prev.length === tracks.length &&
       prev.every((t, i) => t.codec === tracks[i].codec && t.index === tracks[i].index && t.fmtp['profile-level-id'] === tracks[i].fmtp['profile-level-id']);
+    // The same array when nothing changed: spare viewers are matched to their tracks by identity.
+    if (same) return;
     this.#presented = tracks;
-    if (!same) this.#changed(tracks, compatible);
+    this.#changed(tracks, compatible);
   }
 }

@@ -19,7 +19,7 @@ import { RtspLink, type LinkSink, type LinkTransport, type TrackRoute } from './
 import type { PlayOptions, RtspSessionEvents, RtspSessionOptions, RtspSessionState, RtspTransportMode } from './RtspSessionTypes.js';
 import { sharedTransportMemory, type TransportMemory } from './TransportMemory.js';
 import { parseRtspUrl, type RtspUrl } from './url.js';
-import { redirectTarget, resolveBaseUrl } from './baseUrl.js';
+import { locationCredentials, redirectTarget, resolveBaseUrl, sameOrigin, withheldCredentialsError, withheldFrom } from './baseUrl.js';
 import { playHeaders } from './headers/Range.js';
 import { looksLikeRtp } from '../rtp/RtpPacket.js';
 import { udpRefused } from './TransportMemory.js';
@@ -203,51 +203,59 @@ export class RtspSession extends TypedEmitter<RtspSessionEvents> implements Link
   // ---- phases ----------------------------------------------------------------------------------
 
   private async establish(mode: LinkTransport): Promise<void> {
-    let url = this.parseUrl();
-    let credentials = this.credentials(url);
-    for (let redirects = 0; ; redirects++) {
-      const link = await RtspLink.open(
-        {
-          url,
-          credentials,
-          cameraName: this.name,
-          connectTimeoutMs: this.options.connectTimeoutMs,
-          readTimeoutMs: this.options.readTimeoutMs,
-          logger: this.log,
-          tlsOptions: this.options.tlsInsecure ? { ...this.options.tlsOptions, rejectUnauthorized: false } : this.options.tlsOptions,
-          udpBindAddress: this.options.udpBindAddress ?? '0.0.0.0',
-          ssrc: this.ssrc,
-          cname: `camrtc-${this.ssrc.toString(16)}`,
-        },
-        this,
-      );
-      if (this.closing) {
-        link.close();
+    const configured = this.parseUrl();
+    let url = configured;
+    try {
+      let credentials = this.credentials(url);
+      for (let redirects = 0; ; redirects++) {
+        const link = await RtspLink.open(
+          {
+            url,
+            credentials,
+            cameraName: this.name,
+            connectTimeoutMs: this.options.connectTimeoutMs,
+            readTimeoutMs: this.options.readTimeoutMs,
+            logger: this.log,
+            tlsOptions: this.options.tlsInsecure ? { ...this.options.tlsOptions, rejectUnauthorized: false } : this.options.tlsOptions,
+            udpBindAddress: this.options.udpBindAddress ?? '0.0.0.0',
+            ssrc: this.ssrc,
+            cname: `camrtc-${this.ssrc.toString(16)}`,
+          },
+          this,
+        );
+        if (this.closing) {
+          link.close();
+          this.checkOpen();
+        }
+        this.link = link;
+        const redirect = await this.describe(link, url);
+        if (redirect === undefined) break;
+        if (redirects >= MAX_REDIRECTS) throw new CamrtcError('ERR_RTSP_REDIRECT', `camera '${this.name}' redirected more than ${MAX_REDIRECTS} times`);
+        if (url.scheme === 'rtsps' && redirect.scheme !== 'rtsps') {
+          throw new CamrtcError('ERR_RTSP_REDIRECT', `camera '${this.name}' redirected from rtsps to rtsp; refused`);
+        }
+        // The configured credentials go only to the scheme, host and port they were configured for;
+        // elsewhere only what the Location itself carries (the redirecting camera already knew it).
+        credentials = sameOrigin(redirect, configured) ? this.credentials(configured) : locationCredentials(redirect);
+        this.log.info({ location: redirect.href, credentials: credentials !== undefined }, 'following RTSP redirect');
+        this.dropLink();
+        url = redirect;
+      }
+      const link = this.link!;
+      for (let i = 0; i < this.tracks.length; i++) {
+        await link.setup(this.tracks[i], i, mode);
         this.checkOpen();
       }
-      this.link = link;
-      const redirect = await this.describe(link, url);
-      if (redirect === undefined) break;
-      if (redirects >= MAX_REDIRECTS) throw new CamrtcError('ERR_RTSP_REDIRECT', `camera '${this.name}' redirected more than ${MAX_REDIRECTS} times`);
-      if (url.scheme === 'rtsps' && redirect.scheme !== 'rtsps') {
-        throw new CamrtcError('ERR_RTSP_REDIRECT', `camera '${this.name}' redirected from rtsps to rtsp; refused`);
-      }
-      // Credentials are for the configured camera only: never hand them to another host.
-      if (redirect.host !== url.host) credentials = redirect.username !== undefined ? this.credentials(redirect) : undefined;
-      this.log.info({ location: redirect.href }, 'following RTSP redirect');
-      this.dropLink();
-      url = redirect;
-    }
-    const link = this.link!;
-    for (let i = 0; i < this.tracks.length; i++) {
-      await link.setup(this.tracks[i], i, mode);
+      if (mode !== 'tcp') this.sendReports();
+      await link.request('PLAY', this.sessionUrl, playHeaders(this.options.range ?? DEFAULT_PLAY_RANGE, this.options.scale));
       this.checkOpen();
+      this.lastRtpAt = performance.now();
+      this.log.info({ transport: link.transport ?? mode, tracks: this.tracks.map((t) => `${t.kind} ${t.codec}`) }, 'RTSP session playing');
+    } catch (err) {
+      // A redirect target that wants the credentials camrtc kept back would otherwise read as "wrong password".
+      if (err instanceof RtspStatusError && err.status === 401 && withheldFrom(url, configured, this.credentials(configured))) throw withheldCredentialsError(this.name, url, configured);
+      throw err;
     }
-    if (mode !== 'tcp') this.sendReports();
-    await link.request('PLAY', this.sessionUrl, playHeaders(this.options.range ?? DEFAULT_PLAY_RANGE, this.options.scale));
-    this.checkOpen();
-    this.lastRtpAt = performance.now();
-    this.log.info({ transport: link.transport ?? mode, tracks: this.tracks.map((t) => `${t.kind} ${t.codec}`) }, 'RTSP session playing');
   }
 
   /** OPTIONS + DESCRIBE. Returns the redirect target, if the camera redirects. */

@@ -4,7 +4,8 @@
  */
 import { CamrtcError } from '../errors.js';
 import { onSameHost } from '../sdp/controlUrl.js';
-import { parseRtspUrl, type RtspUrl } from './url.js';
+import type { Credentials } from './auth.js';
+import { formatHost, parseRtspUrl, type RtspUrl } from './url.js';
 
 /** A 3xx answer's Location, parsed; an invalid one is an error (never followed blindly). */
 export function redirectTarget(location: string | undefined, cameraName: string): RtspUrl {
@@ -13,6 +14,36 @@ export function redirectTarget(location: string | undefined, cameraName: string)
     throw new CamrtcError('ERR_RTSP_REDIRECT', `camera '${cameraName}' redirected to an invalid location`);
   }
   return target;
+}
+
+/**
+ * Whether two URLs are the same place for credentials: scheme, host and port all equal. Credentials
+ * configured for a camera go nowhere else (a redirect to another port of the same host may be
+ * another service, and rtsp -> rtsps changes who terminates the connection).
+ */
+export function sameOrigin(a: RtspUrl, b: RtspUrl): boolean {
+  return a.scheme === b.scheme && a.host === b.host && a.port === b.port;
+}
+
+/** Credentials written in a redirect's own Location (the redirecting camera knew them), never the configured ones. */
+export function locationCredentials(target: RtspUrl): Credentials | undefined {
+  return target.username === undefined ? undefined : { username: target.username, password: target.password ?? '' };
+}
+
+/** Whether camrtc followed a redirect to `target` without the credentials configured for `configured`. */
+export function withheldFrom(target: RtspUrl, configured: RtspUrl, configuredCredentials: Credentials | undefined): boolean {
+  return configuredCredentials !== undefined && !sameOrigin(target, configured) && target.username === undefined;
+}
+
+/** What a user reads when a redirect target asks for the credentials camrtc kept back. */
+export function withheldCredentialsError(cameraName: string, target: RtspUrl, configured: RtspUrl): CamrtcError {
+  const origin = `${configured.scheme}://${formatHost(configured.host)}:${configured.port}`;
+  return new CamrtcError(
+    'ERR_RTSP_REDIRECT_CREDENTIALS',
+    `camera '${cameraName}' redirected to ${target.href}, which asks for credentials: camrtc sends the camera's credentials only to ${origin}, ` +
+      "never to another host, port or scheme (configure the camera with the redirect target's URL to use them there)",
+    { location: target.href },
+  );
 }
 
 /**
@@ -25,7 +56,7 @@ export function resolveBaseUrl(contentBase: string | undefined, contentLocation:
     if (candidate === undefined) continue;
     const parsed = parseRtspUrl(candidate);
     if (parsed instanceof CamrtcError) continue;
-    if (parsed.host === url.host && parsed.port === url.port && parsed.scheme === url.scheme) return parsed.href;
+    if (sameOrigin(parsed, url)) return parsed.href;
     const moved = onSameHost(url.href, parsed.href);
     if (moved === undefined) continue;
     movedFrom?.(parsed.host);

@@ -16,6 +16,7 @@ import { TypedEmitter } from '../util/TypedEmitter.js';
 import { Viewer, type ViewerState } from '../webrtc/Viewer.js';
 import type { CameraState, IceCandidate, PlaybackState, SessionStats } from '../../../shared/protocol.js';
 import type { SuppliedViewer, ViewerSupply } from './OfferBroker.js';
+import { checkClientSdp, assertClientSdp } from './clientSdp.js';
 import { restrictOfferToH264 } from './offerCodecs.js';
 import type { PeerSettings } from './PeerSettings.js';
 
@@ -93,6 +94,8 @@ export class ViewerSession extends TypedEmitter<ViewerSessionEvents> {
   /** The camera's tracks the viewer was made for (the next spare must match them). */
   #tracks: readonly Track[] | undefined;
   #paused = false;
+  /** An answer was taken (werift applies one per offer: a second one would fail the connection). */
+  #answered = false;
   #position: number | undefined;
   readonly #startedAt = performance.now();
   #connectTimer: NodeJS.Timeout | undefined;
@@ -123,6 +126,12 @@ export class ViewerSession extends TypedEmitter<ViewerSessionEvents> {
 
   /** Runs the watch; failures end the session (`failed`, then `closed`), never a throw. */
   async start(): Promise<void> {
+    if (this.#options.offer !== undefined) {
+      // Before the camera starts and before any parser: a hostile offer costs one line scan. The
+      // adapters refuse it earlier (no session at all); this keeps every path to werift bounded.
+      const check = checkClientSdp(this.#options.offer, 'offer');
+      if (!check.ok) return this.fail(check.error);
+    }
     this.camera.on('status', this.#onStatus);
     this.camera.on('tracks', this.#onTracks);
     this.safeEmit('status', this.camera.status);
@@ -174,9 +183,19 @@ export class ViewerSession extends TypedEmitter<ViewerSessionEvents> {
     }
   }
 
-  /** The browser's answer to the session's offer. */
+  /**
+   * The browser's answer to the session's offer. What is wrong with the message itself (a second
+   * answer, an answer to the client's own offer, a text that is no SDP) is thrown as
+   * ERR_SIGNALING_INVALID or ERR_LIMIT and the session goes on; an answer werift refuses ends it.
+   */
   async answer(sdp: string): Promise<void> {
     const viewer = this.#requireViewer('answer');
+    if (this.#options.offer !== undefined) {
+      throw new CamrtcError('ERR_SIGNALING_INVALID', `session ${this.id} answered the client's offer: it takes no answer`);
+    }
+    if (this.#answered) throw new CamrtcError('ERR_SIGNALING_INVALID', `session ${this.id} is already answered: the second answer is ignored`);
+    assertClientSdp(sdp, 'answer');
+    this.#answered = true;
     try {
       await viewer.setAnswer(sdp);
     } catch (err) {

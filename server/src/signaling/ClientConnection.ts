@@ -22,6 +22,7 @@ import type { UrlWatch } from '../../../shared/watchUrl.js';
 import { TokenBucket } from './TokenBucket.js';
 import type { OfferBroker, PageClaim, ViewerSupply } from '../session/OfferBroker.js';
 import type { PeerSettings } from '../session/PeerSettings.js';
+import { checkClientSdp } from '../session/clientSdp.js';
 import { ViewerSession } from '../session/ViewerSession.js';
 import { sendSessionEvents, statsMessage } from './sessionMessages.js';
 
@@ -271,6 +272,12 @@ export class ClientConnection {
       this.#violation('ERR_CAMERA_UNKNOWN', `no camera named '${camera}'`, id);
       return;
     }
+    // A hostile offer is refused here, as a violation, before a session or the camera starts.
+    const check = message.offer !== undefined ? checkClientSdp(message.offer, 'offer') : undefined;
+    if (check && !check.ok) {
+      this.#violation(check.error.code, check.error.message, id);
+      return;
+    }
     const logger = this.#logger.child({ session: id, camera });
     const broker = this.#options.broker;
     // Prepared viewers carry a full server-made offer: a page claim only makes sense for that watch.
@@ -300,7 +307,7 @@ export class ClientConnection {
   #run(session: ViewerSession, op: () => Promise<void>): void {
     op().catch((err: unknown) => {
       const error = toCamrtcError(err);
-      if (error.code === 'ERR_SIGNALING_INVALID') {
+      if (error.code === 'ERR_SIGNALING_INVALID' || error.code === 'ERR_LIMIT') {
         this.#violation(error.code, error.message, session.id);
       } else if (!(err instanceof CamrtcError && error.code === 'ERR_CLOSED')) {
         this.#send({ type: 'error', id: session.id, code: error.code, message: redactText(error.message) });

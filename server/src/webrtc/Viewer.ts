@@ -18,7 +18,7 @@ import { planCodecs } from './codecs.js';
 import { peerConfig } from './peerConfig.js';
 import { OutboundTrack, type OutboundCounters, type OutboundTrackHooks } from './OutboundTrack.js';
 import { chooseRtpOutputs } from './RtpOutput.js';
-import { isMdnsCandidate } from './remoteCandidate.js';
+import { candidateProblem, isMdnsCandidate } from './remoteCandidate.js';
 import { actAsDtlsClient, connectAtNomination, parseCertificateOnce, releaseHandshakeMemory, useNativeX25519, withoutDefaultStun } from './werift/index.js';
 import type { ViewerEvents, ViewerOptions, ViewerState, ViewerStats } from './ViewerTypes.js';
 
@@ -227,10 +227,16 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
   /**
    * A remote candidate trickled by the browser; null or an empty candidate ends the list. Applied
    * once the remote description is (see #remoteDescription); mDNS candidates are not used (see
-   * isMdnsCandidate).
+   * isMdnsCandidate). A candidate that breaks the grammar is refused (ERR_SIGNALING_INVALID): the
+   * connection goes on with the others.
    */
   async addIceCandidate(candidate: IceCandidate | null): Promise<void> {
     this.#assertOpen();
+    if (candidate !== null && candidate.candidate !== '') {
+      const problem = candidateProblem(candidate.candidate);
+      // werift would keep it and fail later without a word: the client hears what is wrong now.
+      if (problem) throw new CamrtcError('ERR_SIGNALING_INVALID', `the ICE candidate is not valid: ${problem}`);
+    }
     await this.#remoteDescription;
     this.#assertOpen();
     try {

@@ -12,6 +12,7 @@ import type { Logger } from '../log/logger.js';
 import { redactText } from '../log/redact.js';
 import { AddressCounter } from '../http/ClientAddresses.js';
 import type { CameraDirectory } from '../media/Camera.js';
+import { checkClientSdp } from '../session/clientSdp.js';
 import { peerSettings, type PeerSettings } from '../session/PeerSettings.js';
 import { ViewerSession } from '../session/ViewerSession.js';
 import { MAX_MESSAGE_BYTES } from '../../../shared/protocol.js';
@@ -65,6 +66,8 @@ function statusOf(code: ErrorCode): number {
     case 'ERR_WEBRTC':
     case 'ERR_SIGNALING_INVALID':
       return 400;
+    case 'ERR_LIMIT':
+      return 413;
     case 'ERR_TIMEOUT':
     case 'ERR_CLOSED':
       return 503;
@@ -127,6 +130,9 @@ export class WhepEndpoint {
     }
     const source = CAMERA_NAME.test(name) ? this.#options.cameras.get(name) : undefined;
     if (!source) return void problem(res, 404, `no camera named '${name}'`);
+    // Before a session takes a slot or starts the camera: a hostile offer costs one line scan.
+    const check = checkClientSdp(req.body as string, 'offer');
+    if (!check.ok) return void problem(res, statusOf(check.error.code), check.error.message, check.error.code);
     if (this.#sessions.size >= MAX_WHEP_SESSIONS) {
       res.setHeader('Retry-After', String(RETRY_AFTER_S));
       return void problem(res, 503, `at most ${MAX_WHEP_SESSIONS} WHEP sessions`);

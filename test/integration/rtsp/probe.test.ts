@@ -92,6 +92,17 @@ describe('camrtc probe against the demo camera', () => {
     assert.equal(r.error?.code, 'ERR_RTSP_CONNECT');
   });
 
+  test('the command line: a password with an unencoded @ is hidden whole, in text and in --json', async () => {
+    const hostile = 'rtsp://admin:Pw@Secret9@127.0.0.1:9/nothing';
+    for (const extra of [[], ['--json']]) {
+      const res = await runProbeCli([hostile, '--transport', 'tcp', ...extra]);
+      assert.equal(res.code, 1);
+      const all = res.stdout + res.stderr;
+      assert.ok(all.includes('rtsp://admin:***@127.0.0.1:9/nothing'), all);
+      assert.ok(!all.includes('Secret9') && !all.includes('Pw@'), all);
+    }
+  });
+
   test('the command line: an invalid --seconds is refused before connecting', async () => {
     const res = await runProbeCli([url, '--seconds', '-3']);
     assert.notEqual(res.code, 0);

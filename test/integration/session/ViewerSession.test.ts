@@ -54,9 +54,11 @@ describe('ViewerSession', () => {
     const events = record(session);
     await session.start();
     await waitFor(() => events.some(([name]) => name === 'ended'), 'the session ends');
-    assert.deepEqual(events.map(([name]) => name), ['status', 'failed', 'closed', 'ended']);
-    assert.equal((events[1][1] as CamrtcError).code, 'ERR_CODEC_UNSUPPORTED');
-    assert.equal(events[2][1], H265_UNSUPPORTED_MESSAGE);
+    // The camera's status, then this viewer's own: unplayable here, whatever it is for others.
+    assert.deepEqual(events.map(([name]) => name), ['status', 'status', 'failed', 'closed', 'ended']);
+    assert.deepEqual(events[1][1], { state: 'unplayable', error: { code: 'ERR_CODEC_UNSUPPORTED', message: H265_UNSUPPORTED_MESSAGE } });
+    assert.equal((events[2][1] as CamrtcError).code, 'ERR_CODEC_UNSUPPORTED');
+    assert.equal(events[3][1], H265_UNSUPPORTED_MESSAGE);
   });
 
   it("applies the page's answer its claim kept at once: the browser connects with no further message", async () => {

@@ -89,6 +89,7 @@ describe('UpstreamFeed: tracks are matched by media and codec, never by position
     const after = frames.slice(2);
     assert.deepEqual(after.map((f) => [f.kind, f.trackIndex]), [['audio', 1], ['video', 0]], 'audio stays on the audio track, video on the video track');
     assert.deepEqual(cam.knownTracks?.map((t) => [t.index, t.kind]), [[0, 'video'], [1, 'audio']], 'viewers still see the same tracks');
+    assert.equal(cam.knownTracks, tracks, 'the very same tracks: spare viewers made for them stay usable');
     await cam.close();
   });
 
