@@ -17,6 +17,8 @@ export class OggOpusReader {
   private packet: Buffer[] = [];
   private packetSize = 0;
   private headerPackets = 0;
+  /** The packet being read went over MAX_OGG_PACKET: its remaining segments are skipped, not emitted. */
+  private oversized = false;
 
   /** Feeds stdout bytes; returns the Opus packets completed by them. */
   push(chunk: Buffer): { packets: Buffer[]; error?: CamrtcError } {
@@ -42,16 +44,26 @@ export class OggOpusReader {
       const total = PAGE_HEADER_SIZE + segments + bodySize;
       if (b.length < total) break;
       // A continued-packet flag on a page after a lost one: the partial packet is useless.
-      if ((b[5] & 1) === 0 && this.packetSize > 0) this.resetPacket();
+      if ((b[5] & 1) === 0) {
+        if (this.packetSize > 0) this.resetPacket();
+        this.oversized = false;
+      }
       let off = PAGE_HEADER_SIZE + segments;
       for (let i = 0; i < segments; i++) {
         const len = b[PAGE_HEADER_SIZE + i];
-        this.packet.push(b.subarray(off, off + len));
-        this.packetSize += len;
+        const data = b.subarray(off, off + len);
         off += len;
+        if (this.oversized) {
+          if (len < 255) this.oversized = false;
+          continue;
+        }
+        this.packet.push(data);
+        this.packetSize += len;
         if (this.packetSize > MAX_OGG_PACKET) {
           error = new CamrtcError('ERR_LIMIT', 'Ogg packet too large');
           this.resetPacket();
+          // Its tail must not come out as a packet of its own.
+          this.oversized = len === 255;
           continue;
         }
         if (len < 255) {

@@ -7,6 +7,11 @@ import type { IceCandidate } from '../../../shared/protocol.js';
 
 /** Candidates taken from one fragment; a browser gathers a handful per network interface. */
 export const MAX_FRAGMENT_CANDIDATES = 64;
+/**
+ * The highest sdpMLineIndex a candidate may carry (IceCandidateSchema in shared/protocol.ts, the /ws
+ * path): candidates of later sections name a section no answer of ours has, and are ignored.
+ */
+export const MAX_FRAGMENT_M_LINE_INDEX = 64;
 
 export interface SdpFragment {
   iceUfrag: string | undefined;
@@ -31,7 +36,7 @@ export function parseSdpFragment(text: string): SdpFragment {
     } else if (line.startsWith('a=ice-pwd:')) {
       fragment.icePwd = line.slice(10, 266);
     } else if (line.startsWith('a=candidate:') && line.length <= 1024 + 2) {
-      if (fragment.candidates.length >= MAX_FRAGMENT_CANDIDATES) continue;
+      if (fragment.candidates.length >= MAX_FRAGMENT_CANDIDATES || mLineIndex > MAX_FRAGMENT_M_LINE_INDEX) continue;
       fragment.candidates.push({
         candidate: line.slice(2),
         sdpMid: mid,
