@@ -14,7 +14,7 @@ import type { CameraInfo } from '../../../shared/protocol.js';
 import type { CameraConfig } from '../config/Config.js';
 import type { Backoff } from './Backoff.js';
 import type { Camera, CameraEvents, CameraLease, FrameSink } from './Camera.js';
-import type { CameraStatus } from './CameraState.js';
+import { cameraInfo, unplayable, type CameraStatus } from './CameraState.js';
 import { FanOut } from './FanOut.js';
 import { GopCache } from './GopCache.js';
 import type { MediaFrame } from './MediaFrame.js';
@@ -119,10 +119,7 @@ export class LiveCamera extends TypedEmitter<CameraEvents> implements Camera {
     const tracks = this.#feed.tracks;
     const h265 = status.state === 'live' && tracks?.some((t) => t.codec === 'H265');
     return {
-      name: this.name,
-      state: status.state,
-      ...(tracks ? { codecs: tracks.map((t) => t.codec) } : {}),
-      ...(status.error ? { error: { ...status.error } } : {}),
+      ...cameraInfo(this.name, status, tracks),
       ...(h265 ? { warning: { code: 'ERR_CODEC_UNSUPPORTED', message: H265_WARNING } } : {}),
     };
   }
@@ -232,8 +229,4 @@ export class LiveCamera extends TypedEmitter<CameraEvents> implements Camera {
     if (frame.kind === 'video') this.#gop.push(frame);
     this.#fanOut.deliver(frame);
   }
-}
-
-export function unplayable(name: string, status: CameraStatus): CamrtcError {
-  return new CamrtcError(status.error?.code ?? 'ERR_RTSP_NO_TRACKS', status.error?.message ?? `camera '${name}' offers no track camrtc can play`);
 }

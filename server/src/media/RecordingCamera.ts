@@ -12,8 +12,7 @@ import type { CameraInfo } from '../../../shared/protocol.js';
 import type { CameraConfig } from '../config/Config.js';
 import { Backoff } from './Backoff.js';
 import type { Camera, CameraEvents, CameraLease, FrameSink } from './Camera.js';
-import type { CameraStatus } from './CameraState.js';
-import { unplayable } from './LiveCamera.js';
+import { cameraInfo, sameStatus, unplayable, type CameraStatus } from './CameraState.js';
 import { GopCache } from './GopCache.js';
 import type { MediaFrame } from './MediaFrame.js';
 import { TracksWaiters } from './TracksWaiters.js';
@@ -131,12 +130,7 @@ export class RecordingCamera extends TypedEmitter<CameraEvents> implements Camer
   }
 
   info(): CameraInfo {
-    return {
-      name: this.name,
-      state: this.#status.state,
-      ...(this.#tracks ? { codecs: this.#tracks.map((t) => t.codec) } : {}),
-      ...(this.#status.error ? { error: { ...this.#status.error } } : {}),
-    };
+    return cameraInfo(this.name, this.#status, this.#tracks);
   }
 
   tracks(): Promise<readonly Track[]> {
@@ -197,7 +191,7 @@ export class RecordingCamera extends TypedEmitter<CameraEvents> implements Camer
       }
     }
     const prev = this.#status;
-    if (prev.state === next.state && prev.error?.message === next.error?.message) return;
+    if (sameStatus(prev, next)) return;
     this.#status = next;
     if (next.state === 'unplayable') this.#waiters.reject(unplayable(this.name, next));
     this.safeEmit('status', next);

@@ -18,7 +18,7 @@ import { TypedEmitter } from '../util/TypedEmitter.js';
 import { findFfmpeg } from '../audio/ffmpeg.js';
 import type { CameraConfig } from '../config/Config.js';
 import { Backoff } from './Backoff.js';
-import type { CameraStatus } from './CameraState.js';
+import { sameStatus, type CameraStatus } from './CameraState.js';
 import type { MediaFrame } from './MediaFrame.js';
 import { MediaWatch } from './MediaWatch.js';
 import { sessionOptions } from './sessionOptions.js';
@@ -199,7 +199,7 @@ export class UpstreamFeed extends TypedEmitter<UpstreamFeedEvents> {
 
   #setStatus(status: CameraStatus): void {
     const prev = this.#status;
-    if (prev.state === status.state && prev.error?.message === status.error?.message) return;
+    if (sameStatus(prev, status)) return;
     this.#status = status;
     if (status.error) this.#log.warn({ state: status.state, code: status.error.code }, `camera ${status.state}: ${status.error.message}`);
     else this.#log.info({ state: status.state }, `camera ${status.state}`);

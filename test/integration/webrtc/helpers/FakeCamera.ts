@@ -2,7 +2,7 @@
 import { EventEmitter } from 'node:events';
 import { CamrtcError } from '../../../../server/src/errors.js';
 import type { Camera, CameraDirectory, CameraLease, FrameSink } from '../../../../server/src/media/Camera.js';
-import type { CameraStatus } from '../../../../server/src/media/CameraState.js';
+import { cameraInfo, type CameraStatus } from '../../../../server/src/media/CameraState.js';
 import type { MediaFrame } from '../../../../server/src/media/MediaFrame.js';
 import type { Track } from '../../../../server/src/sdp/Track.js';
 import type { CameraInfo } from '../../../../shared/protocol.js';
@@ -126,12 +126,7 @@ export class FakeCamera extends EventEmitter implements Camera {
     return lease;
   }
   info(): CameraInfo {
-    return {
-      name: this.name,
-      state: this.#status.state,
-      ...(this.#tracks ? { codecs: this.#tracks.map((t) => t.codec) } : {}),
-      ...(this.#status.error ? { error: { ...this.#status.error } } : {}),
-    };
+    return cameraInfo(this.name, this.#status, this.#tracks);
   }
   push(frame: MediaFrame): void {
     for (const sink of this.sinks) sink.onFrame(frame);
