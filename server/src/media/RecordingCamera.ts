@@ -13,6 +13,7 @@ import type { CameraConfig } from '../config/Config.js';
 import { Backoff } from './Backoff.js';
 import type { Camera, CameraEvents, CameraLease, FrameSink } from './Camera.js';
 import { cameraInfo, sameStatus, unplayable, type CameraStatus } from './CameraState.js';
+import { FanOut } from './FanOut.js';
 import { GopCache } from './GopCache.js';
 import type { MediaFrame } from './MediaFrame.js';
 import { TracksWaiters } from './TracksWaiters.js';
@@ -34,7 +35,8 @@ export interface RecordingCameraOptions {
 
 /** One viewer's own feed of the recording. */
 class Playback implements CameraLease {
-  sink: FrameSink | undefined;
+  /** The one viewer's sink (a fan-out of one: the same failure handling as a live camera's). */
+  readonly #out: FanOut;
   /** Where the last seek went, so a reconnect resumes there rather than at the start. */
   position: number | undefined;
   released = false;
@@ -47,6 +49,7 @@ class Playback implements CameraLease {
   readonly #gop = new GopCache();
 
   constructor(readonly camera: RecordingCamera, options: RecordingCameraOptions, logger: Logger, private readonly onRelease: (p: Playback) => void) {
+    this.#out = new FanOut(logger);
     this.feed = new UpstreamFeed({
       camera: options.camera,
       logger,
@@ -59,7 +62,9 @@ class Playback implements CameraLease {
   }
 
   subscribe(sink: FrameSink | undefined): void {
-    if (!this.released) this.sink = sink;
+    if (this.released) return;
+    this.#out.clear();
+    if (sink) this.#out.add(sink);
   }
   setPlaying(playing: boolean): void {
     if (!this.released) this.feed.setPaused(!playing).catch(() => undefined);
@@ -80,18 +85,14 @@ class Playback implements CameraLease {
   release(): void {
     if (this.released) return;
     this.released = true;
-    this.sink = undefined;
+    this.#out.clear();
     this.onRelease(this);
     void this.feed.close();
   }
 
   #deliver(frame: MediaFrame): void {
     if (frame.kind === 'video') this.#gop.push(frame);
-    try {
-      this.sink?.onFrame(frame);
-    } catch {
-      // A broken sink is its viewer's problem; the feed goes on (invariant 2).
-    }
+    this.#out.deliver(frame);
   }
 }
 
