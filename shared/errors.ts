@@ -38,6 +38,10 @@ export const ERROR_CODES = {
   ERR_WEBRTC: 'The WebRTC negotiation failed',
   ERR_NOT_SEEKABLE: 'Seek was asked of a live camera; only cameras configured as recordings can seek',
   ERR_CODEC_UNSUPPORTED: 'The camera sends a codec camrtc cannot forward to this viewer',
+  ERR_AUTH_REQUIRED: 'The action needs a login or a token: nothing was proved, and it is not open to anonymous clients',
+  ERR_AUTH_INVALID: 'The login, password or token given is not valid (wrong, malformed, signed by an unknown key or expired)',
+  ERR_AUTH_THROTTLED: 'Too many failed logins from this address: wait before trying again',
+  ERR_FORBIDDEN: 'The user or token proved is not allowed to do this on this camera',
   ERR_INTERNAL: 'An unexpected internal error',
 } as const;
 

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { CamrtcError } from '../errors.js';
 import { redactText } from '../log/redact.js';
 import { HOST_NAME } from '../http/knownHosts.js';
+import { AuthSchema, authConfigProblems } from '../auth/authConfig.js';
 import { processSecretSources, resolvePassword, type SecretSources } from './secrets.js';
 
 /**
@@ -87,6 +88,11 @@ export const ConfigSchema = z.strictObject({
   publicNames: z
     .array(z.string().refine((n) => n === '*' || HOST_NAME.test(n), 'a public name is a host name like cams.example.org, without scheme or port'))
     .default([]),
+  /**
+   * Who may watch: users, the anonymous entry, viewer-token keys, an identity provider (auth/authConfig.ts).
+   * Absent: open as the demo is (anyone who reaches the server watches; API and metrics from loopback only).
+   */
+  auth: AuthSchema.optional(),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
@@ -117,6 +123,8 @@ export function loadConfig(input: ConfigInput, secrets: SecretSources = processS
     const password = resolvePassword(cam, secrets);
     if (password !== undefined) cam.password = password;
   }
+  const authProblems = config.auth ? authConfigProblems(config.auth) : [];
+  if (authProblems.length) throw new CamrtcError('ERR_CONFIG_INVALID', `invalid configuration: ${authProblems.join('; ')}`);
   if (config.demo !== false && seen.has('demo') && (config.demo === true)) {
     throw new CamrtcError('ERR_CONFIG_INVALID', "camera name 'demo' is taken by the built-in demo camera; pick another name or pass --no-demo");
   }
