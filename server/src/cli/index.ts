@@ -1,6 +1,6 @@
 /**
  * `camrtc` command line: `camrtc [options]` serves cameras (the default command);
- * `camrtc probe URL` checks one camera. commander gives --help, repeatable options and errors.
+ * `camrtc probe URL` checks one camera; `camrtc hash-password` makes a user's password hash. commander gives --help, repeatable options and errors.
  */
 import { Command, Option, InvalidArgumentError } from 'commander';
 import { loadConfig, parseCameraFlag, parseNamedFlag, TRANSPORTS, type ConfigInput, type RtspTransport } from '../config/Config.js';
@@ -9,6 +9,7 @@ import { createLogger } from '../log/logger.js';
 import { redactText } from '../log/redact.js';
 import { App } from '../App.js';
 import { probeCommand } from './probe.js';
+import { hashPasswordCommand } from './hashPassword.js';
 import { readConfigFile } from '../config/configFile.js';
 
 function collect(value: string, previous: string[]): string[] {
@@ -143,6 +144,7 @@ export function buildProgram(): Command {
     .option('--config <file>', 'read settings and cameras from a YAML (or JSON) file; flags given here override it (see README)')
     .action(async (flags: ServeFlags, command: Command) => serve(flags, command));
   program.addCommand(probeCommand());
+  program.addCommand(hashPasswordCommand());
   return program;
 }
 
