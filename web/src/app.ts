@@ -68,6 +68,37 @@ async function showEmbed(main: HTMLElement): Promise<void> {
   }
 }
 
+/** GET /api/session (server/src/http/loginRoutes.ts): who this page is shown to. */
+type SessionInfo = { user: string } | { anonymous: true; login: boolean } | { token: true };
+
+/**
+ * A logged-in user gets their name and a logout button in the header; a visitor who could log in gets
+ * a link to the login page. Logout is a form POST (a link would let any page log the user out).
+ */
+async function showSession(header: HTMLElement): Promise<void> {
+  let session: SessionInfo;
+  try {
+    const response = await fetch('/api/session', { headers: { accept: 'application/json' } });
+    if (!response.ok) return;
+    session = (await response.json()) as SessionInfo;
+  } catch {
+    return;
+  }
+  if ('user' in session) {
+    const form = element('form', { className: 'logout', method: 'post', action: '/logout' }, [
+      element('span', { className: 'user', textContent: session.user }),
+      element('button', { type: 'submit', textContent: 'Log out' }),
+    ]);
+    header.append(form);
+  } else if ('anonymous' in session && session.login) {
+    const next = encodeURIComponent(location.pathname + location.search);
+    header.append(element('a', { className: 'login-link', href: `/login?next=${next}`, textContent: 'Log in' }));
+  }
+}
+
+const header = document.querySelector<HTMLElement>('body > header');
+if (header) void showSession(header);
+
 const main = document.querySelector<HTMLElement>('main');
 if (main) {
   const page = document.body.dataset.page;

@@ -65,7 +65,9 @@ export function createHttpApp(options: HttpAppOptions): Express {
 
   app.use((_req, res, next) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Referrer-Policy', 'no-referrer');
+    // same-origin, not no-referrer: under no-referrer a browser sends `Origin: null` with a form POST, and
+    // the login and logout forms are accepted only with this server's own origin (loginRoutes.ts).
+    res.setHeader('Referrer-Policy', 'same-origin');
     // No Cross-Origin-Opener-Policy: a COOP page opened in a new tab makes Chromium swap to a new
     // renderer process after the response arrived, which cost the camera page's first frame ~80 ms
     // (bench, 2 cores). Site Isolation already keeps other sites out of the page's process;

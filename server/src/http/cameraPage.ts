@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PageOffer } from '../../../shared/protocol.js';
+import { LOGOUT_PATH } from './loginPage.js';
 
 /** The built files the page inlines (scripts/build.mjs writes them to dist/public). */
 export interface CameraPageAssets {
@@ -60,14 +61,29 @@ export function inlineScriptSources(assets: CameraPageAssets): string[] {
   return [assets.earlyScript, assets.playerScript].map((text) => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`);
 }
 
+/** Who the page is shown to. */
+export interface CameraPageViewer {
+  /** A logged-in user: the header shows their name and a logout button. */
+  user?: string;
+}
+
+/**
+ * The logout button of a logged-in user's page: a form POST with no script (a GET link would let any
+ * other page log the user out), so the page's CSP and its inline-script hashes stay as they are.
+ */
+export function logoutForm(user: string): string {
+  return `<form class="logout" method="post" action="${LOGOUT_PATH}"><span class="user">${escapeHtml(user)}</span> <button type="submit">Log out</button></form>`;
+}
+
 /**
  * The page for `camera`. The name is untrusted text here (it comes from the configuration): it only
  * appears HTML-escaped, in element text and quoted attributes; the scripts read it from the DOM.
  * `offer` goes in an attribute as JSON (web/src/earlySignaling.ts reads it): JSON keeps the SDP's
  * CRLF line ends, which the HTML parser would turn into LF in raw attribute text.
  */
-export function renderCameraPage(camera: string, assets: CameraPageAssets, offer?: PageOffer): string {
+export function renderCameraPage(camera: string, assets: CameraPageAssets, offer?: PageOffer, viewer: CameraPageViewer = {}): string {
   const name = escapeHtml(camera);
+  const logout = viewer.user === undefined ? '' : logoutForm(viewer.user);
   const offerAttribute = offer ? ` data-offer="${escapeHtml(JSON.stringify({ ticket: offer.ticket, sdp: offer.sdp }))}"` : '';
   return `<!doctype html>
 <html lang="en">
@@ -80,7 +96,7 @@ export function renderCameraPage(camera: string, assets: CameraPageAssets, offer
 <style>${assets.css}</style>
 </head>
 <body data-page="camera">
-<header><h1><a href="/">camrtc</a> <span class="sep">/</span> <span data-camera-name>${name}</span></h1></header>
+<header><h1><a href="/">camrtc</a> <span class="sep">/</span> <span data-camera-name>${name}</span></h1>${logout}</header>
 <main class="single"><camrtc-player class="full" camera="${name}" controls></camrtc-player></main>
 <script type="module">${assets.playerScript}</script>
 </body>

@@ -77,8 +77,3 @@ ${message}<label>User name <input name="user" autocomplete="username" autocapita
 </html>
 `;
 }
-
-/** The logout button the built-in pages show to a logged-in user (a form: logout is a POST). */
-export function logoutFormHtml(user: string): string {
-  return `<form class="logout" method="post" action="${LOGOUT_PATH}"><span class="user">${escapeHtml(user)}</span> <button type="submit">Log out</button></form>`;
-}
