@@ -15,6 +15,9 @@ export const MAX_MESSAGE_BYTES = 64 * 1024;
  * Between the two, the message is dropped with an error, like any other violation.
  */
 export const MAX_FRAME_BYTES = 1024 * 1024;
+/** Longest token a `watch` may carry (a JWT with a long claim is a few KiB). */
+export const MAX_TOKEN_CHARS = 8192;
+
 /** Longest seek target, in seconds (about 115 days of recording). */
 export const MAX_SEEK_SECONDS = 10_000_000;
 
@@ -77,6 +80,11 @@ export const ClientMessageSchema = z.discriminatedUnion('type', [
     offer: sdp.optional(),
     trickle: z.boolean().optional(),
     ticket: ticket.optional(),
+    /**
+     * A viewer token (camrtc's or an identity provider's JWT) that admits this watch; without it the
+     * socket's own proof counts (login cookie, Authorization, the URL's `token`).
+     */
+    token: z.string().min(1).max(MAX_TOKEN_CHARS).optional(),
   }),
   /**
    * The answer to the session's offer. With `ticket`: the answer to the offer in the camera page,

@@ -22,6 +22,7 @@ import { OfferBroker } from './session/OfferBroker.js';
 import { peerSettings } from './session/PeerSettings.js';
 import { SignalingServer } from './signaling/SignalingServer.js';
 import { WhepEndpoint } from './whep/WhepEndpoint.js';
+import { createAccess } from './auth/access.js';
 
 export const DEMO_CLIP = fileURLToPath(new URL('../assets/demo.h264', import.meta.url));
 export const WEB_ROOT = fileURLToPath(new URL('../../public/', import.meta.url));
@@ -73,10 +74,13 @@ export class App {
       for (const camera of config.cameras) cameras.add(camera);
 
       const hosts = new KnownHosts({ publicNames: config.publicNames, bindHost: config.host });
+      // One access decision for every entry point: pages, /api, /ws, /whep.
+      const access = createAccess(config.auth);
       whep = new WhepEndpoint({
         cameras,
         logger: logger.child({ module: 'whep' }),
         peer,
+        authenticator: access.authenticator,
       });
       const app = createHttpApp({
         cameras,
@@ -84,6 +88,7 @@ export class App {
         logger: logger.child({ module: 'http' }),
         allowedOrigins: config.allowedOrigins,
         hosts,
+        access,
         whep,
         pageOffer: async (name) => {
           const camera = cameras.get(name);
@@ -99,6 +104,7 @@ export class App {
         broker,
         allowedOrigins: config.allowedOrigins,
         hosts,
+        authenticator: access.authenticator,
       });
       await new Promise<void>((resolve, reject) => {
         http!.once('error', (err: NodeJS.ErrnoException) =>

@@ -16,6 +16,11 @@ import type { Principal } from './Principal.js';
 export const OPEN_PERMISSIONS: Permissions = Object.freeze({ view: ['*'], playback: ['*'], talk: ['*'] });
 const LOOPBACK_EXTRA: Permissions = Object.freeze({ admin: ['*'], metrics: ['*'] });
 
+/** The action watching a camera is: a recording's playback, or a live view. */
+export function watchAction(camera: { readonly seekable: boolean }): Action {
+  return camera.seekable ? 'playback' : 'view';
+}
+
 export type AccessRefusalCode = 'ERR_AUTH_REQUIRED' | 'ERR_AUTH_INVALID' | 'ERR_FORBIDDEN';
 
 export type AccessDecision =

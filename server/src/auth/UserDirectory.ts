@@ -2,6 +2,7 @@
  * The users of the configuration and their password check. A wrong name and a wrong password cost the
  * same time and get the same answer, so a login never tells whether a user exists.
  */
+import { createHash } from 'node:crypto';
 import type { Principal } from './Principal.js';
 import type { UserConfig } from './authConfig.js';
 import { verifyNobody, verifyPassword } from './passwordHash.js';
@@ -15,10 +16,18 @@ export interface LoginGate {
 }
 
 const MAX_PASSWORD_CHARS = 1024;
+/**
+ * A Basic client (a WHEP player, a script polling /api) sends the password with every request; a
+ * password hash is made to cost ~50-400 ms of a core. A successful check is remembered this long, by
+ * a SHA-256 of name and password (never the password itself), so only the first request pays.
+ */
+const VERIFIED_TTL_MS = 60_000;
+const MAX_VERIFIED = 1000;
 
 export class UserDirectory {
   readonly #users: ReadonlyMap<string, UserConfig>;
   readonly #gate: LoginGate | undefined;
+  readonly #verified = new Map<string, { name: string; until: number }>();
 
   constructor(users: readonly UserConfig[], gate?: LoginGate) {
     this.#users = new Map(users.map((u) => [u.name, u]));
@@ -31,6 +40,9 @@ export class UserDirectory {
 
   /** The user's principal when the password is right; undefined otherwise (wrong name or password alike). */
   async login(name: string, password: string, address?: string): Promise<Principal | undefined> {
+    const key = createHash('sha256').update(name).update('\0').update(password).digest('base64');
+    const known = this.#verified.get(key);
+    if (known && known.until > Date.now()) return this.principal(known.name);
     await this.#gate?.wait(address);
     const user = this.#users.get(name);
     const ok = password.length <= MAX_PASSWORD_CHARS && (user ? await verifyPassword(user.passwordHash, password) : await verifyNobody(password));
@@ -39,6 +51,8 @@ export class UserDirectory {
       return undefined;
     }
     this.#gate?.succeeded(address);
+    if (this.#verified.size >= MAX_VERIFIED) this.#verified.delete(this.#verified.keys().next().value!);
+    this.#verified.set(key, { name, until: Date.now() + VERIFIED_TTL_MS });
     return userPrincipal(user);
   }
 

@@ -12,6 +12,13 @@ import { WHEP_PATH, type WhepEndpoint } from '../whep/WhepEndpoint.js';
 import { originAllowed } from './origin.js';
 import { KnownHosts, unknownHostMessage } from './knownHosts.js';
 import type { PageOffer } from '../../../shared/protocol.js';
+import type { AccessParts } from '../auth/access.js';
+import { createAccess } from '../auth/access.js';
+import { watchAction } from '../auth/AccessPolicy.js';
+import type { Principal } from '../auth/Principal.js';
+import { toCamrtcError, type ErrorCode } from '../errors.js';
+import { credentialsOf } from './requestCredentials.js';
+import { refusalPage } from './refusalPage.js';
 import { inlineScriptSources, loadCameraPageAssets, renderCameraPage, type CameraPageAssets } from './cameraPage.js';
 
 export interface HttpAppOptions {
@@ -27,7 +34,19 @@ export interface HttpAppOptions {
   pageOffer?: (camera: string) => Promise<PageOffer | undefined>;
   /** The names the server answers to (Host header). Default: the built-in ones only (knownHosts.ts). */
   hosts?: KnownHosts;
+  /** Who may do what (App builds it from the config's auth section). Default: open, as without one. */
+  access?: AccessParts;
 }
+
+/** A refused request: its status, code and the sentence the user reads. */
+interface Refusal {
+  readonly status: number;
+  readonly code: ErrorCode;
+  readonly message: string;
+}
+
+/** Where a page sends a visitor who has to log in first. */
+export const LOGIN_PATH = '/login';
 
 /** Response headers a cross-origin WHEP client must be able to read (RFC 9725 uses all of them). */
 const WHEP_EXPOSED_HEADERS = 'Location, ETag, Link, Accept-Patch, Accept-Post, Retry-After, X-Camrtc-Error';
@@ -59,7 +78,44 @@ export function createHttpApp(options: HttpAppOptions): Express {
   const { cameras, webRoot, logger } = options;
   const allowedOrigins = options.allowedOrigins ?? [];
   const hosts = options.hosts ?? new KnownHosts();
+  const { policy, authenticator } = options.access ?? createAccess(undefined);
   const app = express();
+
+  /**
+   * The request's principal, or undefined after answering 401 for proof that is not valid (a wrong
+   * password, an expired token): that is an error to show, not a reason to fall back to anonymous.
+   */
+  const principalOf = async (req: Request, res: Response, as: 'json' | 'text' | 'page'): Promise<Principal | undefined> => {
+    try {
+      return await authenticator.authenticate(credentialsOf(req));
+    } catch (err) {
+      const error = toCamrtcError(err, 'ERR_AUTH_INVALID');
+      refuse(res, { status: error.code === 'ERR_AUTH_THROTTLED' ? 429 : 401, code: error.code, message: error.message }, as);
+      return undefined;
+    }
+  };
+  const refuse = (res: Response, decision: Refusal, as: 'json' | 'text' | 'page'): void => {
+    res.status(decision.status).setHeader('X-Camrtc-Error', decision.code);
+    res.setHeader('Cache-Control', 'no-store');
+    if (as === 'json') res.json({ code: decision.code, message: decision.message });
+    else if (as === 'text') res.type('text/plain').send(decision.message);
+    else {
+      res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+      res.type('html').send(refusalPage(decision.message, decision.code));
+    }
+  };
+  /** The camera names the principal may watch or play back, for lists (grid, /api/cameras, `list`). */
+  const visibleTo = (who: Principal, origin: string | undefined) => cameras.list().filter((info) => {
+    const camera = cameras.get(info.name);
+    return camera !== undefined && policy.allows(who, watchAction(camera), info.name, { origin });
+  });
+  /** A visitor who proved nothing and may see nothing goes to the login page, then back here. */
+  const mustLogIn = (who: Principal, req: Request): boolean =>
+    policy.enabled && who.kind === 'anonymous' && visibleTo(who, req.get('Origin')).length === 0 && req.method === 'GET';
+  const toLogin = (req: Request, res: Response): void => {
+    res.setHeader('Cache-Control', 'no-store');
+    res.redirect(303, `${LOGIN_PATH}?next=${encodeURIComponent(req.originalUrl)}`);
+  };
   app.disable('x-powered-by');
   app.set('etag', 'strong');
 
@@ -112,9 +168,17 @@ export function createHttpApp(options: HttpAppOptions): Express {
   };
 
   app.use('/api/cameras', cors('GET, OPTIONS'));
-  app.get('/api/cameras', (_req, res) => {
+  app.get('/api/cameras', async (req, res) => {
+    const who = await principalOf(req, res, 'json');
+    if (!who) return;
     res.setHeader('Cache-Control', 'no-store');
-    res.json(cameras.list().map(publicCameraInfo));
+    const visible = visibleTo(who, req.get('Origin'));
+    // Nothing visible to a client that proved nothing: say a login would help (an app can tell it
+    // apart from a server with no cameras).
+    if (visible.length === 0 && who.kind === 'anonymous' && policy.enabled) {
+      return refuse(res, { status: 401, code: 'ERR_AUTH_REQUIRED', message: 'log in to list the cameras' }, 'json');
+    }
+    res.json(visible.map(publicCameraInfo));
   });
 
   const page = (file: string, status = 200) => (res: Response): void => {
@@ -151,12 +215,27 @@ export function createHttpApp(options: HttpAppOptions): Express {
   const embedPage = page('embed.html');
   const notFoundPage = page('404.html', 404);
 
-  app.get('/', (_req, res) => indexPage(res));
+  app.get('/', async (req, res) => {
+    const who = await principalOf(req, res, 'page');
+    if (!who) return;
+    if (mustLogIn(who, req)) return toLogin(req, res);
+    indexPage(res);
+  });
   app.get('/embed', (_req, res) => embedPage(res));
   if (options.whep) app.use(WHEP_PATH, cors('POST, PATCH, DELETE, OPTIONS'), options.whep.router());
-  app.get('/camera/:name', (req, res) => {
+  app.get('/camera/:name', async (req, res) => {
     const name = req.params.name;
-    if (!CAMERA_NAME.test(name) || cameras.get(name) === undefined) notFoundPage(res);
+    if (!CAMERA_NAME.test(name)) return notFoundPage(res);
+    const who = await principalOf(req, res, 'page');
+    if (!who) return;
+    const camera = cameras.get(name);
+    // Decided before the camera's existence shows: a visitor who may not watch it learns nothing of it.
+    const decision = policy.decide(who, camera ? watchAction(camera) : 'view', name, { origin: req.get('Origin') });
+    if (!decision.allowed) {
+      if (decision.code === 'ERR_AUTH_REQUIRED' && req.method === 'GET') return toLogin(req, res);
+      return refuse(res, decision, 'page');
+    }
+    if (camera === undefined) notFoundPage(res);
     else void cameraPage(req, res, name);
   });
 

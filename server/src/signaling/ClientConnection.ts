@@ -25,6 +25,9 @@ import type { PeerSettings } from '../session/PeerSettings.js';
 import { checkClientSdp } from '../session/clientSdp.js';
 import { ViewerSession } from '../session/ViewerSession.js';
 import { sendSessionEvents, statsMessage } from './sessionMessages.js';
+import { AccessPolicy, watchAction } from '../auth/AccessPolicy.js';
+import type { Authenticator } from '../auth/Authenticator.js';
+import type { Principal } from '../auth/Principal.js';
 
 export interface SignalingLimits {
   /** Sustained messages per second per socket. */
@@ -61,7 +64,16 @@ export interface ClientConnectionOptions {
   now?: () => number;
   /** Spares and page offers; without it every session makes its own viewer. */
   broker?: OfferBroker;
+  /** Who opened the socket (SignalingServer authenticated the upgrade). Default: anonymous, open policy. */
+  principal?: Principal;
+  /** Decides each watch; verifies a watch's own token. Default: open. */
+  authenticator?: Authenticator;
+  /** The page origin that opened the socket (its Origin header): a token may be bound to one. */
+  origin?: string;
 }
+
+/** Messages held while a watch's token is verified, so the ones after it keep their order. */
+const MAX_HELD_MESSAGES = 64;
 
 /** A session on this socket, with its page's claim when its `watch` came with a ticket. */
 interface SocketSession {
@@ -78,6 +90,10 @@ export class ClientConnection {
   readonly #violations: TokenBucket;
   readonly #now: () => number;
   #h265 = false;
+  readonly #policy: AccessPolicy;
+  readonly #principal: Principal;
+  /** Set while a watch's token is verified: later messages wait here, in order. */
+  #held: string[] | undefined;
   /** A session was started on this socket (the server closes sockets that never watch). */
   #watched = false;
   #closePromise: Promise<void> | undefined;
@@ -87,6 +103,8 @@ export class ClientConnection {
     this.#options = options;
     this.#logger = options.logger;
     this.#now = options.now ?? (() => performance.now());
+    this.#policy = options.authenticator?.policy ?? AccessPolicy.open();
+    this.#principal = options.principal ?? this.#policy.anonymous(undefined);
     const { limits } = options;
     this.#rate = new TokenBucket(limits.messageBurst, limits.messagesPerSecond);
     this.#violations = new TokenBucket(limits.maxViolations, limits.violationsForgivenPerMinute / 60);
@@ -183,6 +201,11 @@ export class ClientConnection {
   /** One text message, already counted against the rate limit. */
   #onText(raw: string): void {
     if (this.closed) return;
+    if (this.#held) {
+      if (this.#held.length >= MAX_HELD_MESSAGES) this.#violation('ERR_LIMIT', 'too many messages while a token is checked');
+      else this.#held.push(raw);
+      return;
+    }
     try {
       const parsed = parseClientMessage(raw);
       if (!parsed.ok) {
@@ -210,11 +233,18 @@ export class ClientConnection {
         this.#h265 = message.capabilities?.h265 ?? false;
         this.#send({ type: 'welcome', version: PROTOCOL_VERSION, server: SERVER_NAME });
         return;
-      case 'list':
-        this.#send({ type: 'cameras', cameras: this.#options.cameras.list().map(publicCameraInfo) });
+      case 'list': {
+        const { cameras } = this.#options;
+        const visible = cameras.list().filter((info) => {
+          const camera = cameras.get(info.name);
+          return camera !== undefined && this.#policy.allows(this.#principal, watchAction(camera), info.name, { origin: this.#options.origin });
+        });
+        this.#send({ type: 'cameras', cameras: visible.map(publicCameraInfo) });
         return;
+      }
       case 'watch':
-        this.#watch(message, message.capabilities?.h265 ?? this.#h265);
+        if (message.token !== undefined) this.#watchWithToken(message, message.token);
+        else this.#watch(message, message.capabilities?.h265 ?? this.#h265, this.#principal);
         return;
       case 'stop': {
         const session = this.#sessions.get(message.id)?.session;
@@ -257,7 +287,30 @@ export class ClientConnection {
     }
   }
 
-  #watch(message: Extract<ClientMessage, { type: 'watch' }>, h265: boolean): void {
+  /** A watch admitted by its own token: the messages after it wait (in order) until it is checked. */
+  #watchWithToken(message: WatchMessage, token: string): void {
+    const h265 = message.capabilities?.h265 ?? this.#h265;
+    this.#held = [];
+    const authenticator = this.#options.authenticator;
+    const verified = authenticator
+      ? authenticator.authenticate({ token })
+      : Promise.reject(new CamrtcError('ERR_AUTH_INVALID', 'this server accepts no tokens'));
+    void verified
+      .then(
+        (principal) => this.#watch(message, h265, principal),
+        (err: unknown) => {
+          const error = toCamrtcError(err, 'ERR_AUTH_INVALID');
+          this.#violation(error.code, error.message, message.id);
+        },
+      )
+      .finally(() => {
+        const held = this.#held ?? [];
+        this.#held = undefined;
+        for (const raw of held) this.#onText(raw);
+      });
+  }
+
+  #watch(message: WatchMessage, h265: boolean, principal: Principal): void {
     const { id, camera } = message;
     if (this.#sessions.has(id)) {
       this.#violation('ERR_SIGNALING_INVALID', `session ${id} already exists on this connection`, id);
@@ -268,6 +321,13 @@ export class ClientConnection {
       return;
     }
     const target = this.#options.cameras.get(camera);
+    // Decided before the camera's existence shows: a client that may not watch it learns nothing of it.
+    const decision = this.#policy.decide(principal, target ? watchAction(target) : 'view', camera, { origin: this.#options.origin });
+    if (!decision.allowed) {
+      this.#logger.info({ camera, code: decision.code }, 'refused a watch');
+      this.#violation(decision.code, decision.message, id);
+      return;
+    }
     if (!target) {
       this.#violation('ERR_CAMERA_UNKNOWN', `no camera named '${camera}'`, id);
       return;
@@ -315,6 +375,8 @@ export class ClientConnection {
     });
   }
 }
+
+type WatchMessage = Extract<ClientMessage, { type: 'watch' }>;
 
 /** Only the fields the protocol defines, messages redacted: nothing else about a camera leaves the server. */
 export function publicCameraInfo(info: CameraInfo): CameraInfo {

@@ -14,7 +14,12 @@ import { OfferBroker } from '../session/OfferBroker.js';
 import { peerSettings, type PeerSettings } from '../session/PeerSettings.js';
 import { MAX_FRAME_BYTES } from '../../../shared/protocol.js';
 import { urlWatch } from '../../../shared/watchUrl.js';
-import { ClientConnection, DEFAULT_SIGNALING_LIMITS, type SignalingLimits } from './ClientConnection.js';
+import { createAccess } from '../auth/access.js';
+import type { Authenticator } from '../auth/Authenticator.js';
+import type { Principal } from '../auth/Principal.js';
+import { toCamrtcError, type CamrtcError } from '../errors.js';
+import { credentialsOf } from '../http/requestCredentials.js';
+import { ClientConnection, CLOSE_POLICY_VIOLATION, DEFAULT_SIGNALING_LIMITS, type SignalingLimits } from './ClientConnection.js';
 
 export const SIGNALING_PATH = '/ws';
 /** Sockets are pinged this often; one that has not answered the previous ping is dropped. */
@@ -65,7 +70,12 @@ export interface SignalingServerOptions {
   maxClientsPerAddress?: number;
   /** Default WATCH_TIMEOUT_MS. */
   watchTimeoutMs?: number;
+  /** Who may watch what (login cookie, Authorization, `?token=`, a watch's token). Default: open. */
+  authenticator?: Authenticator;
 }
+
+/** What the upgrade request proved: a principal, or why its proof is not valid. */
+type UpgradeProof = { principal: Principal } | { error: CamrtcError };
 
 export class SignalingServer {
   readonly #options: SignalingServerOptions;
@@ -79,6 +89,7 @@ export class SignalingServer {
   readonly #peer: PeerSettings;
   readonly #heartbeat: NodeJS.Timeout;
   readonly #broker: OfferBroker;
+  readonly #authenticator: Authenticator;
   /** The broker was made here, so close() closes it. */
   readonly #ownsBroker: boolean;
   #closePromise: Promise<void> | undefined;
@@ -93,6 +104,7 @@ export class SignalingServer {
     this.#perAddress = new AddressCounter(options.maxClientsPerAddress ?? MAX_CLIENTS_PER_ADDRESS);
     this.#ownsBroker = options.broker === undefined;
     this.#broker = options.broker ?? new OfferBroker({ peer: this.#peer, logger: options.logger });
+    this.#authenticator = options.authenticator ?? createAccess(undefined).authenticator;
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, clientTracking: false });
     options.server.on('upgrade', this.#onUpgrade);
     this.#heartbeat = setInterval(() => this.#ping(), HEARTBEAT_INTERVAL_MS);
@@ -157,12 +169,29 @@ export class SignalingServer {
     }
     // The socket under the WebSocket: it closes whether the handshake fails or the WebSocket ends.
     socket.once('close', release);
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, req));
+    // Proof is checked before the handshake; a socket with a broken token is still opened, only to
+    // say why in an `error` the player can show (a refused handshake reads as a network failure).
+    this.#authenticator.authenticate(credentialsOf(req)).then(
+      (principal) => this.#handshake(req, socket, head, { principal }),
+      (err: unknown) => this.#handshake(req, socket, head, { error: toCamrtcError(err, 'ERR_AUTH_INVALID') }),
+    );
   }
 
-  #accept(ws: WebSocket, req: IncomingMessage): void {
+  #handshake(req: IncomingMessage, socket: Duplex, head: Buffer, proof: UpgradeProof): void {
+    if (socket.destroyed) return;
+    if (this.closed) return refuse(socket, 503, 'Service Unavailable');
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, req, proof));
+  }
+
+  #accept(ws: WebSocket, req: IncomingMessage, proof: UpgradeProof): void {
     if (this.closed) {
       ws.terminate();
+      return;
+    }
+    if ('error' in proof) {
+      this.#logger.info({ client: req.socket.remoteAddress, code: proof.error.code }, 'refused a signaling socket: its proof is not valid');
+      ws.send(JSON.stringify({ type: 'error', code: proof.error.code, message: proof.error.message }));
+      ws.close(CLOSE_POLICY_VIOLATION, proof.error.message.slice(0, 120));
       return;
     }
     const client = new ClientConnection(ws, {
@@ -172,6 +201,9 @@ export class SignalingServer {
       logger: this.#logger.child({ client: req.socket.remoteAddress }),
       connectTimeoutMs: this.#options.connectTimeoutMs,
       broker: this.#broker,
+      principal: proof.principal,
+      authenticator: this.#authenticator,
+      origin: req.headers.origin,
     });
     this.#clients.set(ws, client);
     this.#alive.add(ws);

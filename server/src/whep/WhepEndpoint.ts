@@ -17,6 +17,11 @@ import { peerSettings, type PeerSettings } from '../session/PeerSettings.js';
 import { ViewerSession } from '../session/ViewerSession.js';
 import { MAX_MESSAGE_BYTES } from '../../../shared/protocol.js';
 import { parseSdpFragment } from './sdpFragment.js';
+import { createAccess } from '../auth/access.js';
+import { watchAction } from '../auth/AccessPolicy.js';
+import type { Authenticator } from '../auth/Authenticator.js';
+import { credentialsOf } from '../http/requestCredentials.js';
+import { toCamrtcError } from '../errors.js';
 
 export const WHEP_PATH = '/whep';
 /** WHEP sessions open at once on this server (each is a peer connection with its UDP sockets). */
@@ -47,6 +52,11 @@ export interface WhepEndpointOptions {
   answerTimeoutMs?: number;
   /** Default MAX_PENDING_WHEP_PER_ADDRESS. */
   maxPendingPerAddress?: number;
+  /**
+   * Who may POST (Authorization: Bearer TOKEN or Basic, or the login cookie). Default: open. PATCH
+   * and DELETE need no proof: the session URL, 128 random bits, is the capability.
+   */
+  authenticator?: Authenticator;
 }
 
 interface WhepSession {
@@ -82,6 +92,7 @@ export class WhepEndpoint {
   readonly #peer: PeerSettings;
   readonly #sessions = new Map<string, WhepSession>();
   readonly #pending: AddressCounter;
+  readonly #authenticator: Authenticator;
   #closePromise: Promise<void> | undefined;
 
   constructor(options: WhepEndpointOptions) {
@@ -89,6 +100,7 @@ export class WhepEndpoint {
     this.#logger = options.logger;
     this.#peer = options.peer ?? peerSettings();
     this.#pending = new AddressCounter(options.maxPendingPerAddress ?? MAX_PENDING_WHEP_PER_ADDRESS);
+    this.#authenticator = options.authenticator ?? createAccess(undefined).authenticator;
   }
 
   get closed(): boolean {
@@ -128,7 +140,23 @@ export class WhepEndpoint {
     if (!req.is('application/sdp') || typeof req.body !== 'string' || req.body.length === 0) {
       return void problem(res, 415, 'POST an SDP offer with Content-Type: application/sdp');
     }
-    const source = CAMERA_NAME.test(name) ? this.#options.cameras.get(name) : undefined;
+    if (!CAMERA_NAME.test(name)) return void problem(res, 404, `no camera named '${name.slice(0, 64)}'`);
+    let principal;
+    try {
+      principal = await this.#authenticator.authenticate(credentialsOf(req));
+    } catch (err) {
+      const error = toCamrtcError(err, 'ERR_AUTH_INVALID');
+      res.setHeader('WWW-Authenticate', 'Bearer realm="camrtc"');
+      return void problem(res, error.code === 'ERR_AUTH_THROTTLED' ? 429 : 401, error.message, error.code);
+    }
+    const found = this.#options.cameras.get(name);
+    // Decided before the camera's existence shows (AccessPolicy).
+    const decision = this.#authenticator.policy.decide(principal, found ? watchAction(found) : 'view', name, { origin: req.get('Origin') });
+    if (!decision.allowed) {
+      if (decision.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="camrtc"');
+      return void problem(res, decision.status, decision.message, decision.code);
+    }
+    const source = found;
     if (!source) return void problem(res, 404, `no camera named '${name}'`);
     // Before a session takes a slot or starts the camera: a hostile offer costs one line scan.
     const check = checkClientSdp(req.body as string, 'offer');

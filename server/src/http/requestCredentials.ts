@@ -1,0 +1,19 @@
+/**
+ * What an HTTP request or WebSocket upgrade carries as proof of who sent it. A browser's WebSocket
+ * cannot set headers, so the player's token rides in the signaling URL's `token` query parameter;
+ * URLs are therefore never logged by camrtc (a reverse proxy's access log may: docs/security.md).
+ */
+import type { IncomingMessage } from 'node:http';
+import type { RequestCredentials } from '../auth/Authenticator.js';
+
+export function credentialsOf(req: IncomingMessage): RequestCredentials {
+  const url = req.url ?? '';
+  const query = url.indexOf('?');
+  const token = query < 0 ? undefined : (new URLSearchParams(url.slice(query + 1)).get('token') ?? undefined);
+  return {
+    authorization: req.headers.authorization,
+    cookie: req.headers.cookie,
+    token,
+    address: req.socket.remoteAddress,
+  };
+}
