@@ -23,6 +23,9 @@ import { peerSettings } from './session/PeerSettings.js';
 import { SignalingServer } from './signaling/SignalingServer.js';
 import { WhepEndpoint } from './whep/WhepEndpoint.js';
 import { createAccess } from './auth/access.js';
+import { LoginSessions } from './auth/LoginSessions.js';
+import type { UserDirectory } from './auth/UserDirectory.js';
+import { LoginThrottle, type LoginThrottleOptions } from './auth/LoginThrottle.js';
 
 export const DEMO_CLIP = fileURLToPath(new URL('../assets/demo.h264', import.meta.url));
 export const WEB_ROOT = fileURLToPath(new URL('../../public/', import.meta.url));
@@ -31,6 +34,14 @@ export interface AppOptions {
   logger: Logger;
   /** For tests: replace the RTSP client. */
   createSession?: UpstreamFactory;
+  /** For tests: the failed-login throttle's thresholds (LoginThrottle's defaults otherwise). */
+  loginThrottle?: LoginThrottleOptions;
+}
+
+/** Browser logins: their sessions and the throttle on failed passwords (both hold a timer). */
+interface Logins {
+  readonly sessions: LoginSessions;
+  readonly throttle: LoginThrottle;
 }
 
 export class App {
@@ -47,6 +58,7 @@ export class App {
     private readonly demo: DemoCamera | undefined,
     private readonly logger: Logger,
     private readonly warmUp: WebRtcWarmUp,
+    private readonly logins: Logins,
   ) {}
 
   static async start(config: Readonly<Config>, options: AppOptions): Promise<App> {
@@ -58,6 +70,11 @@ export class App {
     let http: Server | undefined;
     let signaling: SignalingServer | undefined;
     let whep: WhepEndpoint | undefined;
+    let usersOf: UserDirectory | undefined;
+    const logins: Logins = {
+      sessions: new LoginSessions({ users: { principal: (name) => usersOf?.principal(name) }, idleSeconds: config.auth?.sessionIdleSeconds }),
+      throttle: new LoginThrottle(options.loginThrottle),
+    };
     try {
       const withDemo = config.demo ?? config.cameras.length === 0;
       if (withDemo) {
@@ -74,8 +91,10 @@ export class App {
       for (const camera of config.cameras) cameras.add(camera);
 
       const hosts = new KnownHosts({ publicNames: config.publicNames, bindHost: config.host });
-      // One access decision for every entry point: pages, /api, /ws, /whep.
-      const access = createAccess(config.auth);
+      // One access decision for every entry point: pages, /api, /ws, /whep. A login session names its
+      // user; the user's permissions are looked up at each use (a removed user's session ends).
+      const access = createAccess(config.auth, { gate: logins.throttle, sessions: logins.sessions });
+      usersOf = access.users;
       whep = new WhepEndpoint({
         cameras,
         logger: logger.child({ module: 'whep' }),
@@ -89,6 +108,7 @@ export class App {
         allowedOrigins: config.allowedOrigins,
         hosts,
         access,
+        login: { sessions: logins.sessions },
         whep,
         pageOffer: async (name) => {
           const camera = cameras.get(name);
@@ -123,7 +143,7 @@ export class App {
       });
       // In the background: the first viewer then finds werift's handshake code already compiled.
       const warmUp = WebRtcWarmUp.start(logger.child({ module: 'webrtc' }));
-      return new App(config, cameras, http, signaling, whep, broker, demo, logger, warmUp);
+      return new App(config, cameras, http, signaling, whep, broker, demo, logger, warmUp, logins);
     } catch (err) {
       await signaling?.close().catch(() => undefined);
       await whep?.close().catch(() => undefined);
@@ -131,6 +151,8 @@ export class App {
       await cameras.close().catch(() => undefined);
       if (http?.listening) await new Promise((r) => http!.close(r));
       await demo?.close().catch(() => undefined);
+      logins.sessions.close();
+      logins.throttle.close();
       throw err;
     }
   }
@@ -165,6 +187,8 @@ export class App {
       this.http.closeAllConnections?.();
       await new Promise<void>((resolve) => this.http.close(() => resolve()));
       await this.demo?.close().catch((err: unknown) => this.logger.error({ err }, 'closing demo camera failed'));
+      this.logins.sessions.close();
+      this.logins.throttle.close();
     })();
     return this.closing;
   }

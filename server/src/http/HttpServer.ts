@@ -20,6 +20,10 @@ import { toCamrtcError, type ErrorCode } from '../errors.js';
 import { credentialsOf } from './requestCredentials.js';
 import { refusalPage } from './refusalPage.js';
 import { inlineScriptSources, loadCameraPageAssets, renderCameraPage, type CameraPageAssets } from './cameraPage.js';
+import { sessionCookie } from '../auth/Authenticator.js';
+import type { LoginSessions } from '../auth/LoginSessions.js';
+import { LOGIN_PATH } from './loginPage.js';
+import { loginRouter } from './loginRoutes.js';
 
 export interface HttpAppOptions {
   cameras: CameraDirectory;
@@ -36,6 +40,12 @@ export interface HttpAppOptions {
   hosts?: KnownHosts;
   /** Who may do what (App builds it from the config's auth section). Default: open, as without one. */
   access?: AccessParts;
+  /** Browser logins (/login, /logout, /api/session), when given. */
+  login?: {
+    sessions: LoginSessions;
+    /** The server runs TLS: the session cookie is `Secure`. */
+    secure?: boolean;
+  };
 }
 
 /** A refused request: its status, code and the sentence the user reads. */
@@ -46,7 +56,7 @@ interface Refusal {
 }
 
 /** Where a page sends a visitor who has to log in first. */
-export const LOGIN_PATH = '/login';
+export { LOGIN_PATH };
 
 /** Response headers a cross-origin WHEP client must be able to read (RFC 9725 uses all of them). */
 const WHEP_EXPOSED_HEADERS = 'Location, ETag, Link, Accept-Patch, Accept-Post, Retry-After, X-Camrtc-Error';
@@ -78,7 +88,8 @@ export function createHttpApp(options: HttpAppOptions): Express {
   const { cameras, webRoot, logger } = options;
   const allowedOrigins = options.allowedOrigins ?? [];
   const hosts = options.hosts ?? new KnownHosts();
-  const { policy, authenticator } = options.access ?? createAccess(undefined);
+  const access = options.access ?? createAccess(undefined);
+  const { policy, authenticator } = access;
   const app = express();
 
   /**
@@ -140,6 +151,10 @@ export function createHttpApp(options: HttpAppOptions): Express {
     res.send(unknownHostMessage(req.get('Host')));
   });
 
+  if (options.login) {
+    app.use(loginRouter({ users: access.users, sessions: options.login.sessions, secure: options.login.secure, authenticator, logger, credentialsOf }));
+  }
+
   app.get('/healthz', (_req, res) => {
     res.setHeader('Cache-Control', 'no-store');
     res.json({ status: 'ok' });
@@ -192,7 +207,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   const indexPage = page('index.html');
   // Read on first use, once: the built files do not change while the server runs.
   let cameraAssets: { assets: CameraPageAssets; csp: string } | undefined;
-  const cameraPage = async (req: Request, res: Response, camera: string): Promise<void> => {
+  const cameraPage = async (req: Request, res: Response, camera: string, who: Principal): Promise<void> => {
     try {
       if (!cameraAssets) {
         const assets = loadCameraPageAssets(webRoot);
@@ -206,7 +221,9 @@ export function createHttpApp(options: HttpAppOptions): Express {
       res.setHeader('Content-Security-Policy', csp);
       // A page with an offer is good for one load: never stored, so never shown again from a cache.
       res.setHeader('Cache-Control', offer ? 'no-store' : 'no-cache');
-      res.type('html').send(renderCameraPage(camera, assets, offer));
+      // A browser login gets its logout button (a Basic or token client has no session to end).
+      const user = who.kind === 'user' && sessionCookie(req.headers.cookie) !== undefined ? who.name : undefined;
+      res.type('html').send(renderCameraPage(camera, assets, offer, { user }));
     } catch (err) {
       logger.error({ err }, 'camera page not available');
       res.status(500).type('text/plain').send('page not available');
@@ -236,7 +253,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
       return refuse(res, decision, 'page');
     }
     if (camera === undefined) notFoundPage(res);
-    else void cameraPage(req, res, name);
+    else void cameraPage(req, res, name, who);
   });
 
   // The player module may be loaded by pages on other origins (<script type="module" src=...>), which
