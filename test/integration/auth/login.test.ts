@@ -74,6 +74,8 @@ describe('browser login', () => {
     assert.match(res.body, /<form class="login-form" method="post" action="\/login">/);
     assert.match(res.body, /<input type="hidden" name="next" value="\/camera\/demo">/);
     assert.match(res.body, /name="password" type="password" autocomplete="current-password"/);
+    // Under no-referrer a browser posts the form with `Origin: null`, which the CSRF check refuses.
+    assert.equal(header(res, 'referrer-policy'), 'same-origin');
   });
 
   it('a right password sets an HttpOnly SameSite=Strict cookie that opens the camera page and the camera list', async () => {
@@ -96,6 +98,7 @@ describe('browser login', () => {
     const cookie = cookieOf(res);
     const page = await get('/camera/demo', { Cookie: cookie });
     assert.equal(page.status, 200);
+    assert.equal(header(page, 'referrer-policy'), 'same-origin', 'its logout form must carry the Origin');
     assert.match(page.body, /<camrtc-player class="full" camera="demo" controls>/);
     assert.match(page.body, /<form class="logout" method="post" action="\/logout"><span class="user">alice<\/span> <button type="submit">Log out<\/button><\/form>/);
     const list = await get('/api/cameras', { Cookie: cookie });
