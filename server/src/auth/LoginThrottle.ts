@@ -198,6 +198,12 @@ export function throttled(waitMs: number): CamrtcError {
   });
 }
 
+/** The seconds a throttled client should wait (its Retry-After), when `err` is the throttle's refusal. */
+export function retryAfterSeconds(err: CamrtcError): number | undefined {
+  const seconds = err.code === 'ERR_AUTH_THROTTLED' ? err.details.retryAfterSeconds : undefined;
+  return typeof seconds === 'number' ? seconds : undefined;
+}
+
 function formatWait(seconds: number): string {
   if (seconds < 90) return `${seconds} second${seconds === 1 ? '' : 's'}`;
   const minutes = Math.ceil(seconds / 60);

@@ -22,6 +22,7 @@ import { refusalPage } from './refusalPage.js';
 import { inlineScriptSources, loadCameraPageAssets, renderCameraPage, type CameraPageAssets } from './cameraPage.js';
 import { sessionCookie } from '../auth/Authenticator.js';
 import type { LoginSessions } from '../auth/LoginSessions.js';
+import { retryAfterSeconds } from '../auth/LoginThrottle.js';
 import { LOGIN_PATH } from './loginPage.js';
 import { loginRouter } from './loginRoutes.js';
 
@@ -101,6 +102,8 @@ export function createHttpApp(options: HttpAppOptions): Express {
       return await authenticator.authenticate(credentialsOf(req));
     } catch (err) {
       const error = toCamrtcError(err, 'ERR_AUTH_INVALID');
+      const retryAfter = retryAfterSeconds(error);
+      if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
       refuse(res, { status: error.code === 'ERR_AUTH_THROTTLED' ? 429 : 401, code: error.code, message: error.message }, as);
       return undefined;
     }

@@ -15,6 +15,7 @@ import type { Logger } from '../log/logger.js';
 import type { Authenticator, RequestCredentials } from '../auth/Authenticator.js';
 import { SESSION_COOKIE, sessionCookie } from '../auth/Authenticator.js';
 import type { LoginSessions } from '../auth/LoginSessions.js';
+import { retryAfterSeconds } from '../auth/LoginThrottle.js';
 import type { Principal } from '../auth/Principal.js';
 import type { UserDirectory } from '../auth/UserDirectory.js';
 import { isCamrtcError, toCamrtcError } from '../errors.js';
@@ -118,8 +119,7 @@ export function loginRouter(options: LoginRoutesOptions): Router {
         sendPage(res, 500, renderLoginPage({ next, error: 'The login could not be checked (server error). Try again.' }));
         return;
       }
-      const retryAfter = Number(error.details.retryAfterSeconds ?? 60);
-      res.setHeader('Retry-After', String(retryAfter));
+      res.setHeader('Retry-After', String(retryAfterSeconds(error) ?? 60));
       res.setHeader('X-Camrtc-Error', error.code);
       sendPage(res, 429, renderLoginPage({ next, error: sentence(error.message) }));
       return;
@@ -156,6 +156,8 @@ export function loginRouter(options: LoginRoutesOptions): Router {
     } catch (err) {
       const error = toCamrtcError(err, 'ERR_AUTH_INVALID');
       const status = error.code === 'ERR_AUTH_THROTTLED' ? 429 : 401;
+      const retryAfter = retryAfterSeconds(error);
+      if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
       res.status(status).setHeader('X-Camrtc-Error', error.code);
       res.json({ code: error.code, message: error.message });
       return;

@@ -20,6 +20,7 @@ import { parseSdpFragment } from './sdpFragment.js';
 import { createAccess } from '../auth/access.js';
 import { watchAction } from '../auth/AccessPolicy.js';
 import type { Authenticator } from '../auth/Authenticator.js';
+import { retryAfterSeconds } from '../auth/LoginThrottle.js';
 import { credentialsOf } from '../http/requestCredentials.js';
 import { toCamrtcError } from '../errors.js';
 
@@ -147,6 +148,8 @@ export class WhepEndpoint {
     } catch (err) {
       const error = toCamrtcError(err, 'ERR_AUTH_INVALID');
       res.setHeader('WWW-Authenticate', 'Bearer realm="camrtc"');
+      const retryAfter = retryAfterSeconds(error);
+      if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
       return void problem(res, error.code === 'ERR_AUTH_THROTTLED' ? 429 : 401, error.message, error.code);
     }
     const found = this.#options.cameras.get(name);

@@ -153,6 +153,12 @@ describe('browser login', () => {
     assert.match(refused.res.body, /Too many failed logins from this address: try again in 60 seconds\./);
     assert.equal(header(refused.res, 'set-cookie'), '');
 
+    // The same count guards Authorization: Basic (scripts, WHEP players) from that address.
+    const basic = await get('/api/cameras', { Authorization: `Basic ${Buffer.from('alice:guess 7').toString('base64')}` }, address);
+    assert.equal(basic.status, 429);
+    assert.equal(header(basic, 'x-camrtc-error'), 'ERR_AUTH_THROTTLED');
+    assert.ok(Number(header(basic, 'retry-after')) >= 59, header(basic, 'retry-after'));
+
     // Another address is not affected.
     const elsewhere = await login('alice', PASSWORD, '127.0.0.6');
     assert.equal(elsewhere.status, 303);
