@@ -27,6 +27,11 @@ export interface HttpAppOptions {
   pageOffer?: (camera: string) => Promise<PageOffer | undefined>;
   /** The names the server answers to (Host header). Default: the built-in ones only (knownHosts.ts). */
   hosts?: KnownHosts;
+  /**
+   * Served over TLS: cookies get the Secure attribute. In `app.locals.secure`; per request,
+   * `req.secure` says the same (express reads the socket's `encrypted`).
+   */
+  secure?: boolean;
 }
 
 /** Response headers a cross-origin WHEP client must be able to read (RFC 9725 uses all of them). */
@@ -62,6 +67,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', 'strong');
+  app.locals.secure = options.secure === true;
 
   app.use((_req, res, next) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
