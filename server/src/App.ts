@@ -54,8 +54,6 @@ export class App {
 
   static async start(config: Readonly<Config>, options: AppOptions): Promise<App> {
     const { logger } = options;
-    // First: unreadable or mismatched files stop the start before anything is opened.
-    const certificate = config.tls ? TlsCertificate.load(config.tls, { logger: logger.child({ module: 'tls' }) }) : undefined;
     const cameras = new CameraRegistry({ logger, createSession: options.createSession });
     const peer = peerSettings({ iceServers: config.webrtc.iceServers, iceHostAddresses: config.webrtc.iceHostAddresses });
     const broker = new OfferBroker({ peer, logger: logger.child({ module: 'session' }) });
@@ -63,7 +61,10 @@ export class App {
     let http: Server | undefined;
     let signaling: SignalingServer | undefined;
     let whep: WhepEndpoint | undefined;
+    let certificate: TlsCertificate | undefined;
     try {
+      // First: unreadable or mismatched files stop the start before a camera or a socket is opened.
+      if (config.tls) certificate = TlsCertificate.load(config.tls, { logger: logger.child({ module: 'tls' }) });
       const withDemo = config.demo ?? config.cameras.length === 0;
       if (withDemo) {
         demo = new DemoCamera({
@@ -99,8 +100,9 @@ export class App {
       });
       if (certificate) {
         // HTTPS and WSS on the one port; a renewed pair reaches new connections, open ones keep theirs.
-        const https: HttpsServer = createHttpsServer({ ...certificate.pair }, app);
-        certificate.on('reloaded', () => https.setSecureContext({ ...certificate.pair }));
+        const tls = certificate;
+        const https: HttpsServer = createHttpsServer({ ...tls.pair }, app);
+        tls.on('reloaded', () => https.setSecureContext({ ...tls.pair }));
         http = https;
       } else {
         http = createServer(app);
