@@ -36,6 +36,11 @@ export interface HttpAppOptions {
   hosts?: KnownHosts;
   /** Who may do what (App builds it from the config's auth section). Default: open, as without one. */
   access?: AccessParts;
+  /**
+   * Served over TLS: cookies get the Secure attribute. In `app.locals.secure`; per request,
+   * `req.secure` says the same (express reads the socket's `encrypted`).
+   */
+  secure?: boolean;
 }
 
 /** A refused request: its status, code and the sentence the user reads. */
@@ -118,6 +123,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   };
   app.disable('x-powered-by');
   app.set('etag', 'strong');
+  app.locals.secure = options.secure === true;
 
   app.use((_req, res, next) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
