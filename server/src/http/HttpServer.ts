@@ -41,12 +41,13 @@ export interface HttpAppOptions {
   hosts?: KnownHosts;
   /** Who may do what (App builds it from the config's auth section). Default: open, as without one. */
   access?: AccessParts;
-  /** Browser logins (/login, /logout, /api/session), when given. */
-  login?: {
-    sessions: LoginSessions;
-    /** The server runs TLS: the session cookie is `Secure`. */
-    secure?: boolean;
-  };
+  /**
+   * Served over TLS: cookies get the Secure attribute. In `app.locals.secure`; per request,
+   * `req.secure` says the same (express reads the socket's `encrypted`).
+   */
+  secure?: boolean;
+  /** Browser logins (/login, /logout, /api/session), when given; the cookie is Secure when `secure` is. */
+  login?: { sessions: LoginSessions };
 }
 
 /** A refused request: its status, code and the sentence the user reads. */
@@ -132,6 +133,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   };
   app.disable('x-powered-by');
   app.set('etag', 'strong');
+  app.locals.secure = options.secure === true;
 
   app.use((_req, res, next) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
@@ -155,7 +157,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   });
 
   if (options.login) {
-    app.use(loginRouter({ users: access.users, sessions: options.login.sessions, secure: options.login.secure, authenticator, logger, credentialsOf }));
+    app.use(loginRouter({ users: access.users, sessions: options.login.sessions, secure: options.secure, authenticator, logger, credentialsOf }));
   }
 
   app.get('/healthz', (_req, res) => {

@@ -12,6 +12,11 @@ import { hashPassword } from '../../../server/src/auth/passwordHash.js';
 import { loadConfig } from '../../../server/src/config/Config.js';
 import { silentLogger } from '../../../server/src/log/logger.js';
 import { rawRequest, type RawResponse } from '../../helpers/rawHttp.js';
+import { makeCertificate, opensslMissing } from '../../helpers/tlsFiles.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const PASSWORD = 'correct horse battery';
 /** Small numbers so the test is fast: 2 free failures, then 150 ms, 300 ms, ...; refused at 5. */
@@ -247,6 +252,53 @@ describe('browser login on a server without users', () => {
       assert.equal(info.login, false);
     } finally {
       await app.close();
+    }
+  });
+});
+
+describe('browser login over TLS', { skip: opensslMissing() }, () => {
+  it('the session cookie is Secure, and the form posted from the https origin is accepted', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'camrtc-login-tls-'));
+    const certificate = makeCertificate('camrtc-login');
+    const files = { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') };
+    writeFileSync(files.cert, certificate.cert);
+    writeFileSync(files.key, certificate.key);
+    const app = await App.start(
+      loadConfig({
+        host: '127.0.0.1',
+        port: 0,
+        demo: false,
+        logLevel: 'silent',
+        tls: files,
+        auth: { users: [{ name: 'alice', passwordHash: await hashPassword(PASSWORD, 'scrypt'), permissions: { view: ['*'] } }] },
+      }),
+      { logger: silentLogger() },
+    );
+    try {
+      const res = await new Promise<{ status: number; setCookie: string[] }>((resolve, reject) => {
+        const req = httpsRequest(
+          {
+            host: '127.0.0.1',
+            port: app.port,
+            path: '/login',
+            method: 'POST',
+            ca: certificate.cert,
+            headers: { Origin: `https://127.0.0.1:${app.port}`, 'Content-Type': 'application/x-www-form-urlencoded' },
+          },
+          (r) => {
+            r.resume();
+            r.on('end', () => resolve({ status: r.statusCode ?? 0, setCookie: r.headers['set-cookie'] ?? [] }));
+          },
+        );
+        req.on('error', reject);
+        req.end(form({ user: 'alice', password: PASSWORD, next: '/' }));
+      });
+      assert.equal(res.status, 303);
+      assert.equal(res.setCookie.length, 1);
+      assert.match(res.setCookie[0]!, /; HttpOnly; SameSite=Strict; Secure$/);
+    } finally {
+      await app.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
