@@ -23,6 +23,7 @@ import { peerSettings } from './session/PeerSettings.js';
 import { SignalingServer } from './signaling/SignalingServer.js';
 import { WhepEndpoint } from './whep/WhepEndpoint.js';
 import { createAccess } from './auth/access.js';
+import { createTokens } from './auth/Tokens.js';
 
 export const DEMO_CLIP = fileURLToPath(new URL('../assets/demo.h264', import.meta.url));
 export const WEB_ROOT = fileURLToPath(new URL('../../public/', import.meta.url));
@@ -75,7 +76,9 @@ export class App {
 
       const hosts = new KnownHosts({ publicNames: config.publicNames, bindHost: config.host });
       // One access decision for every entry point: pages, /api, /ws, /whep.
-      const access = createAccess(config.auth);
+      // Viewer tokens and an identity provider's JWTs: one verifier; the viewer tokens also mint.
+      const tokens = createTokens(config.auth, logger.child({ module: 'auth' }));
+      const access = createAccess(config.auth, { tokens });
       whep = new WhepEndpoint({
         cameras,
         logger: logger.child({ module: 'whep' }),
@@ -89,6 +92,7 @@ export class App {
         allowedOrigins: config.allowedOrigins,
         hosts,
         access,
+        tokens: tokens.viewerTokens,
         whep,
         pageOffer: async (name) => {
           const camera = cameras.get(name);
