@@ -2,9 +2,11 @@
  * The composition root: builds every long-lived object from a Config and closes them in reverse
  * order (fastify's "children first"): signaling and WHEP (viewers' peer connections), then the offer
  * broker (spares and page offers), then cameras (RTSP TEARDOWN to every camera), then the HTTP server,
- * then the demo camera. The peer settings are resolved here once, for every maker of a Viewer.
+ * then the demo camera, then the TLS certificate's file watch. The peer settings are resolved here
+ * once, for every maker of a Viewer.
  */
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Config } from './config/Config.js';
@@ -14,6 +16,7 @@ import { H264ClipStream } from './demo/ClipStream.js';
 import { ToneStream } from './demo/ToneStream.js';
 import { createHttpApp } from './http/HttpServer.js';
 import { KnownHosts } from './http/knownHosts.js';
+import { TlsCertificate } from './http/TlsCertificate.js';
 import { WebRtcWarmUp } from './webrtc/WebRtcWarmUp.js';
 import type { Logger } from './log/logger.js';
 import { CameraRegistry } from './media/CameraRegistry.js';
@@ -48,6 +51,7 @@ export class App {
     private readonly demo: DemoCamera | undefined,
     private readonly logger: Logger,
     private readonly warmUp: WebRtcWarmUp,
+    private readonly certificate: TlsCertificate | undefined,
   ) {}
 
   static async start(config: Readonly<Config>, options: AppOptions): Promise<App> {
@@ -59,7 +63,10 @@ export class App {
     let http: Server | undefined;
     let signaling: SignalingServer | undefined;
     let whep: WhepEndpoint | undefined;
+    let certificate: TlsCertificate | undefined;
     try {
+      // First: unreadable or mismatched files stop the start before a camera or a socket is opened.
+      if (config.tls) certificate = TlsCertificate.load(config.tls, { logger: logger.child({ module: 'tls' }) });
       const withDemo = config.demo ?? config.cameras.length === 0;
       if (withDemo) {
         demo = new DemoCamera({
@@ -94,12 +101,21 @@ export class App {
         access,
         tokens: tokens.viewerTokens,
         whep,
+        secure: certificate !== undefined,
         pageOffer: async (name) => {
           const camera = cameras.get(name);
           return camera ? broker.pageOffer(camera) : undefined;
         },
       });
-      http = createServer(app);
+      if (certificate) {
+        // HTTPS and WSS on the one port; a renewed pair reaches new connections, open ones keep theirs.
+        const tls = certificate;
+        const https: HttpsServer = createHttpsServer({ ...tls.pair }, app);
+        tls.on('reloaded', () => https.setSecureContext({ ...tls.pair }));
+        http = https;
+      } else {
+        http = createServer(app);
+      }
       signaling = new SignalingServer({
         server: http,
         cameras,
@@ -127,7 +143,7 @@ export class App {
       });
       // In the background: the first viewer then finds werift's handshake code already compiled.
       const warmUp = WebRtcWarmUp.start(logger.child({ module: 'webrtc' }));
-      return new App(config, cameras, http, signaling, whep, broker, demo, logger, warmUp);
+      return new App(config, cameras, http, signaling, whep, broker, demo, logger, warmUp, certificate);
     } catch (err) {
       await signaling?.close().catch(() => undefined);
       await whep?.close().catch(() => undefined);
@@ -135,6 +151,7 @@ export class App {
       await cameras.close().catch(() => undefined);
       if (http?.listening) await new Promise((r) => http!.close(r));
       await demo?.close().catch(() => undefined);
+      certificate?.close();
       throw err;
     }
   }
@@ -146,7 +163,12 @@ export class App {
 
   get url(): string {
     const host = this.config.host === '0.0.0.0' || this.config.host === '::' ? 'localhost' : this.config.host;
-    return `http://${host.includes(':') ? `[${host}]` : host}:${this.port}`;
+    return `${this.secure ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${this.port}`;
+  }
+
+  /** Served over TLS (HTTPS and WSS). */
+  get secure(): boolean {
+    return this.certificate !== undefined;
   }
 
   get closed(): boolean {
@@ -169,6 +191,7 @@ export class App {
       this.http.closeAllConnections?.();
       await new Promise<void>((resolve) => this.http.close(() => resolve()));
       await this.demo?.close().catch((err: unknown) => this.logger.error({ err }, 'closing demo camera failed'));
+      this.certificate?.close();
     })();
     return this.closing;
   }

@@ -10,6 +10,10 @@ import type { Browser } from 'playwright-core';
 import { GstCamera } from './support/GstCamera.js';
 import { CamrtcProcess } from './support/camrtcProcess.js';
 import { browserMissing, launchChromium, measureVideo, waitForFirstFrame } from './support/browser.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeCertificate, opensslMissing } from '../helpers/tlsFiles.js';
 
 const missing = GstCamera.missing() ?? browserMissing();
 
@@ -90,6 +94,32 @@ describe('watch a camera in Chromium', { skip: missing }, () => {
       await page.close();
       await camrtc.stop();
       await camera.close();
+    }
+  });
+
+  it('over HTTPS (--tls-cert, --tls-key): the camera page signals over wss:// and decodes frames', { skip: opensslMissing() }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'camrtc-e2e-tls-'));
+    const pair = makeCertificate('camrtc-e2e');
+    writeFileSync(join(dir, 'cert.pem'), pair.cert);
+    writeFileSync(join(dir, 'key.pem'), pair.key);
+    const camrtc = await CamrtcProcess.start(['--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem')]);
+    // A self-signed certificate: the browser is told to accept it, as a user would click through.
+    const context = await browser.newContext({ ignoreHTTPSErrors: true });
+    try {
+      assert.match(camrtc.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+      const page = await context.newPage();
+      const sockets: string[] = [];
+      page.on('websocket', (ws) => sockets.push(ws.url()));
+      await page.goto(`${camrtc.url}/camera/demo`);
+      const first = await waitForFirstFrame(page, 15_000);
+      const p = await measureVideo(page, 2000);
+      assert.ok(first, `no frame decoded within 15 s; page status: ${p.status}`);
+      assert.ok(p.frames >= 10, `only ${p.frames} frames in 2 s`);
+      assert.ok(sockets.length > 0 && sockets.every((u) => u.startsWith('wss://')), `signaling sockets: ${sockets.join(', ')}`);
+    } finally {
+      await context.close();
+      await camrtc.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -37,6 +37,8 @@ export interface ServeFlags {
   publicName: string[];
   passwordFile?: string[];
   passwordEnv?: string[];
+  tlsCert?: string;
+  tlsKey?: string;
   config?: string;
 }
 
@@ -70,7 +72,23 @@ export function configFromFlags(flags: ServeFlags, file: ConfigInput = {}, sourc
     },
     allowedOrigins: [...(file.allowedOrigins ?? []), ...(flags.allowOrigin ?? [])],
     publicNames: [...(file.publicNames ?? []), ...(flags.publicName ?? [])],
+    tls: tlsFromFlags(flags, file.tls),
   };
+}
+
+/**
+ * --tls-cert and --tls-key override the file's tls.cert and tls.key one by one; loadConfig() says
+ * when only one of the two is given in the end.
+ */
+function tlsFromFlags(flags: ServeFlags, fromFile: ConfigInput['tls']): ConfigInput['tls'] {
+  if (flags.tlsCert === undefined && flags.tlsKey === undefined) return fromFile;
+  // The file's value is unchecked input: only a map is merged with the flags (zod reports anything else).
+  const base = fromFile !== null && typeof fromFile === 'object' && !Array.isArray(fromFile) ? fromFile : {};
+  return {
+    ...base,
+    ...(flags.tlsCert !== undefined ? { cert: flags.tlsCert } : {}),
+    ...(flags.tlsKey !== undefined ? { key: flags.tlsKey } : {}),
+  } as ConfigInput['tls'];
 }
 
 type CameraInput = NonNullable<ConfigInput['cameras']>[number];
@@ -143,6 +161,8 @@ export function buildProgram(): Command {
     .option('--public-name <name>', 'a DNS name this server is reached by, e.g. cams.example.org (repeatable); other names are refused (DNS rebinding)', collect, [])
     .option('--password-file <NAME=FILE>', "camera NAME's password is FILE's content (trimmed), kept out of the command line (repeatable)", collect, [])
     .option('--password-env <NAME=VAR>', "camera NAME's password is the environment variable VAR (repeatable)", collect, [])
+    .option('--tls-cert <file>', 'serve HTTPS and WSS with this PEM certificate (with its chain); re-read when it changes. Needs --tls-key')
+    .option('--tls-key <file>', 'the PEM private key of --tls-cert')
     .option('--config <file>', 'read settings and cameras from a YAML (or JSON) file; flags given here override it (see README)')
     .action(async (flags: ServeFlags, command: Command) => serve(flags, command));
   program.addCommand(probeCommand());

@@ -59,10 +59,34 @@ export const CameraConfigSchema = z.strictObject({
 });
 export type CameraConfig = z.infer<typeof CameraConfigSchema>;
 
+/** One of --tls-cert and --tls-key without the other: say which flag (or setting) is missing. */
+const tlsFile = (flag: string, setting: string, what: string) =>
+  z
+    .string({
+      error: (issue) =>
+        issue.input === undefined
+          ? `missing: HTTPS needs ${what} too (${flag} FILE, or ${setting} in the configuration file)`
+          : `expected a file name (${flag} FILE)`,
+    })
+    .min(1, `expected a file name (${flag} FILE)`);
+
+export const TlsConfigSchema = z.strictObject({
+  /** PEM certificate (with its chain, e.g. certbot's fullchain.pem). */
+  cert: tlsFile('--tls-cert', 'tls.cert', 'the certificate'),
+  /** PEM private key of that certificate, unencrypted. */
+  key: tlsFile('--tls-key', 'tls.key', "the certificate's private key"),
+}, { error: (issue) => (issue.code === 'invalid_type' ? 'expected the two files, as in tls: { cert: FILE, key: FILE }' : undefined) });
+export type TlsConfig = z.infer<typeof TlsConfigSchema>;
+
 export const ConfigSchema = z.strictObject({
   /** Interface the HTTP/WebSocket server binds. 0.0.0.0 (all), like MediaMTX and go2rtc. */
   host: z.string().min(1).default('0.0.0.0'),
   port: z.number().int().min(0).max(65535).default(8080),
+  /**
+   * Serve HTTPS and WSS on `port` with this certificate and key (both, or neither: plain HTTP). The
+   * files are re-read when they change (http/TlsCertificate.ts): a renewal needs no restart.
+   */
+  tls: TlsConfigSchema.optional(),
   cameras: z.array(CameraConfigSchema).default([]),
   /** Serve the built-in demo camera as `demo`. Default: only when no camera is configured. */
   demo: z.boolean().optional(),

@@ -40,6 +40,11 @@ export interface HttpAppOptions {
   access?: AccessParts;
   /** Mints viewer tokens at POST /api/tokens (admins only) when given. */
   tokens?: ViewerTokens;
+  /**
+   * Served over TLS: cookies get the Secure attribute. In `app.locals.secure`; per request,
+   * `req.secure` says the same (express reads the socket's `encrypted`).
+   */
+  secure?: boolean;
 }
 
 /** A refused request: its status, code and the sentence the user reads. */
@@ -122,6 +127,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   };
   app.disable('x-powered-by');
   app.set('etag', 'strong');
+  app.locals.secure = options.secure === true;
 
   app.use((_req, res, next) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
