@@ -5,7 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { SignJWT, UnsecuredJWT } from 'jose';
+import { runs } from '../../helpers/property.js';
 import { parseTtl, MAX_TTL_SECONDS } from '../../../server/src/auth/ttl.js';
 import { TokenRequestSchema, ViewerTokens, type TokenRequestInput } from '../../../server/src/auth/ViewerTokens.js';
 import { Tokens } from '../../../server/src/auth/Tokens.js';
@@ -45,6 +47,27 @@ describe('token lifetimes (ttl)', () => {
     for (const bad of ['', '1', 'h', '1.5h', '-1h', '0s', '1w', '1h30m', '1 h', 'forever', 0, -5, 1.5, NaN]) {
       assert.throws(() => parseTtl(bad as string | number), /is not a duration: use a number and a unit, e.g. 30s, 15m, 1h or 7d/, `accepted ${String(bad)}`);
     }
+  });
+
+  it('any string or number is a duration in seconds or a CamrtcError, and N+unit reads back (fast-check)', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ maxLength: 12 }), fc.double(), fc.integer()), (ttl) => {
+        try {
+          const seconds = parseTtl(ttl);
+          assert.ok(Number.isInteger(seconds) && seconds > 0 && seconds <= MAX_TTL_SECONDS);
+        } catch (err) {
+          assert.ok(err instanceof CamrtcError && err.code === 'ERR_CONFIG_INVALID', String(err));
+        }
+      }),
+      { numRuns: runs(1000) },
+    );
+    const units = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 30 }), fc.constantFrom('s', 'm', 'h', 'd') as fc.Arbitrary<keyof typeof units>, (n, unit) => {
+        assert.equal(parseTtl(`${n}${unit}`), n * units[unit]);
+      }),
+      { numRuns: runs(200) },
+    );
   });
 
   it('caps a token at 30 days', () => {
@@ -167,6 +190,18 @@ describe('token requests (CLI flags and POST /api/tokens)', () => {
 });
 
 describe('Tokens: one verifier for camrtc tokens and an identity provider, by issuer', () => {
+  it('hostile input: any string, or a JWT of random parts, is refused with ERR_AUTH_INVALID, never anything else (fast-check)', async () => {
+    const verifier = new Tokens(new ViewerTokens([KEY_A]));
+    const b64 = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
+    const part = fc.oneof(fc.string({ maxLength: 40 }).map(b64), fc.jsonValue().map(b64), fc.constant(b64({ alg: 'HS256', kid: 'a' })), fc.constant(b64({ iss: 'camrtc' })));
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.string({ maxLength: 200 }), fc.tuple(part, part, part).map((p) => p.join('.'))), async (token) => {
+        await assert.rejects(verifier.verify(token), (err: unknown) => err instanceof CamrtcError && err.code === 'ERR_AUTH_INVALID');
+      }),
+      { numRuns: runs(500) },
+    );
+  });
+
   it('a token of another issuer is refused as wrong issuer, and a non-JWT as not a JWT', async () => {
     const viewer = new ViewerTokens([KEY_A], { now: () => T0 });
     const verifier = new Tokens(viewer);
