@@ -3,6 +3,10 @@
  * /whep/NAME, apply the answer, DELETE the session URL to stop. Any WHEP player works the same way.
  *
  *   node dist/examples/whep-viewer.js http://localhost:8080/whep/demo
+ *   CAMRTC_TOKEN=$(camrtc token --camera demo --config camrtc.yml) node dist/examples/whep-viewer.js ...
+ *
+ * With an `auth` section the POST carries `Authorization: Bearer TOKEN` (a viewer token or an identity
+ * provider's JWT; from the environment, not argv, which other users of the machine can read).
  */
 import { pathToFileURL } from 'node:url';
 import type { RtpPacket } from 'werift';
@@ -14,6 +18,8 @@ export interface WhepOptions {
   onVideo: (packet: RtpPacket) => void;
   onAudio?: (packet: RtpPacket) => void;
   iceAddresses?: string[];
+  /** Sent as `Authorization: Bearer` on the POST (PATCH and DELETE need none: the session URL is the capability). */
+  token?: string;
 }
 
 export async function watchOverWhep(options: WhepOptions): Promise<Watching & { sessionUrl: string }> {
@@ -27,7 +33,7 @@ export async function watchOverWhep(options: WhepOptions): Promise<Watching & { 
   await pc.setLocalDescription(await pc.createOffer());
   const response = await fetch(options.endpoint, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/sdp' },
+    headers: { 'Content-Type': 'application/sdp', ...(options.token ? { Authorization: `Bearer ${options.token}` } : {}) },
     body: pc.localDescription!.sdp,
   });
   if (response.status !== 201) {
@@ -54,6 +60,7 @@ async function main(): Promise<void> {
   let keyframes = 0;
   const watching = await watchOverWhep({
     endpoint,
+    token: process.env.CAMRTC_TOKEN,
     onVideo: (p) => {
       packets++;
       if ([5, 7].includes(naluType(p.payload))) keyframes++;

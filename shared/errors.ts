@@ -42,6 +42,7 @@ export const ERROR_CODES = {
   ERR_AUTH_INVALID: 'The login, password or token given is not valid (wrong, malformed, signed by an unknown key or expired)',
   ERR_AUTH_THROTTLED: 'Too many failed logins from this address: wait before trying again',
   ERR_FORBIDDEN: 'The user or token proved is not allowed to do this on this camera',
+  ERR_REQUEST_INVALID: 'An HTTP API request is malformed: not JSON, or a missing or wrong field (the message names it)',
   ERR_INTERNAL: 'An unexpected internal error',
 } as const;
 

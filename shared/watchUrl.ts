@@ -1,5 +1,5 @@
 /**
- * Watching from the signaling URL: `ws(s)://HOST/ws?watch=CAMERA&id=SESSION[&h265=1][&paused=1][&ticket=T]`
+ * Watching from the signaling URL: `ws(s)://HOST/ws?watch=CAMERA&id=SESSION[&h265=1][&paused=1][&ticket=T][&token=JWT]`
  * starts session SESSION on CAMERA as soon as the server accepts the socket, exactly as if `hello`,
  * `watch` (and `pause`) had been its first messages; after that the socket speaks the usual protocol.
  *
@@ -19,6 +19,13 @@ export interface UrlWatch {
   paused: boolean;
   /** The camera page's offer ticket (the `watch` message's `ticket`). */
   ticket?: string;
+  /**
+   * A viewer token (camrtc's or an identity provider's JWT). A browser's WebSocket cannot send an
+   * Authorization header, so it rides in the URL; the server reads it as the socket's proof when the
+   * upgrade arrives (server/src/http/requestCredentials.ts), before this watch is decided. camrtc
+   * never logs URLs; a reverse proxy may (docs/security.md).
+   */
+  token?: string;
 }
 
 const CAMERA = 'watch';
@@ -26,6 +33,7 @@ const ID = 'id';
 const H265 = 'h265';
 const PAUSED = 'paused';
 const TICKET = 'ticket';
+export const TOKEN_PARAM = 'token';
 
 /** `signalingUrl` (a ws(s):// URL) asking the server to start `watch` at once. */
 export function withUrlWatch(signalingUrl: string, watch: UrlWatch): string {
@@ -35,12 +43,14 @@ export function withUrlWatch(signalingUrl: string, watch: UrlWatch): string {
   if (watch.h265) url.searchParams.set(H265, '1');
   if (watch.paused) url.searchParams.set(PAUSED, '1');
   if (watch.ticket !== undefined) url.searchParams.set(TICKET, watch.ticket);
+  if (watch.token !== undefined && watch.token !== '') url.searchParams.set(TOKEN_PARAM, watch.token);
   return url.href;
 }
 
 /**
  * The watch a socket's request URL (path and query, as in an HTTP request line) asks for; undefined
- * when it asks for none. Camera and id are returned as given: the caller validates them.
+ * when it asks for none. Camera and id are returned as given: the caller validates them. The token is
+ * not part of it: it is the socket's proof, read with the other credentials of the upgrade.
  */
 export function urlWatch(requestUrl: string): UrlWatch | undefined {
   const query = requestUrl.indexOf('?');

@@ -29,6 +29,7 @@ import { createAccess } from './auth/access.js';
 import { LoginSessions } from './auth/LoginSessions.js';
 import type { UserDirectory } from './auth/UserDirectory.js';
 import { LoginThrottle, type LoginThrottleOptions } from './auth/LoginThrottle.js';
+import { createTokens } from './auth/Tokens.js';
 
 export const DEMO_CLIP = fileURLToPath(new URL('../assets/demo.h264', import.meta.url));
 export const WEB_ROOT = fileURLToPath(new URL('../../public/', import.meta.url));
@@ -100,7 +101,9 @@ export class App {
       const hosts = new KnownHosts({ publicNames: config.publicNames, bindHost: config.host });
       // One access decision for every entry point: pages, /api, /ws, /whep. A login session names its
       // user; the user's permissions are looked up at each use (a removed user's session ends).
-      const access = createAccess(config.auth, { gate: logins.throttle, sessions: logins.sessions });
+      // Viewer tokens and an identity provider's JWTs: one verifier; the viewer tokens also mint.
+      const tokens = createTokens(config.auth, logger.child({ module: 'auth' }));
+      const access = createAccess(config.auth, { gate: logins.throttle, sessions: logins.sessions, tokens });
       usersOf = access.users;
       whep = new WhepEndpoint({
         cameras,
@@ -116,6 +119,7 @@ export class App {
         hosts,
         access,
         login: { sessions: logins.sessions },
+        tokens: tokens.viewerTokens,
         whep,
         secure: certificate !== undefined,
         pageOffer: async (name) => {

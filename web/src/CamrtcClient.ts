@@ -17,6 +17,12 @@ import { ReconnectBackoff } from './ReconnectBackoff.js';
 
 /** Errors after which retrying cannot help. */
 const FATAL_CODES: ReadonlySet<string> = new Set(['ERR_CAMERA_UNKNOWN', 'ERR_CODEC_UNSUPPORTED', 'ERR_SIGNALING_INVALID', 'ERR_RTSP_NO_TRACKS']);
+/**
+ * Refusals of access (a missing, invalid, expired or insufficient login or token): the player stops
+ * and says so, instead of reconnecting every few seconds to be refused again. A new token (the
+ * player's `token` attribute) or a reload starts over.
+ */
+export const REFUSAL_CODES: ReadonlySet<string> = new Set(['ERR_AUTH_REQUIRED', 'ERR_AUTH_INVALID', 'ERR_FORBIDDEN']);
 
 let sessionCounter = 0;
 
@@ -120,13 +126,14 @@ export class CamrtcClient {
     this.#setStatus({ state: 'connecting' });
     const url = this.#options.url ? signalingUrl(this.#options.url, location.href) : defaultSignalingUrl();
     // The camera page started watching before this player existed: carry on with that session.
-    const adopted = this.#earlyChecked ? undefined : adoptEarlySignal(this.camera, url, (this.#options.iceServers?.length ?? 0) > 0);
+    // The camera page's early socket carries no token: a player given one opens its own.
+    const adopted = this.#earlyChecked || this.#token() ? undefined : adoptEarlySignal(this.camera, url, (this.#options.iceServers?.length ?? 0) > 0);
     this.#earlyChecked = true;
     const early = adopted?.early;
     if (adopted?.warmPc) this.#warmPc = adopted.warmPc;
     this.#sessionId = early?.id ?? newSessionId(`s${++sessionCounter}`);
     // The socket's URL carries the watch (shared/watchUrl.ts): the server starts at once.
-    const ws = early?.ws ?? openWatchSocket(url, this.#sessionId, this.camera, this.#paused);
+    const ws = early?.ws ?? openWatchSocket(url, this.#sessionId, this.camera, this.#paused, undefined, this.#token());
     this.#ws = ws;
     ws.onmessage = (event) => {
       if (ws !== this.#ws || typeof event.data !== 'string') return;
@@ -213,6 +220,12 @@ export class CamrtcClient {
         return;
       case 'error':
         this.#lastError = { code: message.code, reason: message.message };
+        if (REFUSAL_CODES.has(message.code)) {
+          // Refused (the socket's proof, or this watch): nothing to retry until the proof changes.
+          this.#teardown();
+          this.#setStatus({ state: 'error', reason: message.message, code: message.code });
+          return;
+        }
         if (message.id === undefined && !FATAL_CODES.has(message.code)) return;
         this.#setStatus({ state: 'error', reason: message.message, code: message.code });
         return;
@@ -313,6 +326,13 @@ export class CamrtcClient {
     this.#warmPc?.close();
     this.#warmPc = undefined;
     this.#frameWatch++;
+  }
+
+  /** The token to open the next socket with (read each time: a page may hand the player a fresh one). */
+  #token(): string | undefined {
+    const { token } = this.#options;
+    const value = typeof token === 'function' ? token() : token;
+    return value ? value : undefined;
   }
 
   #send(message: ClientMessage): void {

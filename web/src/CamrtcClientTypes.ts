@@ -37,6 +37,12 @@ export interface CamrtcClientOptions {
   onTracks?: (stream: MediaStream) => void;
   /** ICE servers for the browser side. Default none (same LAN, or the server's host candidates suffice). */
   iceServers?: RTCIceServer[];
+  /**
+   * A viewer token (`camrtc token`, POST /api/tokens, or an identity provider's JWT), sent in the
+   * signaling URL. A function is asked again before every (re)connection, so a page can hand over a
+   * fresh token before the old one expires.
+   */
+  token?: string | (() => string | undefined);
   /** Start paused (no media until play()). */
   paused?: boolean;
   /** The server said whether this camera can seek (a recording). */

@@ -11,13 +11,17 @@
  *   stats              shows the stats overlay (bitrate, fps, resolution, codec, RTT, loss, jitter buffer,
  *                      and a plot of bitrate and delay over the last minute)
  *   pause-when-hidden  stops the downstream while the tab is hidden, resumes when shown
+ *   token              a viewer token (`camrtc token`, POST /api/tokens, or an identity provider's JWT);
+ *                      a new value restarts a player that is not playing, and is used by a playing one
+ *                      from its next reconnection on. A refusal ("Not allowed to watch yard") stops the
+ *                      player with that message and its code instead of retrying.
  * Methods: play(), pause(), seek(seconds) (recordings), snapshot() -> Promise<Blob> (PNG, video size).
  * Properties: state ('connecting' | 'live' | 'paused' | 'reconnecting' | 'offline' | 'error'), error
  * ({ code?, message } | null), seekable, video.
  * Events: 'statechange' on every state change (detail: { state, error }), then one named after the
  * new state ('live', 'paused', ...). It reconnects by itself with backoff, and stops when removed.
  */
-import { CamrtcClient, type ClientState, type ClientStatus } from './CamrtcClient.js';
+import { CamrtcClient, REFUSAL_CODES, type ClientState, type ClientStatus } from './CamrtcClient.js';
 import type { StatsSample } from './statsModel.js';
 import { StatsOverlay } from './statsOverlay.js';
 
@@ -71,7 +75,7 @@ function button(className: string, text: string, title: string): HTMLButtonEleme
 }
 
 export class CamrtcPlayerElement extends HTMLElement {
-  static readonly observedAttributes = ['camera', 'server', 'muted', 'controls', 'stats', 'pause-when-hidden'];
+  static readonly observedAttributes = ['camera', 'server', 'muted', 'controls', 'stats', 'pause-when-hidden', 'token'];
 
   readonly #video: HTMLVideoElement;
   readonly #status: HTMLDivElement;
@@ -154,6 +158,13 @@ export class CamrtcPlayerElement extends HTMLElement {
     if (value === null) this.removeAttribute('server');
     else this.setAttribute('server', value);
   }
+  get token(): string | null {
+    return this.getAttribute('token');
+  }
+  set token(value: string | null) {
+    if (value === null) this.removeAttribute('token');
+    else this.setAttribute('token', value);
+  }
   get state(): PlayerState {
     return this.#state;
   }
@@ -220,6 +231,12 @@ export class CamrtcPlayerElement extends HTMLElement {
       if (this.#connected) this.#restart();
       return;
     }
+    if (name === 'token') {
+      // A playing player keeps its session (the client reads the new token when it reconnects); any
+      // other was refused or may be about to be, with the old token: start over with the new one.
+      if (this.#connected && this.#state !== 'live' && this.#state !== 'paused') this.#restart();
+      return;
+    }
     this.#applyChrome();
     if (name === 'pause-when-hidden') this.#visibilityChanged();
   }
@@ -248,6 +265,7 @@ export class CamrtcPlayerElement extends HTMLElement {
       url,
       video: this.#video,
       paused: this.#userPaused || hidden,
+      token: () => this.getAttribute('token') ?? undefined,
       onStatus: (status) => this.#setState(status),
       onTracks: (stream) => {
         this.#hasAudio = stream.getAudioTracks().length > 0;
@@ -342,7 +360,11 @@ export class CamrtcPlayerElement extends HTMLElement {
     if (this.#quietTimer !== undefined && status.state !== 'connecting' && status.state !== 'live') this.#endQuiet();
     const noPicture = status.state === 'offline' && (status.code === 'ERR_NO_MEDIA' || status.code === 'ERR_MEDIA_UNDECODABLE');
     const label = noPicture ? 'No picture from camera' : status.state === 'offline' && status.wasLive ? 'Reconnecting to camera' : STATUS_TEXT[status.state];
-    this.#status.textContent = label + (status.state === 'reconnecting' || !reason ? '' : `: ${reason}`);
+    const refused = status.state === 'error' && status.code !== undefined && REFUSAL_CODES.has(status.code) && reason !== undefined;
+    // A refusal is its own sentence ("Not allowed to watch yard"), with the code to search for.
+    this.#status.textContent = refused
+      ? `${reason.charAt(0).toUpperCase()}${reason.slice(1)} (${status.code})`
+      : label + (status.state === 'reconnecting' || !reason ? '' : `: ${reason}`);
     this.dataset.state = status.state;
     const changed = status.state !== this.#state || error?.message !== this.#error?.message;
     this.#state = status.state;

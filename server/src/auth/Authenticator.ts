@@ -30,7 +30,7 @@ export interface LoginSessions {
 
 /** camrtc's viewer tokens and identity providers' JWTs. */
 export interface TokenVerifier {
-  /** The token's principal; throws CamrtcError ERR_AUTH_INVALID (or ERR_TOKEN_EXPIRED) otherwise. */
+  /** The token's principal; throws CamrtcError ERR_AUTH_INVALID saying why otherwise (expired, unknown key...). */
   verify(token: string): Promise<Principal>;
 }
 

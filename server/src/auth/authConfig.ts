@@ -17,8 +17,10 @@
  *       audience: camrtc
  */
 import { z } from 'zod';
+import { CamrtcError } from '../errors.js';
 import { PermissionsSchema } from './permissions.js';
 import { passwordHashProblem } from './passwordHash.js';
+import { processSecretSources, resolveSecret, type SecretSources } from '../config/secrets.js';
 
 const userName = z.string().regex(/^[A-Za-z0-9_.@-]{1,64}$/, 'user names use letters, digits, _ . @ - (at most 64)');
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name: letters, digits and _');
@@ -34,9 +36,14 @@ export const UserSchema = z.strictObject({
 });
 export type UserConfig = z.infer<typeof UserSchema>;
 
+/** The `iss` of camrtc's own viewer tokens (ViewerTokens.ts): an identity provider cannot use it. */
+export const VIEWER_TOKEN_ISSUER = 'camrtc';
+/** Shortest HMAC secret accepted: 256 bits of base64 text (RFC 7518 3.2 wants a key as long as the hash). */
+export const MIN_SECRET_CHARS = 32;
+
 /** A secret from the file, from an environment variable, or (least safe) written here. */
 const secretSource = {
-  secret: z.string().min(32, 'at least 32 characters (e.g. openssl rand -base64 32)').optional(),
+  secret: z.string().min(MIN_SECRET_CHARS, `at least ${MIN_SECRET_CHARS} characters (e.g. openssl rand -base64 32)`).optional(),
   secretFile: z.string().min(1).optional(),
   secretEnv: envName.optional(),
 };
@@ -87,8 +94,40 @@ export function authConfigProblems(auth: AuthConfig): string[] {
     if (given !== 1) problems.push(`auth.tokenKeys.${i}: give exactly one of secret, secretFile and secretEnv`);
   });
   if (auth.jwt) {
+    if (auth.jwt.issuer === VIEWER_TOKEN_ISSUER) {
+      problems.push(`auth.jwt.issuer: '${VIEWER_TOKEN_ISSUER}' is the issuer of camrtc's own viewer tokens; use the identity provider's issuer`);
+    }
     const given = [auth.jwt.jwksUrl, auth.jwt.secret, auth.jwt.secretFile, auth.jwt.secretEnv].filter((v) => v !== undefined).length;
     if (given !== 1) problems.push('auth.jwt: give exactly one of jwksUrl, secret, secretFile and secretEnv');
   }
   return problems;
+}
+
+/**
+ * Reads each token key's and the JWT issuer's secretFile or secretEnv into its `secret` (loadConfig,
+ * before the configuration is frozen), so the rest of the server only sees `secret`. Throws
+ * ERR_CONFIG_INVALID naming the field, never the secret.
+ */
+export function resolveAuthSecrets(auth: AuthConfig, sources: SecretSources = processSecretSources): void {
+  const holders: Array<{ owner: string; holder: { secret?: string; secretFile?: string; secretEnv?: string } }> = [
+    ...auth.tokenKeys.map((key, i) => ({ owner: `auth.tokenKeys.${i} (id '${key.id}')`, holder: key })),
+    ...(auth.jwt ? [{ owner: 'auth.jwt', holder: auth.jwt }] : []),
+  ];
+  for (const { owner, holder } of holders) {
+    const secret = resolveSecret(
+      {
+        owner,
+        noun: 'key',
+        value: { field: 'secret', value: holder.secret },
+        file: { field: 'secretFile', value: holder.secretFile },
+        env: { field: 'secretEnv', value: holder.secretEnv },
+      },
+      sources,
+    );
+    if (secret === undefined) continue;
+    if (secret.length < MIN_SECRET_CHARS) {
+      throw new CamrtcError('ERR_CONFIG_INVALID', `${owner}: the secret is shorter than ${MIN_SECRET_CHARS} characters (make one with: openssl rand -base64 32)`);
+    }
+    holder.secret = secret;
+  }
 }

@@ -1,6 +1,7 @@
 /**
  * `camrtc` command line: `camrtc [options]` serves cameras (the default command);
- * `camrtc probe URL` checks one camera; `camrtc hash-password` makes a user's password hash. commander gives --help, repeatable options and errors.
+ * `camrtc probe URL` checks one camera; `camrtc hash-password` makes a user's password hash; `camrtc token`
+ * mints a viewer token. commander gives --help, repeatable options and errors.
  */
 import { Command, Option, InvalidArgumentError } from 'commander';
 import { loadConfig, parseCameraFlag, parseNamedFlag, TRANSPORTS, type ConfigInput, type RtspTransport } from '../config/Config.js';
@@ -10,6 +11,7 @@ import { redactText } from '../log/redact.js';
 import { App } from '../App.js';
 import { probeCommand } from './probe.js';
 import { hashPasswordCommand } from './hashPassword.js';
+import { tokenCommand } from './token.js';
 import { readConfigFile } from '../config/configFile.js';
 
 function collect(value: string, previous: string[]): string[] {
@@ -144,6 +146,8 @@ export function buildProgram(): Command {
   const program = new Command('camrtc')
     .description('Watch RTSP IP cameras in a browser over WebRTC with sub-second latency.')
     .showHelpAfterError()
+    // Options after a subcommand are that subcommand's: `camrtc token --config FILE` is token's --config.
+    .enablePositionalOptions()
     .option('-c, --camera <NAME=URL>', 'add a camera (repeatable), e.g. front=rtsp://user:pass@192.0.2.10/stream1', collect, [])
     .option('-p, --port <port>', 'HTTP and WebSocket port', parsePort, 8080)
     .option('--host <address>', 'interface to bind: 0.0.0.0 = every interface (default), 127.0.0.1 = this machine only', '0.0.0.0')
@@ -165,6 +169,7 @@ export function buildProgram(): Command {
     .action(async (flags: ServeFlags, command: Command) => serve(flags, command));
   program.addCommand(probeCommand());
   program.addCommand(hashPasswordCommand());
+  program.addCommand(tokenCommand());
   return program;
 }
 

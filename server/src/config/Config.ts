@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { CamrtcError } from '../errors.js';
 import { redactText } from '../log/redact.js';
 import { HOST_NAME } from '../http/knownHosts.js';
-import { AuthSchema, authConfigProblems } from '../auth/authConfig.js';
+import { AuthSchema, authConfigProblems, resolveAuthSecrets } from '../auth/authConfig.js';
 import { processSecretSources, resolvePassword, type SecretSources } from './secrets.js';
 
 /**
@@ -149,6 +149,7 @@ export function loadConfig(input: ConfigInput, secrets: SecretSources = processS
   }
   const authProblems = config.auth ? authConfigProblems(config.auth) : [];
   if (authProblems.length) throw new CamrtcError('ERR_CONFIG_INVALID', `invalid configuration: ${authProblems.join('; ')}`);
+  if (config.auth) resolveAuthSecrets(config.auth, secrets);
   if (config.demo !== false && seen.has('demo') && (config.demo === true)) {
     throw new CamrtcError('ERR_CONFIG_INVALID', "camera name 'demo' is taken by the built-in demo camera; pick another name or pass --no-demo");
   }

@@ -1,13 +1,16 @@
 /**
- * A camera's password from outside the configuration: a file (a Docker or systemd secret, a file
- * only camrtc's user reads) or an environment variable, so it is neither in the configuration file
- * nor in the process's command line. Errors name the camera and the field, never the content.
+ * Secrets from outside the configuration: a file (a Docker or systemd secret, a file only camrtc's
+ * user reads) or an environment variable, so they are neither in the configuration file nor in the
+ * process's command line. Used for camera passwords and for the keys of tokens (auth.tokenKeys,
+ * auth.jwt). Errors name the owner and the field, never the content.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { CamrtcError } from '../errors.js';
 
-/** A password file larger than this is the wrong file (and /dev/zero must not hang the start). */
-export const MAX_PASSWORD_FILE_BYTES = 4096;
+/** A secret file larger than this is the wrong file (and /dev/zero must not hang the start). */
+export const MAX_SECRET_FILE_BYTES = 4096;
+/** The same limit, under the name the camera password code uses. */
+export const MAX_PASSWORD_FILE_BYTES = MAX_SECRET_FILE_BYTES;
 
 export interface SecretSources {
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -36,33 +39,61 @@ function readBounded(path: string, maxBytes: number): Buffer {
 
 export const processSecretSources: SecretSources = { env: process.env, readFile: readBounded };
 
-function invalid(camera: string, message: string): CamrtcError {
-  return new CamrtcError('ERR_CONFIG_INVALID', `camera '${camera}': ${message}`);
+/** Where one secret may come from, and the names of those fields in the configuration. */
+export interface SecretFields {
+  /** Who the secret belongs to, as errors name it: "camera 'front'", "auth.tokenKeys.0". */
+  readonly owner: string;
+  /** What it is, for "... is not a password" / "... is not a key". */
+  readonly noun: string;
+  readonly value?: { readonly field: string; readonly value: string | undefined };
+  readonly file?: { readonly field: string; readonly value: string | undefined };
+  readonly env?: { readonly field: string; readonly value: string | undefined };
+}
+
+/**
+ * The secret given by one of the fields (a value, a file's trimmed content, an environment variable),
+ * or undefined when none is given. Throws ERR_CONFIG_INVALID naming the owner and the field.
+ */
+export function resolveSecret(fields: SecretFields, sources: SecretSources = processSecretSources): string | undefined {
+  const invalid = (message: string): CamrtcError => new CamrtcError('ERR_CONFIG_INVALID', `${fields.owner}: ${message}`);
+  const present = [fields.value, fields.file, fields.env].filter((f) => f !== undefined);
+  const given = present.filter((f) => f!.value !== undefined).map((f) => f!.field);
+  if (given.length > 1) throw invalid(`give one of ${present.map((f) => f!.field).join(', ').replace(/, ([^,]*)$/, ' and $1')}, not ${given.join(' and ')}`);
+  const file = fields.file;
+  if (file?.value !== undefined) {
+    let content: Buffer;
+    try {
+      content = sources.readFile(file.value, MAX_SECRET_FILE_BYTES);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw invalid(`${file.field} ${file.value} cannot be read${code === 'ENOENT' ? ': no such file' : code ? ` (${code})` : ''}`);
+    }
+    if (content.length > MAX_SECRET_FILE_BYTES) throw invalid(`${file.field} ${file.value} is larger than ${MAX_SECRET_FILE_BYTES} bytes: not a ${fields.noun}`);
+    // Files end with a newline (echo, editors); secrets do not.
+    const secret = content.toString('utf8').trim();
+    if (secret === '') throw invalid(`${file.field} ${file.value} is empty`);
+    return secret;
+  }
+  const env = fields.env;
+  if (env?.value !== undefined) {
+    const secret = sources.env[env.value];
+    if (secret === undefined) throw invalid(`${env.field}: the environment variable ${env.value} is not set`);
+    if (secret === '') throw invalid(`${env.field}: the environment variable ${env.value} is empty`);
+    return secret;
+  }
+  return fields.value?.value;
 }
 
 /** The password the camera's settings give (`password`, `passwordFile` or `passwordEnv`), or undefined. */
 export function resolvePassword(camera: PasswordFields, sources: SecretSources = processSecretSources): string | undefined {
-  const given = (['password', 'passwordFile', 'passwordEnv'] as const).filter((k) => camera[k] !== undefined);
-  if (given.length > 1) throw invalid(camera.name, `give one of password, passwordFile and passwordEnv, not ${given.join(' and ')}`);
-  if (camera.passwordFile !== undefined) {
-    let content: Buffer;
-    try {
-      content = sources.readFile(camera.passwordFile, MAX_PASSWORD_FILE_BYTES);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw invalid(camera.name, `passwordFile ${camera.passwordFile} cannot be read${code === 'ENOENT' ? ': no such file' : code ? ` (${code})` : ''}`);
-    }
-    if (content.length > MAX_PASSWORD_FILE_BYTES) throw invalid(camera.name, `passwordFile ${camera.passwordFile} is larger than ${MAX_PASSWORD_FILE_BYTES} bytes: not a password`);
-    // Files end with a newline (echo, editors); passwords do not.
-    const password = content.toString('utf8').trim();
-    if (password === '') throw invalid(camera.name, `passwordFile ${camera.passwordFile} is empty`);
-    return password;
-  }
-  if (camera.passwordEnv !== undefined) {
-    const password = sources.env[camera.passwordEnv];
-    if (password === undefined) throw invalid(camera.name, `passwordEnv: the environment variable ${camera.passwordEnv} is not set`);
-    if (password === '') throw invalid(camera.name, `passwordEnv: the environment variable ${camera.passwordEnv} is empty`);
-    return password;
-  }
-  return camera.password;
+  return resolveSecret(
+    {
+      owner: `camera '${camera.name}'`,
+      noun: 'password',
+      value: { field: 'password', value: camera.password },
+      file: { field: 'passwordFile', value: camera.passwordFile },
+      env: { field: 'passwordEnv', value: camera.passwordEnv },
+    },
+    sources,
+  );
 }

@@ -19,6 +19,8 @@ import type { Principal } from '../auth/Principal.js';
 import { toCamrtcError, type ErrorCode } from '../errors.js';
 import { credentialsOf } from './requestCredentials.js';
 import { refusalPage } from './refusalPage.js';
+import { TOKENS_PATH, tokenRoutes } from './tokenRoutes.js';
+import type { ViewerTokens } from '../auth/ViewerTokens.js';
 import { inlineScriptSources, loadCameraPageAssets, renderCameraPage, type CameraPageAssets } from './cameraPage.js';
 import { sessionCookie } from '../auth/Authenticator.js';
 import type { LoginSessions } from '../auth/LoginSessions.js';
@@ -41,6 +43,8 @@ export interface HttpAppOptions {
   hosts?: KnownHosts;
   /** Who may do what (App builds it from the config's auth section). Default: open, as without one. */
   access?: AccessParts;
+  /** Mints viewer tokens at POST /api/tokens (admins only) when given. */
+  tokens?: ViewerTokens;
   /**
    * Served over TLS: cookies get the Secure attribute. In `app.locals.secure`; per request,
    * `req.secure` says the same (express reads the socket's `encrypted`).
@@ -200,6 +204,8 @@ export function createHttpApp(options: HttpAppOptions): Express {
     }
     res.json(visible.map(publicCameraInfo));
   });
+
+  if (options.tokens) app.use(TOKENS_PATH, tokenRoutes({ authenticator, tokens: options.tokens, logger }));
 
   const page = (file: string, status = 200) => (res: Response): void => {
     res.status(status);

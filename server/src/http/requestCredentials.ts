@@ -5,11 +5,12 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { RequestCredentials } from '../auth/Authenticator.js';
+import { TOKEN_PARAM } from '../../../shared/watchUrl.js';
 
 export function credentialsOf(req: IncomingMessage): RequestCredentials {
   const url = req.url ?? '';
   const query = url.indexOf('?');
-  const token = query < 0 ? undefined : (new URLSearchParams(url.slice(query + 1)).get('token') ?? undefined);
+  const token = query < 0 ? undefined : (new URLSearchParams(url.slice(query + 1)).get(TOKEN_PARAM) ?? undefined);
   return {
     authorization: req.headers.authorization,
     cookie: req.headers.cookie,

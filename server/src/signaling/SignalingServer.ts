@@ -190,7 +190,10 @@ export class SignalingServer {
     }
     if ('error' in proof) {
       this.#logger.info({ client: req.socket.remoteAddress, code: proof.error.code }, 'refused a signaling socket: its proof is not valid');
-      ws.send(JSON.stringify({ type: 'error', code: proof.error.code, message: proof.error.message }));
+      // Said about the camera the URL asks for, when it does: "not allowed to watch front: the token has expired".
+      const asked = urlWatch(req.url ?? '')?.camera;
+      const about = asked !== undefined && /^[A-Za-z0-9_.-]{1,64}$/.test(asked) ? `not allowed to watch ${asked}: ` : '';
+      ws.send(JSON.stringify({ type: 'error', code: proof.error.code, message: `${about}${proof.error.message}` }));
       ws.close(CLOSE_POLICY_VIOLATION, proof.error.message.slice(0, 120));
       return;
     }

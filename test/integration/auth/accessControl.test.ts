@@ -136,7 +136,7 @@ describe('access control: one decision at every entry point', () => {
   it('signaling: proof that is not valid on the upgrade is said in an error, then the socket closes', async () => {
     const client = await TestClient.open(`ws://127.0.0.1:${port}/ws?watch=demo&id=v1`, { Authorization: basic('alice', 'nope') });
     const error = await client.next('error');
-    assert.deepEqual(error, { type: 'error', code: 'ERR_AUTH_INVALID', message: 'wrong user name or password' });
+    assert.deepEqual(error, { type: 'error', code: 'ERR_AUTH_INVALID', message: 'not allowed to watch demo: wrong user name or password' });
     assert.equal((await client.closed).code, 1008);
   });
 });
