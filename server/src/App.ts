@@ -26,6 +26,8 @@ import { peerSettings } from './session/PeerSettings.js';
 import { SignalingServer } from './signaling/SignalingServer.js';
 import { WhepEndpoint } from './whep/WhepEndpoint.js';
 import { createAccess } from './auth/access.js';
+import { ServerMetrics } from './metrics/ServerMetrics.js';
+import { ViewerSessions } from './session/ViewerSessions.js';
 
 export const DEMO_CLIP = fileURLToPath(new URL('../assets/demo.h264', import.meta.url));
 export const WEB_ROOT = fileURLToPath(new URL('../../public/', import.meta.url));
@@ -51,6 +53,9 @@ export class App {
     private readonly logger: Logger,
     private readonly warmUp: WebRtcWarmUp,
     private readonly certificate: TlsCertificate | undefined,
+    /** Every viewer session, whatever its transport. */
+    readonly sessions: ViewerSessions,
+    private readonly metrics: ServerMetrics,
   ) {}
 
   static async start(config: Readonly<Config>, options: AppOptions): Promise<App> {
@@ -58,6 +63,9 @@ export class App {
     const cameras = new CameraRegistry({ logger, createSession: options.createSession });
     const peer = peerSettings({ iceServers: config.webrtc.iceServers, iceHostAddresses: config.webrtc.iceHostAddresses });
     const broker = new OfferBroker({ peer, logger: logger.child({ module: 'session' }) });
+    const sessions = new ViewerSessions();
+    // Its own registry: several Apps may run in one process (tests, a library user's app).
+    const metrics = new ServerMetrics({ cameras, sessions });
     let demo: DemoCamera | undefined;
     let http: Server | undefined;
     let signaling: SignalingServer | undefined;
@@ -81,13 +89,14 @@ export class App {
       for (const camera of config.cameras) cameras.add(camera);
 
       const hosts = new KnownHosts({ publicNames: config.publicNames, bindHost: config.host });
-      // One access decision for every entry point: pages, /api, /ws, /whep.
+      // One access decision for every entry point: pages, /api, /ws, /whep, /metrics.
       const access = createAccess(config.auth);
       whep = new WhepEndpoint({
         cameras,
         logger: logger.child({ module: 'whep' }),
         peer,
         authenticator: access.authenticator,
+        sessions,
       });
       const app = createHttpApp({
         cameras,
@@ -97,6 +106,7 @@ export class App {
         hosts,
         access,
         whep,
+        metrics,
         secure: certificate !== undefined,
         pageOffer: async (name) => {
           const camera = cameras.get(name);
@@ -121,6 +131,7 @@ export class App {
         allowedOrigins: config.allowedOrigins,
         hosts,
         authenticator: access.authenticator,
+        sessions,
       });
       await new Promise<void>((resolve, reject) => {
         http!.once('error', (err: NodeJS.ErrnoException) =>
@@ -139,7 +150,7 @@ export class App {
       });
       // In the background: the first viewer then finds werift's handshake code already compiled.
       const warmUp = WebRtcWarmUp.start(logger.child({ module: 'webrtc' }));
-      return new App(config, cameras, http, signaling, whep, broker, demo, logger, warmUp, certificate);
+      return new App(config, cameras, http, signaling, whep, broker, demo, logger, warmUp, certificate, sessions, metrics);
     } catch (err) {
       await signaling?.close().catch(() => undefined);
       await whep?.close().catch(() => undefined);
@@ -148,6 +159,7 @@ export class App {
       if (http?.listening) await new Promise((r) => http!.close(r));
       await demo?.close().catch(() => undefined);
       certificate?.close();
+      metrics.close();
       throw err;
     }
   }
@@ -188,6 +200,7 @@ export class App {
       await new Promise<void>((resolve) => this.http.close(() => resolve()));
       await this.demo?.close().catch((err: unknown) => this.logger.error({ err }, 'closing demo camera failed'));
       this.certificate?.close();
+      this.metrics.close();
     })();
     return this.closing;
   }

@@ -18,6 +18,7 @@ import { watchAction } from '../auth/AccessPolicy.js';
 import type { Principal } from '../auth/Principal.js';
 import { toCamrtcError, type ErrorCode } from '../errors.js';
 import { credentialsOf } from './requestCredentials.js';
+import type { ServerMetrics } from '../metrics/ServerMetrics.js';
 import { refusalPage } from './refusalPage.js';
 import { inlineScriptSources, loadCameraPageAssets, renderCameraPage, type CameraPageAssets } from './cameraPage.js';
 
@@ -36,6 +37,8 @@ export interface HttpAppOptions {
   hosts?: KnownHosts;
   /** Who may do what (App builds it from the config's auth section). Default: open, as without one. */
   access?: AccessParts;
+  /** Served at GET /metrics (Prometheus) to principals with the `metrics` permission, when given. */
+  metrics?: ServerMetrics;
   /**
    * Served over TLS: cookies get the Secure attribute. In `app.locals.secure`; per request,
    * `req.secure` says the same (express reads the socket's `encrypted`).
@@ -184,6 +187,28 @@ export function createHttpApp(options: HttpAppOptions): Express {
     }
     res.json(visible.map(publicCameraInfo));
   });
+
+  // Prometheus scrapes with Basic or Bearer; without an auth section only loopback clients may
+  // (AccessPolicy): the metrics name every camera and tell who watches when.
+  const metrics = options.metrics;
+  if (metrics) {
+    app.get('/metrics', async (req, res, next) => {
+      const who = await principalOf(req, res, 'text');
+      if (!who) return;
+      const decision = policy.decide(who, 'metrics');
+      if (!decision.allowed) {
+        if (decision.status === 401) res.setHeader('WWW-Authenticate', 'Basic realm="camrtc", charset="UTF-8"');
+        return refuse(res, decision, 'text');
+      }
+      try {
+        const text = await metrics.scrape();
+        res.setHeader('Cache-Control', 'no-store');
+        res.type(metrics.contentType).send(text);
+      } catch (err) {
+        next(err);
+      }
+    });
+  }
 
   const page = (file: string, status = 200) => (res: Response): void => {
     res.status(status);
