@@ -30,6 +30,8 @@ import { LoginSessions } from './auth/LoginSessions.js';
 import type { UserDirectory } from './auth/UserDirectory.js';
 import { LoginThrottle, type LoginThrottleOptions } from './auth/LoginThrottle.js';
 import { createTokens } from './auth/Tokens.js';
+import { ServerMetrics } from './metrics/ServerMetrics.js';
+import { ViewerSessions } from './session/ViewerSessions.js';
 
 export const DEMO_CLIP = fileURLToPath(new URL('../assets/demo.h264', import.meta.url));
 export const WEB_ROOT = fileURLToPath(new URL('../../public/', import.meta.url));
@@ -64,6 +66,9 @@ export class App {
     private readonly warmUp: WebRtcWarmUp,
     private readonly certificate: TlsCertificate | undefined,
     private readonly logins: Logins,
+    /** Every viewer session, whatever its transport. */
+    readonly sessions: ViewerSessions,
+    private readonly metrics: ServerMetrics,
   ) {}
 
   static async start(config: Readonly<Config>, options: AppOptions): Promise<App> {
@@ -71,6 +76,9 @@ export class App {
     const cameras = new CameraRegistry({ logger, createSession: options.createSession });
     const peer = peerSettings({ iceServers: config.webrtc.iceServers, iceHostAddresses: config.webrtc.iceHostAddresses });
     const broker = new OfferBroker({ peer, logger: logger.child({ module: 'session' }) });
+    const sessions = new ViewerSessions();
+    // Its own registry: several Apps may run in one process (tests, a library user's app).
+    const metrics = new ServerMetrics({ cameras, sessions });
     let demo: DemoCamera | undefined;
     let http: Server | undefined;
     let signaling: SignalingServer | undefined;
@@ -99,7 +107,7 @@ export class App {
       for (const camera of config.cameras) cameras.add(camera);
 
       const hosts = new KnownHosts({ publicNames: config.publicNames, bindHost: config.host });
-      // One access decision for every entry point: pages, /api, /ws, /whep. A login session names its
+      // One access decision for every entry point: pages, /api, /ws, /whep, /metrics. A login session names its
       // user; the user's permissions are looked up at each use (a removed user's session ends).
       // Viewer tokens and an identity provider's JWTs: one verifier; the viewer tokens also mint.
       const tokens = createTokens(config.auth, logger.child({ module: 'auth' }));
@@ -110,6 +118,7 @@ export class App {
         logger: logger.child({ module: 'whep' }),
         peer,
         authenticator: access.authenticator,
+        sessions,
       });
       const app = createHttpApp({
         cameras,
@@ -121,6 +130,7 @@ export class App {
         login: { sessions: logins.sessions },
         tokens: tokens.viewerTokens,
         whep,
+        metrics,
         secure: certificate !== undefined,
         pageOffer: async (name) => {
           const camera = cameras.get(name);
@@ -145,6 +155,7 @@ export class App {
         allowedOrigins: config.allowedOrigins,
         hosts,
         authenticator: access.authenticator,
+        sessions,
       });
       await new Promise<void>((resolve, reject) => {
         http!.once('error', (err: NodeJS.ErrnoException) =>
@@ -163,7 +174,7 @@ export class App {
       });
       // In the background: the first viewer then finds werift's handshake code already compiled.
       const warmUp = WebRtcWarmUp.start(logger.child({ module: 'webrtc' }));
-      return new App(config, cameras, http, signaling, whep, broker, demo, logger, warmUp, certificate, logins);
+      return new App(config, cameras, http, signaling, whep, broker, demo, logger, warmUp, certificate, logins, sessions, metrics);
     } catch (err) {
       await signaling?.close().catch(() => undefined);
       await whep?.close().catch(() => undefined);
@@ -174,6 +185,7 @@ export class App {
       certificate?.close();
       logins.sessions.close();
       logins.throttle.close();
+      metrics.close();
       throw err;
     }
   }
@@ -216,6 +228,7 @@ export class App {
       this.certificate?.close();
       this.logins.sessions.close();
       this.logins.throttle.close();
+      this.metrics.close();
     })();
     return this.closing;
   }

@@ -18,6 +18,7 @@ import { watchAction } from '../auth/AccessPolicy.js';
 import type { Principal } from '../auth/Principal.js';
 import { toCamrtcError, type ErrorCode } from '../errors.js';
 import { credentialsOf } from './requestCredentials.js';
+import type { ServerMetrics } from '../metrics/ServerMetrics.js';
 import { refusalPage } from './refusalPage.js';
 import { TOKENS_PATH, tokenRoutes } from './tokenRoutes.js';
 import type { ViewerTokens } from '../auth/ViewerTokens.js';
@@ -45,6 +46,8 @@ export interface HttpAppOptions {
   access?: AccessParts;
   /** Mints viewer tokens at POST /api/tokens (admins only) when given. */
   tokens?: ViewerTokens;
+  /** Served at GET /metrics (Prometheus) to principals with the `metrics` permission, when given. */
+  metrics?: ServerMetrics;
   /**
    * Served over TLS: cookies get the Secure attribute. In `app.locals.secure`; per request,
    * `req.secure` says the same (express reads the socket's `encrypted`).
@@ -206,6 +209,27 @@ export function createHttpApp(options: HttpAppOptions): Express {
   });
 
   if (options.tokens) app.use(TOKENS_PATH, tokenRoutes({ authenticator, tokens: options.tokens, logger }));
+  // Prometheus scrapes with Basic or Bearer; without an auth section only loopback clients may
+  // (AccessPolicy): the metrics name every camera and tell who watches when.
+  const metrics = options.metrics;
+  if (metrics) {
+    app.get('/metrics', async (req, res, next) => {
+      const who = await principalOf(req, res, 'text');
+      if (!who) return;
+      const decision = policy.decide(who, 'metrics');
+      if (!decision.allowed) {
+        if (decision.status === 401) res.setHeader('WWW-Authenticate', 'Basic realm="camrtc", charset="UTF-8"');
+        return refuse(res, decision, 'text');
+      }
+      try {
+        const text = await metrics.scrape();
+        res.setHeader('Cache-Control', 'no-store');
+        res.type(metrics.contentType).send(text);
+      } catch (err) {
+        next(err);
+      }
+    });
+  }
 
   const page = (file: string, status = 200) => (res: Response): void => {
     res.status(status);

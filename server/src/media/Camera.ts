@@ -7,6 +7,7 @@
 import type { Track } from '../sdp/Track.js';
 import type { MediaFrame } from './MediaFrame.js';
 import type { CameraStatus } from './CameraState.js';
+import type { CameraCounters } from './CameraCounters.js';
 import type { CameraInfo } from '../../../shared/protocol.js';
 
 /**
@@ -53,6 +54,8 @@ export interface Camera {
   readonly status: CameraStatus;
   /** True for recordings (NVR playback URLs): each viewer has its own session and can seek. */
   readonly seekable: boolean;
+  /** What the camera received and went through since the server started (/metrics). */
+  readonly counters: CameraCounters;
   /** Tracks viewers get (video first, at most one video and one audio), once known. */
   readonly knownTracks: readonly Track[] | undefined;
   /**

@@ -15,6 +15,7 @@ import type { CameraConfig } from '../config/Config.js';
 import type { Backoff } from './Backoff.js';
 import type { Camera, CameraEvents, CameraLease, FrameSink } from './Camera.js';
 import { cameraInfo, unplayable, type CameraStatus } from './CameraState.js';
+import type { CameraCounters } from './CameraCounters.js';
 import { FanOut } from './FanOut.js';
 import { GopCache } from './GopCache.js';
 import type { MediaFrame } from './MediaFrame.js';
@@ -98,6 +99,9 @@ export class LiveCamera extends TypedEmitter<CameraEvents> implements Camera {
 
   get status(): CameraStatus {
     return this.#feed.status;
+  }
+  get counters(): CameraCounters {
+    return this.#feed.counters;
   }
   get knownTracks(): readonly Track[] | undefined {
     return this.#feed.tracks;

@@ -13,6 +13,7 @@ import type { CameraConfig } from '../config/Config.js';
 import { Backoff } from './Backoff.js';
 import type { Camera, CameraEvents, CameraLease, FrameSink } from './Camera.js';
 import { cameraInfo, sameStatus, unplayable, type CameraStatus } from './CameraState.js';
+import { CameraCounters } from './CameraCounters.js';
 import { FanOut } from './FanOut.js';
 import { GopCache } from './GopCache.js';
 import type { MediaFrame } from './MediaFrame.js';
@@ -57,6 +58,7 @@ class Playback implements CameraLease {
       ...(options.createSession ? { createSession: options.createSession } : {}),
       backoff: options.backoff?.() ?? new Backoff(),
       range: () => (this.position !== undefined ? nptRange(this.position) : undefined),
+      counters: camera.counters,
       ...(options.mediaTimeoutMs !== undefined ? { mediaTimeoutMs: options.mediaTimeoutMs } : {}),
     });
   }
@@ -99,6 +101,8 @@ class Playback implements CameraLease {
 export class RecordingCamera extends TypedEmitter<CameraEvents> implements Camera {
   readonly name: string;
   readonly seekable = true;
+  /** Every viewer's feed counts here: the camera's totals. */
+  readonly counters = new CameraCounters();
   readonly #options: RecordingCameraOptions;
   readonly #log: Logger;
   readonly #playbacks = new Set<Playback>();

@@ -18,6 +18,7 @@ import { TypedEmitter } from '../util/TypedEmitter.js';
 import { findFfmpeg } from '../audio/ffmpeg.js';
 import type { CameraConfig } from '../config/Config.js';
 import { Backoff } from './Backoff.js';
+import { CameraCounters } from './CameraCounters.js';
 import { sameStatus, type CameraStatus } from './CameraState.js';
 import type { MediaFrame } from './MediaFrame.js';
 import { MediaWatch } from './MediaWatch.js';
@@ -51,6 +52,8 @@ export interface UpstreamFeedOptions {
   range?: () => string | undefined;
   /** Default MEDIA_TIMEOUT_MS. */
   mediaTimeoutMs?: number;
+  /** Where the feed counts what it receives (the camera's, shared by a recording's feeds). Default: its own. */
+  counters?: CameraCounters;
 }
 
 /** At most one keyframe request to the camera per this many ms, whatever the viewers ask. */
@@ -69,6 +72,7 @@ export class UpstreamFeed extends TypedEmitter<UpstreamFeedEvents> {
   readonly #backoff: Backoff;
   readonly #range: () => string | undefined;
   readonly #watch: MediaWatch;
+  readonly #counters: CameraCounters;
 
   #status: CameraStatus = { state: 'idle' };
   readonly #tracks: FeedTracks;
@@ -83,6 +87,9 @@ export class UpstreamFeed extends TypedEmitter<UpstreamFeedEvents> {
   /** PAUSE/PLAY/seek run one at a time, in order. */
   #chain: Promise<void> = Promise.resolve();
   #lastKeyframeRequest = -Infinity;
+  /** Arrival and generation of the last video keyframe (keyframe interval). */
+  #lastKeyframeAt = 0;
+  #lastKeyframeGeneration = -1;
   #lastMediaLog = -Infinity;
   #mediaErrors = 0;
   #bFramesWarned = false;
@@ -98,6 +105,7 @@ export class UpstreamFeed extends TypedEmitter<UpstreamFeedEvents> {
     this.#createSession = options.createSession ?? ((o) => new RtspSession(o));
     this.#backoff = options.backoff ?? new Backoff();
     this.#range = options.range ?? (() => undefined);
+    this.#counters = options.counters ?? new CameraCounters();
     this.#tracks = new FeedTracks(this.#log, (tracks, compatible) => this.safeEmit('tracks', tracks, compatible));
     this.#watch = new MediaWatch(
       options.mediaTimeoutMs ?? MEDIA_TIMEOUT_MS,
@@ -112,6 +120,10 @@ export class UpstreamFeed extends TypedEmitter<UpstreamFeedEvents> {
   /** Tracks viewers get (stable indexes), once the camera was described. */
   get tracks(): readonly Track[] | undefined {
     return this.#tracks.presented;
+  }
+  /** What the feed received and went through (the camera's counters when it gave them). */
+  get counters(): CameraCounters {
+    return this.#counters;
   }
   get running(): boolean {
     return this.#running;
@@ -139,7 +151,7 @@ export class UpstreamFeed extends TypedEmitter<UpstreamFeedEvents> {
     this.#watch.stop();
     if (session) {
       this.#log.info({ reason }, 'stopping upstream session');
-      await session.close().catch(() => undefined);
+      await this.#closeSession(session);
     }
     if (!this.#closed && this.#status.state !== 'unplayable') this.#setStatus({ state: 'idle' });
   }
@@ -231,12 +243,15 @@ export class UpstreamFeed extends TypedEmitter<UpstreamFeedEvents> {
       ...(range !== undefined ? { range } : {}),
     });
     this.#session = session;
+    this.#counters.sessionOpened(session);
     /** Pipelines by the session's track index (its SDP position). */
     const pipelines = new Map<number, TrackPipeline>();
     /** Camera SSRC per track: a change means a new stream (new sequence and timestamp bases). */
     const ssrcs = new Map<number, number>();
     session.on('rtp', (trackIndex: number, packet: Buffer) => {
       if (this.#session !== session) return;
+      this.#counters.packetsIn++;
+      this.#counters.bytesIn += packet.length;
       const pipeline = pipelines.get(trackIndex);
       if (!pipeline) return;
       if (packet.length >= 12) {
@@ -253,6 +268,7 @@ export class UpstreamFeed extends TypedEmitter<UpstreamFeedEvents> {
       pipeline.push(packet, this.#generation, performance.now());
     });
     session.on('close', (error?: CamrtcError) => {
+      this.#counters.sessionClosed(session);
       for (const p of pipelines.values()) p.close?.();
       if (this.#session !== session) return;
       this.#session = undefined;
@@ -282,9 +298,15 @@ export class UpstreamFeed extends TypedEmitter<UpstreamFeedEvents> {
       for (const p of pipelines.values()) p.close?.();
       if (this.#session !== session) return;
       this.#session = undefined;
-      void session.close().catch(() => undefined);
+      void this.#closeSession(session);
       this.#failed(toCamrtcError(err, 'ERR_RTSP_CONNECTION_LOST'));
     }
+  }
+
+  /** Closes a session; its loss counts as final once it is closed. Never rejects. */
+  async #closeSession(session: UpstreamSession): Promise<void> {
+    await session.close().catch(() => undefined);
+    this.#counters.sessionClosed(session);
   }
 
   #ssrcChanged(trackIndex: number): void {
@@ -305,6 +327,7 @@ export class UpstreamFeed extends TypedEmitter<UpstreamFeedEvents> {
     if (!this.#running || this.#closed) return;
     if (this.#connectedAt) this.#backoff.connectionEnded(performance.now() - this.#connectedAt);
     this.#connectedAt = 0;
+    this.#counters.failed(error.code);
     const message = redactText(error.message);
     if (error.code === 'ERR_RTSP_NO_TRACKS') {
       // Nothing playable: trying again would fail the same way. The next viewer tries once more.
@@ -318,6 +341,7 @@ export class UpstreamFeed extends TypedEmitter<UpstreamFeedEvents> {
     clearTimeout(this.#retryTimer);
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = undefined;
+      this.#counters.reconnects++;
       void this.#connect();
     }, delay);
   }
@@ -349,7 +373,7 @@ export class UpstreamFeed extends TypedEmitter<UpstreamFeedEvents> {
         if (this.#session !== session) return;
         // A camera that cannot resume is treated like one that dropped: reconnect.
         this.#session = undefined;
-        void session.close().catch(() => undefined);
+        void this.#closeSession(session);
         this.#failed(toCamrtcError(err, 'ERR_RTSP_CONNECTION_LOST'));
       }
     }
@@ -358,13 +382,24 @@ export class UpstreamFeed extends TypedEmitter<UpstreamFeedEvents> {
   // ---- packet path (invariant 2: same tick, never waits) --------------------------------------
 
   #frame(frame: MediaFrame): void {
+    if (frame.keyframe && frame.kind === 'video') this.#keyframe(frame);
     if (this.#watch.frame(frame) && this.#status.state !== 'live' && this.#session) this.#setStatus({ state: 'live' });
     this.#onFrame(frame);
+  }
+
+  #keyframe(frame: MediaFrame): void {
+    const counters = this.#counters;
+    counters.keyframes++;
+    // Within one camera session only: across a reconnect the gap is the outage, not the camera's GOP.
+    if (frame.generation === this.#lastKeyframeGeneration) counters.keyframeIntervalSeconds = (frame.receivedAt - this.#lastKeyframeAt) / 1000;
+    this.#lastKeyframeAt = frame.receivedAt;
+    this.#lastKeyframeGeneration = frame.generation;
   }
 
   /** No playable frame for a while: the state says so (and why), the session stays. */
   #mediaStalled(error: CamrtcError): void {
     if (!this.#session || this.#paused || this.#closed) return;
+    this.#counters.failed(error.code);
     this.#setStatus({ state: 'waiting', error: { code: error.code, message: error.message } });
   }
 

@@ -14,6 +14,8 @@ export interface UpstreamSession {
   readonly state?: RtspSessionState;
   /** Packets dropped as not RTP so far (RtspSession counts them). */
   readonly invalidPacketCount?: number;
+  /** RTP packets never received so far (RtspSession counts them from sequence gaps). */
+  readonly lostPacketCount?: number;
   /** Asks the camera for a keyframe on a track (RTCP PLI). Most cameras ignore it. */
   requestKeyframe?(trackIndex: number): void;
   on(event: 'rtp', listener: (trackIndex: number, packet: Buffer) => void): unknown;

@@ -16,6 +16,8 @@ export class ReceiverReporter {
   private mediaSsrc: number | undefined;
   /** Sequence numbers of the camera's current SSRC. */
   private sequence = new RtpSequenceCounter();
+  /** Loss of the camera's previous SSRCs (their counters start over). */
+  private lostBefore = 0;
   private expectedPrior = 0;
   private receivedPrior = 0;
   /** Middle 32 bits of the NTP timestamp of the last sender report, and when it arrived. */
@@ -35,6 +37,7 @@ export class ReceiverReporter {
     if (ssrc !== this.mediaSsrc) {
       // New (or first) source: the camera restarted its stream; statistics start over.
       this.mediaSsrc = ssrc;
+      this.lostBefore += this.sequence.stats.lost;
       this.sequence = new RtpSequenceCounter();
       this.expectedPrior = 0;
       this.receivedPrior = 0;
@@ -56,6 +59,11 @@ export class ReceiverReporter {
       }
       off += len;
     }
+  }
+
+  /** Packets never received (sequence gaps), over every SSRC of the stream so far. */
+  get packetsLost(): number {
+    return this.lostBefore + this.sequence.stats.lost;
   }
 
   /** The extended highest sequence number received, or undefined before the first packet. */

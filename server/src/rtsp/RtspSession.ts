@@ -53,6 +53,11 @@ export class RtspSession extends TypedEmitter<RtspSessionEvents> implements Link
   /** Credential-free camera URL: the key of the transport memory. */
   private readonly memoryKey: string;
   private invalidPackets = 0;
+  /**
+   * Every link the session opened (redirects and the UDP-to-TCP fallback make a few, never more than
+   * MAX_REDIRECTS + 2): their reporters count the loss, which outlives the link.
+   */
+  private readonly links: RtspLink[] = [];
   private timers: NodeJS.Timeout[] = [];
   private fallbackTimer: NodeJS.Timeout | undefined;
   private lastRtpAt = 0;
@@ -93,6 +98,13 @@ export class RtspSession extends TypedEmitter<RtspSessionEvents> implements Link
   /** Packets dropped because they were not RTP (truncated or corrupt interleaved frames, stray datagrams). */
   get invalidPacketCount(): number {
     return this.invalidPackets;
+  }
+
+  /** RTP packets never received (sequence gaps of each track), over the session's whole life. */
+  get lostPacketCount(): number {
+    let lost = 0;
+    for (const link of this.links) for (const route of link.routes) lost += route.reporter.packetsLost;
+    return lost;
   }
 
   /** Connects, describes, sets up and plays. Rejects (and closes the session) on any failure. */
@@ -228,6 +240,7 @@ export class RtspSession extends TypedEmitter<RtspSessionEvents> implements Link
           this.checkOpen();
         }
         this.link = link;
+        this.links.push(link);
         const redirect = await this.describe(link, url);
         if (redirect === undefined) break;
         if (redirects >= MAX_REDIRECTS) throw new CamrtcError('ERR_RTSP_REDIRECT', `camera '${this.name}' redirected more than ${MAX_REDIRECTS} times`);

@@ -120,6 +120,10 @@ export class ViewerSession extends TypedEmitter<ViewerSessionEvents> {
   get closed(): boolean {
     return this.#closePromise !== undefined;
   }
+  /** performance.now() when the client asked to watch: where first-frame times start. */
+  get startedAt(): number {
+    return this.#startedAt;
+  }
   get viewer(): Viewer | undefined {
     return this.#viewer;
   }

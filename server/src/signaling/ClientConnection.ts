@@ -28,6 +28,7 @@ import { sendSessionEvents, statsMessage } from './sessionMessages.js';
 import { AccessPolicy, watchAction } from '../auth/AccessPolicy.js';
 import type { Authenticator } from '../auth/Authenticator.js';
 import type { Principal } from '../auth/Principal.js';
+import type { ViewerSessions } from '../session/ViewerSessions.js';
 
 export interface SignalingLimits {
   /** Sustained messages per second per socket. */
@@ -70,6 +71,8 @@ export interface ClientConnectionOptions {
   authenticator?: Authenticator;
   /** The page origin that opened the socket (its Origin header): a token may be bound to one. */
   origin?: string;
+  /** The server's viewer sessions: each watch's session joins it. */
+  sessions?: ViewerSessions;
 }
 
 /** Messages held while a watch's token is verified, so the ones after it keep their order. */
@@ -355,6 +358,7 @@ export class ClientConnection {
       supply,
     });
     sendSessionEvents(session, (m) => this.#send(m));
+    this.#options.sessions?.add(session);
     session.once('ended', () => {
       if (this.#sessions.get(id)?.session === session) this.#sessions.delete(id);
     });

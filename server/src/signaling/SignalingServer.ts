@@ -20,6 +20,7 @@ import type { Principal } from '../auth/Principal.js';
 import { toCamrtcError, type CamrtcError } from '../errors.js';
 import { credentialsOf } from '../http/requestCredentials.js';
 import { ClientConnection, CLOSE_POLICY_VIOLATION, DEFAULT_SIGNALING_LIMITS, type SignalingLimits } from './ClientConnection.js';
+import type { ViewerSessions } from '../session/ViewerSessions.js';
 
 export const SIGNALING_PATH = '/ws';
 /** Sockets are pinged this often; one that has not answered the previous ping is dropped. */
@@ -72,6 +73,8 @@ export interface SignalingServerOptions {
   watchTimeoutMs?: number;
   /** Who may watch what (login cookie, Authorization, `?token=`, a watch's token). Default: open. */
   authenticator?: Authenticator;
+  /** The server's viewer sessions (metrics, viewer lists): each watch's session joins it. */
+  sessions?: ViewerSessions;
 }
 
 /** What the upgrade request proved: a principal, or why its proof is not valid. */
@@ -207,6 +210,7 @@ export class SignalingServer {
       principal: proof.principal,
       authenticator: this.#authenticator,
       origin: req.headers.origin,
+      sessions: this.#options.sessions,
     });
     this.#clients.set(ws, client);
     this.#alive.add(ws);

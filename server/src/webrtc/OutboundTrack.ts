@@ -21,11 +21,15 @@ import type { RtpOutput } from './RtpOutput.js';
 export const REPLAY_REST_DELAY_MS = 30;
 /** Frames of a GOP's rest sent per event-loop turn (see OutboundTrack#drainBacklog). */
 export const REPLAY_FRAMES_PER_TICK = 8;
+/** The RTP header camrtc writes (no CSRC, no extension): counted in the bytes sent. */
+const RTP_HEADER_BYTES = 12;
 
 /** The viewer's counters that its tracks add to. */
 export interface OutboundCounters {
   framesSent: number;
   packetsSent: number;
+  /** RTP bytes of those packets (header and payload; SRTP's tag and retransmissions apart). */
+  bytesSent: number;
   /** Frames dropped while waiting for a keyframe. */
   framesSkipped: number;
   /** Cached GOPs sent (connect, play, PLI) and the frames they held. */
@@ -42,6 +46,11 @@ export interface OutboundTrackHooks {
   askKeyframe(): void;
   /** A frame failed to go out (counted and logged, rate-limited, by the Viewer). */
   sendFailed(err: unknown): void;
+  /**
+   * A frame of the track that makes the picture went out: true once the viewer has a live picture
+   * (then it is not called again). Only until then: nothing per frame afterwards.
+   */
+  pictureSent(frame: MediaFrame): boolean;
 }
 
 /**
@@ -69,8 +78,19 @@ export class OutboundTrack {
   /** The last frame sent: a replay may already have carried the frame being delivered. */
   #lastFrame: MediaFrame | undefined;
   #backlog: Backlog | undefined;
+  /** This track makes the viewer's picture (video; audio without video) and it is not live yet. */
+  #awaitingLivePicture: boolean;
 
-  constructor(options: { trackIndex: number; kind: 'video' | 'audio'; payloadType: number; clockRate: number; sender: RTCRtpSender; hooks: OutboundTrackHooks }) {
+  constructor(options: {
+    trackIndex: number;
+    kind: 'video' | 'audio';
+    payloadType: number;
+    clockRate: number;
+    sender: RTCRtpSender;
+    hooks: OutboundTrackHooks;
+    /** The track makes the viewer's picture: its frames time the first frame and the live picture. */
+    picture: boolean;
+  }) {
     this.trackIndex = options.trackIndex;
     this.kind = options.kind;
     this.payloadType = options.payloadType;
@@ -79,6 +99,7 @@ export class OutboundTrack {
     // Random start (RFC 3550 5.1); kept for the viewer's whole life.
     this.#timeline = new RtpTimeline(options.clockRate, randomBytes(2).readUInt16BE(0), randomBytes(4).readUInt32BE(0));
     this.#waitingForKeyframe = options.kind === 'video';
+    this.#awaitingLivePicture = options.picture;
   }
 
   /** The output, once bound (undefined before the connection came up). */
@@ -175,10 +196,18 @@ export class OutboundTrack {
     const last = frame.payloads.length - 1;
     // Video: end of the access unit. Audio: no talkspurts here, so never set.
     const video = this.kind === 'video';
-    for (let i = 0; i <= last; i++) output.send(this.#timeline.nextSequence(), timestamp, video && i === last, frame.payloads[i]);
+    let bytes = 0;
+    for (let i = 0; i <= last; i++) {
+      const payload = frame.payloads[i];
+      output.send(this.#timeline.nextSequence(), timestamp, video && i === last, payload);
+      bytes += payload.length;
+    }
     output.frameSent(timestamp);
-    this.#hooks.counters.framesSent++;
-    this.#hooks.counters.packetsSent += frame.payloads.length;
+    const counters = this.#hooks.counters;
+    counters.framesSent++;
+    counters.packetsSent += frame.payloads.length;
+    counters.bytesSent += bytes + RTP_HEADER_BYTES * frame.payloads.length;
+    if (this.#awaitingLivePicture) this.#awaitingLivePicture = !this.#hooks.pictureSent(frame);
   }
 
   /**

@@ -19,7 +19,16 @@ import { peerConfig } from './peerConfig.js';
 import { OutboundTrack, type OutboundCounters, type OutboundTrackHooks } from './OutboundTrack.js';
 import { chooseRtpOutputs } from './RtpOutput.js';
 import { candidateProblem, isMdnsCandidate } from './remoteCandidate.js';
-import { actAsDtlsClient, connectAtNomination, parseCertificateOnce, releaseHandshakeMemory, useNativeX25519, withoutDefaultStun } from './werift/index.js';
+import {
+  actAsDtlsClient,
+  connectAtNomination,
+  parseCertificateOnce,
+  releaseHandshakeMemory,
+  senderFeedback,
+  useNativeX25519,
+  withoutDefaultStun,
+  type SenderFeedback,
+} from './werift/index.js';
 import type { ViewerEvents, ViewerOptions, ViewerState, ViewerStats } from './ViewerTypes.js';
 
 export type { ViewerEvents, ViewerOptions, ViewerState, ViewerStats } from './ViewerTypes.js';
@@ -31,6 +40,13 @@ RTCDtlsTransport.SetupCertificate().catch(() => undefined);
 
 /** A browser sends PLIs in bursts while its picture is broken; one GOP replay per this interval is enough. */
 export const PLI_REPLAY_INTERVAL_MS = 1_000;
+
+/**
+ * A picture frame sent less than this long after its last packet arrived from the camera is live: the
+ * viewer's "time to a live picture" ends there (a replayed GOP's first frames are older). Measured on
+ * the server's clock, which follows the camera's up to the network's jitter.
+ */
+export const LIVE_PICTURE_MAX_AGE_MS = 150;
 
 /** At most one log line per interval about failed sends: a broken viewer must not flood the log. */
 const ERROR_LOG_INTERVAL_MS = 10_000;
@@ -46,15 +62,21 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
   #requestKeyframe: (() => readonly MediaFrame[] | void) | undefined;
   #lease: CameraLease | undefined;
   readonly #logger: Logger;
-  readonly #counters: OutboundCounters = { framesSent: 0, packetsSent: 0, framesSkipped: 0, replays: 0, framesReplayed: 0 };
+  readonly #counters: OutboundCounters = { framesSent: 0, packetsSent: 0, bytesSent: 0, framesSkipped: 0, replays: 0, framesReplayed: 0 };
   #sendErrors = 0;
   #pliReceived = 0;
+  /** werift's counts of each sender's NACKs (read with the stats). */
+  readonly #feedback: SenderFeedback[] = [];
+  /** performance.now() when the first picture frame went out, and the first live one (0: not yet). */
+  #firstFrameAt = 0;
+  #livePictureAt = 0;
   /** What the tracks ask of the viewer (one object for all of them). */
   readonly #hooks: OutboundTrackHooks = {
     counters: this.#counters,
     live: () => this.#connected && !this.#paused,
     askKeyframe: () => this.#askKeyframe(),
     sendFailed: (err) => this.#sendFailed(err),
+    pictureSent: (frame) => this.#pictureSent(frame),
   };
   #lastPliReplayAt = -Infinity;
   #state: ViewerState = 'new';
@@ -92,6 +114,8 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
     this.#pc = new RTCPeerConnection(peerConfig(plan.choices, options.iceServers ?? [], options.network ?? {}));
     // One stream id for both tracks so the browser keeps audio and video in sync.
     const stream = new MediaStream({ id: `camrtc-${options.id}` });
+    // The picture is the video; a camera without video is watched for its sound.
+    const pictureKind = plan.choices.some((c) => c.kind === 'video') ? 'video' : 'audio';
     for (const choice of plan.choices) {
       const transceiver = this.#pc.addTransceiver(new MediaStreamTrack({ kind: choice.kind }), {
         direction: 'sendonly',
@@ -104,7 +128,9 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
         clockRate: choice.track.clockRate,
         sender: transceiver.sender,
         hooks: this.#hooks,
+        picture: choice.kind === pictureKind,
       });
+      this.#feedback.push(senderFeedback(transceiver.sender, this.#logger));
       this.#outbound[choice.track.index] = out;
       this.#outboundList.push(out);
       if (choice.kind === 'video') {
@@ -132,9 +158,22 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
   }
   get stats(): Readonly<ViewerStats> {
     let retransmitted = 0;
+    let nacksReceived = 0;
     for (const out of this.#outboundList) retransmitted += out.output?.retransmitted ?? 0;
+    for (const feedback of this.#feedback) {
+      nacksReceived += feedback.nacks();
+      retransmitted += feedback.retransmitted();
+    }
     const rtpPath = this.#outboundList[0]?.output?.path ?? 'none';
-    return { ...this.#counters, sendErrors: this.#sendErrors, pliReceived: this.#pliReceived, retransmitted, rtpPath };
+    return { ...this.#counters, sendErrors: this.#sendErrors, pliReceived: this.#pliReceived, nacksReceived, retransmitted, rtpPath };
+  }
+  /** performance.now() when the first frame of the picture went out (undefined: none yet). */
+  get firstFrameAt(): number | undefined {
+    return this.#firstFrameAt || undefined;
+  }
+  /** performance.now() when the first live frame of the picture went out (LIVE_PICTURE_MAX_AGE_MS). */
+  get livePictureAt(): number | undefined {
+    return this.#livePictureAt || undefined;
   }
   /** SSRC of the outbound stream for a camera track (stable for the viewer's life), for stats. */
   ssrcOf(trackIndex: number): number | undefined {
@@ -367,6 +406,15 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
     this.#state = state;
     this.#logger.debug({ viewer: this.id, state }, 'viewer state');
     this.safeEmit('state', state);
+  }
+
+  /** Until the picture is live, per frame of the picture track: when the first and the first live one went out. */
+  #pictureSent(frame: MediaFrame): boolean {
+    const now = performance.now();
+    if (this.#firstFrameAt === 0) this.#firstFrameAt = now;
+    if (now - frame.receivedAt >= LIVE_PICTURE_MAX_AGE_MS) return false;
+    this.#livePictureAt = now;
+    return true;
   }
 
   #sendFailed(err: unknown): void {

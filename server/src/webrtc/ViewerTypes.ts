@@ -42,6 +42,8 @@ export interface ViewerOptions {
 export interface ViewerStats {
   framesSent: number;
   packetsSent: number;
+  /** RTP bytes of those packets (12-byte header and payload; SRTP's tag and retransmissions apart). */
+  bytesSent: number;
   /** Frames dropped while waiting for a keyframe. */
   framesSkipped: number;
   /** Frames that failed to go out (werift threw or rejected). */
@@ -51,7 +53,9 @@ export interface ViewerStats {
   framesReplayed: number;
   /** PLIs from the browser (answered from the GOP cache, at most one per PLI_REPLAY_INTERVAL_MS). */
   pliReceived: number;
-  /** Packets sent again for the browser's NACKs. */
+  /** RTCP generic NACK messages from the browser (each may name several lost packets). */
+  nacksReceived: number;
+  /** Packets sent again for the browser's NACKs (by camrtc's writer or werift's cache). */
   retransmitted: number;
   /**
    * Who writes the RTP: 'camrtc' (RtpWriter, AES-128-GCM), 'werift' (its RTCRtpSender: another SRTP

@@ -23,6 +23,7 @@ import type { Authenticator } from '../auth/Authenticator.js';
 import { retryAfterSeconds } from '../auth/LoginThrottle.js';
 import { credentialsOf } from '../http/requestCredentials.js';
 import { toCamrtcError } from '../errors.js';
+import type { ViewerSessions } from '../session/ViewerSessions.js';
 
 export const WHEP_PATH = '/whep';
 /** WHEP sessions open at once on this server (each is a peer connection with its UDP sockets). */
@@ -58,6 +59,8 @@ export interface WhepEndpointOptions {
    * and DELETE need no proof: the session URL, 128 random bits, is the capability.
    */
   authenticator?: Authenticator;
+  /** The server's viewer sessions: each WHEP session joins it. */
+  sessions?: ViewerSessions;
 }
 
 interface WhepSession {
@@ -190,6 +193,7 @@ export class WhepEndpoint {
     // Only the answer or the end matter to a WHEP client: status and playback have no channel.
     let settle: (result: AnswerResult) => void = () => undefined;
     const answered = new Promise<AnswerResult>((resolve) => (settle = resolve));
+    this.#options.sessions?.add(session);
     session.once('answer', (sdp) => settle({ ok: true, sdp }));
     session.once('failed', (error) => settle({ ok: false, code: error.code, message: redactText(error.message) }));
     session.once('closed', (reason) => settle({ ok: false, code: 'ERR_CLOSED', message: reason ?? 'the session ended' }));

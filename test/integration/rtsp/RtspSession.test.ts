@@ -261,6 +261,23 @@ test('receiver reports are sent on the RTCP channel of each track', async () => 
   }
 });
 
+test('lostPacketCount: the sequence gaps of every track, still known after the session closed', async () => {
+  // Video 1, 2, 5 (3 and 4 lost); audio 10, 12 (11 lost).
+  const server = await FakeRtspServer.start(camera({ afterPlay: [[0, 1], [0, 2], [0, 5], [2, 10], [2, 12]] }));
+  const session = newSession(server);
+  const packets = collect(session, 5);
+  try {
+    assert.equal(session.lostPacketCount, 0);
+    await session.start();
+    await packets;
+    assert.equal(session.lostPacketCount, 3);
+  } finally {
+    await session.close();
+    await server.close();
+  }
+  assert.equal(session.lostPacketCount, 3, 'the count outlives the connection (/metrics adds it up at close)');
+});
+
 test('a stalled stream closes the session with ERR_RTSP_TIMEOUT', async () => {
   const server = await FakeRtspServer.start(camera({ silentAfterPlay: true }));
   const session = newSession(server, { readTimeoutMs: 200 });

@@ -30,6 +30,8 @@ function aac(index: number): Track {
 
 class Upstream extends EventEmitter implements UpstreamSession {
   closed = false;
+  /** What RtspSession's receiver reports count; set by the test. */
+  lostPacketCount = 0;
   constructor(readonly tracks: readonly Track[]) {
     super();
   }
@@ -208,6 +210,69 @@ describe('RecordingCamera: the same feed as a live camera', () => {
     other.release();
     await waitFor(() => sessions[1].closed);
     assert.equal(sessions[0].closed, false);
+    await cam.close();
+  });
+});
+
+describe('UpstreamFeed: the counters /metrics reads (CameraCounters)', () => {
+  it('packets and bytes in, loss over every session, reconnects, failures by code, keyframe interval', async () => {
+    const { cam, sessions } = camera([[video(0), pcma(1)]]);
+    await cam.tracks();
+    const counters = cam.counters;
+    // Each track its own sequence numbers: a gap would drop the picture it belongs to.
+    let videoSeq = 1;
+    const picture = (ts: number, ssrc = 1) => rawRtp({ seq: videoSeq++, ts, payload: IDR(), marker: true, ssrc });
+    const idr = picture(0);
+    sessions[0].emit('rtp', 0, idr);
+    sessions[0].emit('rtp', 1, alaw(0));
+    assert.equal(counters.packetsIn, 2);
+    assert.equal(counters.bytesIn, idr.length + 12 + 160);
+    assert.equal(counters.keyframes, 1);
+    assert.equal(counters.keyframeIntervalSeconds, 0, 'one keyframe: no interval yet');
+    await new Promise((r) => setTimeout(r, 50));
+    sessions[0].emit('rtp', 0, picture(90_000));
+    assert.ok(counters.keyframeIntervalSeconds >= 0.04 && counters.keyframeIntervalSeconds < 1, `interval ${counters.keyframeIntervalSeconds}`);
+    sessions[0].lostPacketCount = 3;
+    assert.equal(counters.packetsLost, 3, 'the open session is asked');
+    assert.equal(counters.reconnects, 0);
+
+    sessions[0].emit('close', new CamrtcError('ERR_RTSP_CONNECTION_LOST', 'camera rebooted'));
+    sessions[0].lostPacketCount = 99; // a closed session's count is final: later changes are not read
+    await waitFor(() => sessions.length === 2 && cam.status.state === 'waiting');
+    assert.equal(counters.reconnects, 1);
+    assert.deepEqual([...counters.failures], [['ERR_RTSP_CONNECTION_LOST', 1]]);
+    assert.equal(counters.packetsLost, 3, 'the loss of the closed session stays');
+    sessions[1].lostPacketCount = 2;
+    assert.equal(counters.packetsLost, 5);
+    // After a reconnect, the gap between keyframes is the outage: not the camera's keyframe interval.
+    const before = counters.keyframeIntervalSeconds;
+    await new Promise((r) => setTimeout(r, 300));
+    sessions[1].emit('rtp', 0, picture(0, 9));
+    assert.equal(counters.keyframeIntervalSeconds, before);
+    assert.equal(counters.keyframes, 3);
+    await cam.close();
+    assert.equal(counters.packetsLost, 5, 'closing the camera loses no count');
+  });
+
+  it('no media for a while is counted by its code', async () => {
+    const { cam, sessions } = camera([[video(0)]], { mediaTimeoutMs: 100 });
+    await cam.tracks();
+    await waitFor(() => cam.status.state === 'waiting' && cam.status.error !== undefined);
+    assert.deepEqual([...cam.counters.failures], [['ERR_NO_MEDIA', 1]]);
+    assert.equal(sessions.length, 1, 'the session stays');
+    await cam.close();
+  });
+
+  it("a recording's viewers' feeds all count for the camera", async () => {
+    const { cam, sessions } = camera([[video(0)]], { recording: true });
+    await cam.tracks();
+    const second = cam.acquire();
+    await waitFor(() => sessions.length === 2);
+    await waitFor(() => cam.status.state === 'waiting');
+    sessions[0].emit('rtp', 0, h264(IDR(), 0));
+    sessions[1].emit('rtp', 0, h264(IDR(), 0, 5));
+    assert.equal(cam.counters.packetsIn, 2);
+    second.release();
     await cam.close();
   });
 });

@@ -93,6 +93,16 @@ describe('ReceiverReporter (RFC 3550 receiver reports to the camera)', () => {
     assert.deepEqual([b.ssrc, b.lost, b.highest, b.fraction], [0x42, 0, 9, 0]);
   });
 
+  it('packetsLost (for /metrics) keeps the loss of the SSRCs before a restart; the reports start over', () => {
+    const r = new ReceiverReporter(1, 'c');
+    assert.equal(r.packetsLost, 0);
+    for (const s of [100, 105]) r.onRtp(rtp(s));
+    assert.equal(r.packetsLost, 4);
+    for (const s of [7, 9]) r.onRtp(rtp(s, 0x42));
+    assert.equal(block(r.build(0))!.lost, 1, 'the report is of the new SSRC only');
+    assert.equal(r.packetsLost, 5, 'the total never goes back');
+  });
+
   it('a keyframe request is RR + SDES + PLI + FIR for the camera\'s SSRC, with a counting FIR sequence', () => {
     const r = new ReceiverReporter(7, 'c');
     assert.equal(r.buildKeyframeRequest(0), undefined, 'no SSRC known yet');

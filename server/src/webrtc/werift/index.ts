@@ -14,6 +14,7 @@
  * - srtpOutput: the SRTP keys and ICE connection, for camrtc's own RTP writer.
  * - senderReports: the fields of werift's RTCP sender reports (RTP writer's counts, a sub-second NTP clock).
  * - handshakeMemory: the DTLS handshake transcript dropped once connected.
+ * - senderFeedback: the NACKs a sender received and what werift's own cache sent again (/metrics).
  */
 export { SHAPE_CHANGED_MESSAGE, weriftFallbacks, weriftShapeChanged } from './shapeChanged.js';
 export { actAsDtlsClient } from './dtlsClientRole.js';
@@ -24,3 +25,4 @@ export { nativeKeyPair, nativeScalarMult, useNativeX25519, weriftNacl } from './
 export { srtpOutput, type SrtpOutput } from './srtpOutput.js';
 export { senderReportClock, senderReports } from './senderReports.js';
 export { releaseHandshakeMemory } from './handshakeMemory.js';
+export { senderFeedback, type SenderFeedback } from './senderFeedback.js';

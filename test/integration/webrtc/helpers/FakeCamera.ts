@@ -6,6 +6,7 @@ import { cameraInfo, type CameraStatus } from '../../../../server/src/media/Came
 import type { MediaFrame } from '../../../../server/src/media/MediaFrame.js';
 import type { Track } from '../../../../server/src/sdp/Track.js';
 import type { CameraInfo } from '../../../../shared/protocol.js';
+import { CameraCounters } from '../../../../server/src/media/CameraCounters.js';
 
 export function h264Track(index = 0, profileLevelId = '42e01f'): Track {
   return {
@@ -73,6 +74,7 @@ export class FakeCamera extends EventEmitter implements Camera {
   /** Leases held: the demand viewers' sessions put on the camera. */
   readonly leases = new Set<FakeLease>();
   keyframeRequests = 0;
+  readonly counters = new CameraCounters();
   /** What requestKeyframe returns (the camera's cached GOP). */
   gop: readonly MediaFrame[] = [];
   #status: CameraStatus = { state: 'idle' };
