@@ -2,7 +2,8 @@
  * The composition root: builds every long-lived object from a Config and closes them in reverse
  * order (fastify's "children first"): signaling and WHEP (viewers' peer connections), then the offer
  * broker (spares and page offers), then cameras (RTSP TEARDOWN to every camera), then the HTTP server,
- * then the demo camera, then the TLS certificate's file watch. The peer settings are resolved here
+ * then the demo camera, then the TLS certificate's file watch. The configuration file's watch (hot
+ * reload) closes first, so no reload starts while the rest goes. The peer settings are resolved here
  * once, for every maker of a Viewer.
  */
 import { createServer, type Server } from 'node:http';
@@ -26,6 +27,11 @@ import { peerSettings } from './session/PeerSettings.js';
 import { SignalingServer } from './signaling/SignalingServer.js';
 import { WhepEndpoint } from './whep/WhepEndpoint.js';
 import { createAccess } from './auth/access.js';
+import { ViewerDirectory } from './session/ViewerDirectory.js';
+import { CameraControl } from './control/CameraControl.js';
+import { ConfigFileEditor } from './config/ConfigFileEditor.js';
+import { ConfigWatcher } from './config/ConfigWatcher.js';
+import { cameraApi } from './http/cameraApi.js';
 
 export const DEMO_CLIP = fileURLToPath(new URL('../assets/demo.h264', import.meta.url));
 export const WEB_ROOT = fileURLToPath(new URL('../../public/', import.meta.url));
@@ -34,6 +40,22 @@ export interface AppOptions {
   logger: Logger;
   /** For tests: replace the RTSP client. */
   createSession?: UpstreamFactory;
+  /**
+   * The configuration file the server was started with (--config): control API changes are written
+   * to it, and editing it applies its cameras without a restart.
+   */
+  configFile?: ConfigFileSource;
+}
+
+export interface ConfigFileSource {
+  readonly path: string;
+  /** Its text at start (the configuration was made from it). */
+  readonly text: string;
+  /** The whole configuration from a text of the file, command-line flags applied as at start. */
+  load(text: string): Readonly<Config>;
+  /** For tests: the watch's debounce and poll interval. */
+  debounceMs?: number;
+  pollMs?: number;
 }
 
 export class App {
@@ -51,6 +73,12 @@ export class App {
     private readonly logger: Logger,
     private readonly warmUp: WebRtcWarmUp,
     private readonly certificate: TlsCertificate | undefined,
+    /** Cameras at run time: the control API and the configuration file reload go through it. */
+    readonly control: CameraControl,
+    /** Every viewer session (control API). */
+    readonly viewers: ViewerDirectory,
+    /** The configuration file's watch, when started with one. */
+    readonly configWatcher: ConfigWatcher | undefined,
   ) {}
 
   static async start(config: Readonly<Config>, options: AppOptions): Promise<App> {
@@ -63,6 +91,8 @@ export class App {
     let signaling: SignalingServer | undefined;
     let whep: WhepEndpoint | undefined;
     let certificate: TlsCertificate | undefined;
+    let watcher: ConfigWatcher | undefined;
+    const viewers = new ViewerDirectory();
     try {
       // First: unreadable or mismatched files stop the start before a camera or a socket is opened.
       if (config.tls) certificate = TlsCertificate.load(config.tls, { logger: logger.child({ module: 'tls' }) });
@@ -83,11 +113,20 @@ export class App {
       const hosts = new KnownHosts({ publicNames: config.publicNames, bindHost: config.host });
       // One access decision for every entry point: pages, /api, /ws, /whep.
       const access = createAccess(config.auth);
+      const file = options.configFile;
+      const control = new CameraControl({
+        registry: cameras,
+        config,
+        logger: logger.child({ module: 'control' }),
+        builtIn: withDemo ? ['demo'] : [],
+        ...(file ? { file: { editor: new ConfigFileEditor(file.path), load: (text: string) => file.load(text), written: (text: string) => watcher?.written(text) } } : {}),
+      });
       whep = new WhepEndpoint({
         cameras,
         logger: logger.child({ module: 'whep' }),
         peer,
         authenticator: access.authenticator,
+        viewers,
       });
       const app = createHttpApp({
         cameras,
@@ -98,6 +137,14 @@ export class App {
         access,
         whep,
         secure: certificate !== undefined,
+        api: cameraApi({
+          registry: cameras,
+          control,
+          viewers,
+          authenticator: access.authenticator,
+          allowedOrigins: config.allowedOrigins,
+          logger: logger.child({ module: 'api' }),
+        }),
         pageOffer: async (name) => {
           const camera = cameras.get(name);
           return camera ? broker.pageOffer(camera) : undefined;
@@ -121,6 +168,7 @@ export class App {
         allowedOrigins: config.allowedOrigins,
         hosts,
         authenticator: access.authenticator,
+        viewers,
       });
       await new Promise<void>((resolve, reject) => {
         http!.once('error', (err: NodeJS.ErrnoException) =>
@@ -139,8 +187,19 @@ export class App {
       });
       // In the background: the first viewer then finds werift's handshake code already compiled.
       const warmUp = WebRtcWarmUp.start(logger.child({ module: 'webrtc' }));
-      return new App(config, cameras, http, signaling, whep, broker, demo, logger, warmUp, certificate);
+      if (file) {
+        watcher = new ConfigWatcher({
+          path: file.path,
+          initialText: file.text,
+          onChange: (text) => control.reload(text),
+          logger: logger.child({ module: 'config' }),
+          ...(file.debounceMs !== undefined ? { debounceMs: file.debounceMs } : {}),
+          ...(file.pollMs !== undefined ? { pollMs: file.pollMs } : {}),
+        });
+      }
+      return new App(config, cameras, http, signaling, whep, broker, demo, logger, warmUp, certificate, control, viewers, watcher);
     } catch (err) {
+      watcher?.close();
       await signaling?.close().catch(() => undefined);
       await whep?.close().catch(() => undefined);
       await broker.close().catch(() => undefined);
@@ -179,6 +238,7 @@ export class App {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this._closed = true;
+      this.configWatcher?.close();
       await this.warmUp.close();
       await this.signaling.close().catch((err: unknown) => this.logger.error({ err }, 'closing signaling failed'));
       await this.whep.close().catch((err: unknown) => this.logger.error({ err }, 'closing WHEP sessions failed'));

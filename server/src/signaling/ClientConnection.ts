@@ -24,6 +24,7 @@ import type { OfferBroker, PageClaim, ViewerSupply } from '../session/OfferBroke
 import type { PeerSettings } from '../session/PeerSettings.js';
 import { checkClientSdp } from '../session/clientSdp.js';
 import { ViewerSession } from '../session/ViewerSession.js';
+import type { ViewerDirectory } from '../session/ViewerDirectory.js';
 import { sendSessionEvents, statsMessage } from './sessionMessages.js';
 import { AccessPolicy, watchAction } from '../auth/AccessPolicy.js';
 import type { Authenticator } from '../auth/Authenticator.js';
@@ -70,6 +71,10 @@ export interface ClientConnectionOptions {
   authenticator?: Authenticator;
   /** The page origin that opened the socket (its Origin header): a token may be bound to one. */
   origin?: string;
+  /** Every session is registered here (control API: list and disconnect viewers). */
+  viewers?: ViewerDirectory;
+  /** The client's address (the socket's remote address), for the viewer list. */
+  address?: string;
 }
 
 /** Messages held while a watch's token is verified, so the ones after it keep their order. */
@@ -359,6 +364,7 @@ export class ClientConnection {
       if (this.#sessions.get(id)?.session === session) this.#sessions.delete(id);
     });
     this.#sessions.set(id, { session, claim });
+    this.#options.viewers?.add(session, 'ws', this.#options.address);
     this.#watched = true;
     void session.start();
   }

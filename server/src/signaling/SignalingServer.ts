@@ -11,6 +11,7 @@ import { originAllowed } from '../http/origin.js';
 import type { Logger } from '../log/logger.js';
 import type { CameraDirectory } from '../media/Camera.js';
 import { OfferBroker } from '../session/OfferBroker.js';
+import type { ViewerDirectory } from '../session/ViewerDirectory.js';
 import { peerSettings, type PeerSettings } from '../session/PeerSettings.js';
 import { MAX_FRAME_BYTES } from '../../../shared/protocol.js';
 import { urlWatch } from '../../../shared/watchUrl.js';
@@ -72,6 +73,8 @@ export interface SignalingServerOptions {
   watchTimeoutMs?: number;
   /** Who may watch what (login cookie, Authorization, `?token=`, a watch's token). Default: open. */
   authenticator?: Authenticator;
+  /** Where every session is registered for the control API. */
+  viewers?: ViewerDirectory;
 }
 
 /** What the upgrade request proved: a principal, or why its proof is not valid. */
@@ -204,6 +207,8 @@ export class SignalingServer {
       principal: proof.principal,
       authenticator: this.#authenticator,
       origin: req.headers.origin,
+      viewers: this.#options.viewers,
+      address: req.socket.remoteAddress,
     });
     this.#clients.set(ws, client);
     this.#alive.add(ws);

@@ -15,6 +15,7 @@ import type { CameraDirectory } from '../media/Camera.js';
 import { checkClientSdp } from '../session/clientSdp.js';
 import { peerSettings, type PeerSettings } from '../session/PeerSettings.js';
 import { ViewerSession } from '../session/ViewerSession.js';
+import type { ViewerDirectory } from '../session/ViewerDirectory.js';
 import { MAX_MESSAGE_BYTES } from '../../../shared/protocol.js';
 import { parseSdpFragment } from './sdpFragment.js';
 import { createAccess } from '../auth/access.js';
@@ -57,6 +58,8 @@ export interface WhepEndpointOptions {
    * and DELETE need no proof: the session URL, 128 random bits, is the capability.
    */
   authenticator?: Authenticator;
+  /** Where every session is registered for the control API. */
+  viewers?: ViewerDirectory;
 }
 
 interface WhepSession {
@@ -198,6 +201,7 @@ export class WhepEndpoint {
       if (this.#sessions.get(id)?.session === session) this.#sessions.delete(id);
     });
     this.#sessions.set(id, { camera: name, session });
+    this.#options.viewers?.add(session, 'whep', address);
     const timer = setTimeout(
       () => settle({ ok: false, code: 'ERR_TIMEOUT', message: `camera '${name}' is not available yet (${source.status.state})` }),
       this.#options.answerTimeoutMs ?? WHEP_ANSWER_TIMEOUT_MS,
