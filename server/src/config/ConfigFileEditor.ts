@@ -141,7 +141,10 @@ export function setCamera(doc: Document, name: string, options: CameraOptions): 
   cameras.set(name, doc.createNode(rest));
 }
 
-/** Removes camera `name` (and the comment lines attached to it). */
+/**
+ * Removes camera `name` with its lines. A comment line above it goes with it, except above the
+ * first camera, where yaml keeps it as the map's own comment (it may be about the whole section).
+ */
 export function deleteCamera(doc: Document, name: string): void {
   const cameras = doc.get('cameras', true);
   if (isMap(cameras)) cameras.delete(name);
