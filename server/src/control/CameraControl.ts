@@ -75,9 +75,18 @@ export const CameraPatchSchema = z.strictObject(
 const PASSWORD_SOURCES = ['password', 'passwordFile', 'passwordEnv'] as const;
 
 /** A 400 naming the fields zod refused (messages never quote values, so no password is echoed). */
-export function invalidBody(error: z.ZodError, prefix = ''): CamrtcError {
-  const lines = error.issues.map((i) => `${[prefix, ...i.path.map(String)].filter(Boolean).join('.') || '(body)'}: ${i.message}`);
-  const fields = error.issues.map((i) => i.path.map(String).join('.')).filter(Boolean);
+export function invalidBody(error: z.ZodError): CamrtcError {
+  const lines: string[] = [];
+  const fields: string[] = [];
+  for (const issue of error.issues) {
+    // A misspelt setting: zod says it of the object; the user wants the setting's name first.
+    const names = issue.code === 'unrecognized_keys' ? issue.keys.map((k) => [...issue.path.map(String), k].join('.')) : [issue.path.map(String).join('.')];
+    const message = issue.code === 'unrecognized_keys' ? 'not a camera setting (misspelt?)' : issue.message;
+    for (const name of names) {
+      lines.push(`${name || '(body)'}: ${message}`);
+      if (name) fields.push(name);
+    }
+  }
   return new CamrtcError('ERR_REQUEST_INVALID', redactText(lines.join('; ')), { fields });
 }
 

@@ -205,7 +205,7 @@ describe('control API', () => {
       { what: 'a bad name', method: 'POST', path: '/api/cameras', body: { name: '../etc', url }, status: 400, code: 'ERR_REQUEST_INVALID', message: /^name: camera names use letters/ },
       { what: 'an http URL', method: 'POST', path: '/api/cameras', body: { name: 'x', url: 'http://127.0.0.1/' }, status: 400, code: 'ERR_REQUEST_INVALID', message: /^url: must be an rtsp:\/\/ or rtsps:\/\/ URL/ },
       { what: 'a bad transport', method: 'POST', path: '/api/cameras', body: { name: 'x', url, transport: 'pigeon' }, status: 400, code: 'ERR_REQUEST_INVALID', message: /^transport: / },
-      { what: 'a misspelt setting', method: 'POST', path: '/api/cameras', body: { name: 'x', url, pasword: 'hunter2-leak' }, status: 400, code: 'ERR_REQUEST_INVALID', message: /pasword/ },
+      { what: 'a misspelt setting', method: 'POST', path: '/api/cameras', body: { name: 'x', url, pasword: 'hunter2-leak' }, status: 400, code: 'ERR_REQUEST_INVALID', message: /^pasword: not a camera setting/ },
       { what: 'a bad value beside a password', method: 'POST', path: '/api/cameras', body: { name: 'x', url, password: 'hunter2-leak', idleTimeoutMs: 'soon' }, status: 400, code: 'ERR_REQUEST_INVALID', message: /^idleTimeoutMs: / },
       { what: 'an unset passwordEnv', method: 'POST', path: '/api/cameras', body: { name: 'x', url, passwordEnv: 'CAMRTC_TEST_NEVER_SET' }, status: 400, code: 'ERR_REQUEST_INVALID', message: /passwordEnv: the environment variable CAMRTC_TEST_NEVER_SET is not set/ },
       { what: 'two password sources', method: 'POST', path: '/api/cameras', body: { name: 'x', url, password: 'hunter2-leak', passwordEnv: 'PATH' }, status: 400, code: 'ERR_REQUEST_INVALID', message: /give one of password, passwordFile and passwordEnv/ },
@@ -238,6 +238,8 @@ describe('control API', () => {
       assert.equal(res.headers['x-camrtc-error'], c.code);
       if (c.message) assert.match(String(body.message), c.message, c.what);
     }
+    const fields = await api(port, 'POST', '/api/cameras', { name: 'x', url: 'ftp://h/', transport: 'pigeon', pasword: 'p' });
+    assert.deepEqual((fields.json().fields as string[]).sort(), ['pasword', 'transport', 'url'], 'every invalid field is listed');
     assert.equal(readFileSync(server.file, 'utf8'), before, 'no refused request changed the file');
     assert.ok((await api(port, 'GET', '/api/cameras/yard')).status === 200, 'the server keeps serving');
   });
