@@ -119,7 +119,7 @@ export class App {
         config,
         logger: logger.child({ module: 'control' }),
         builtIn: withDemo ? ['demo'] : [],
-        ...(file ? { file: { editor: new ConfigFileEditor(file.path), load: (text: string) => file.load(text), written: (text: string) => watcher?.written(text) } } : {}),
+        ...(file ? { file: { editor: new ConfigFileEditor(file.path), text: file.text, load: (text: string) => file.load(text) } } : {}),
       });
       whep = new WhepEndpoint({
         cameras,
@@ -190,8 +190,7 @@ export class App {
       if (file) {
         watcher = new ConfigWatcher({
           path: file.path,
-          initialText: file.text,
-          onChange: (text) => control.reload(text),
+          onChange: () => control.reload(),
           logger: logger.child({ module: 'config' }),
           ...(file.debounceMs !== undefined ? { debounceMs: file.debounceMs } : {}),
           ...(file.pollMs !== undefined ? { pollMs: file.pollMs } : {}),

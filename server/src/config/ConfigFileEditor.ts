@@ -30,6 +30,16 @@ export class ConfigFileEditor {
 
   /** The file now. Throws ERR_CONFIG_INVALID when it cannot be read or is not valid YAML. */
   async read(): Promise<ConfigFileText> {
+    const text = await this.readText();
+    const doc = parseDocument(text, { logLevel: 'silent', prettyErrors: true });
+    if (doc.errors.length > 0) {
+      throw new CamrtcError('ERR_CONFIG_INVALID', `configuration file ${this.path} is not valid YAML ${describeYamlProblem(doc.errors[0])}`);
+    }
+    return { text, doc };
+  }
+
+  /** The file's text. Throws ERR_CONFIG_INVALID when it cannot be read or is larger than 1 MiB. */
+  async readText(): Promise<string> {
     let text: string;
     try {
       const buf = await readFile(this.path);
@@ -38,13 +48,9 @@ export class ConfigFileEditor {
     } catch (err) {
       if (err instanceof CamrtcError) throw err;
       const code = (err as NodeJS.ErrnoException).code;
-      throw new CamrtcError('ERR_CONFIG_INVALID', `cannot read configuration file ${this.path}${code ? ` (${code})` : ''}`);
+      throw new CamrtcError('ERR_CONFIG_INVALID', `cannot read configuration file ${this.path}${code === 'ENOENT' ? ': no such file' : code ? ` (${code})` : ''}`);
     }
-    const doc = parseDocument(text, { logLevel: 'silent', prettyErrors: true });
-    if (doc.errors.length > 0) {
-      throw new CamrtcError('ERR_CONFIG_INVALID', `configuration file ${this.path} is not valid YAML ${describeYamlProblem(doc.errors[0])}`);
-    }
-    return { text, doc };
+    return text;
   }
 
   /** Writes `text` in place of the file, atomically, keeping its mode. Throws ERR_CONFIG_WRITE. */

@@ -25,10 +25,10 @@ import type { CameraRegistry } from '../media/CameraRegistry.js';
 /** The configuration file an API change is written to and a reload reads. */
 export interface ControlledFile {
   readonly editor: ConfigFileEditor;
+  /** The file's text the running configuration was made from (at start). */
+  readonly text: string;
   /** The whole configuration from a text of the file, with the command line applied as at start. Throws ERR_CONFIG_INVALID. */
   load(text: string): Readonly<Config>;
-  /** Told the text the API just wrote, so the file watch does not apply it a second time. */
-  written?(text: string): void;
 }
 
 export interface CameraControlOptions {
@@ -60,6 +60,7 @@ export interface ChangeResult {
 /** What a reload did. */
 export type ReloadResult =
   | { readonly ok: true; readonly diff: CameraDiff; readonly restartNeeded: readonly string[] }
+  | { readonly ok: true; readonly unchanged: true }
   | { readonly ok: false; readonly error: CamrtcError };
 
 /** A camera's options in an API body: everything but the name, checked as the file's would be. */
@@ -101,6 +102,11 @@ export class CameraControl {
   /** The configured cameras as they run (resolved passwords: never leaves the process). */
   #cameras: readonly CameraConfig[];
   readonly #lastErrors = new Map<string, LastError>();
+  /**
+   * The file's text last applied, refused or written by the API: a reload of the same text changes
+   * nothing (the watch seeing the API's own write, a save without changes).
+   */
+  #fileText: string | undefined;
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(options: CameraControlOptions) {
@@ -111,6 +117,7 @@ export class CameraControl {
     this.#builtIn = new Set(options.builtIn ?? []);
     this.#started = options.config;
     this.#cameras = [...options.config.cameras];
+    this.#fileText = options.file?.text;
     for (const camera of this.#registry.all()) this.#watchErrors(camera);
   }
 
@@ -181,12 +188,25 @@ export class CameraControl {
   }
 
   /**
-   * The configuration file changed (ConfigWatcher): applies its cameras, or keeps the running ones
-   * when it is invalid. Settings other than cameras are only reported: they need a restart.
+   * The configuration file may have changed (ConfigWatcher): reads it and applies its cameras, or
+   * keeps the running ones when it is invalid. Settings other than cameras are only reported: they
+   * need a restart. Runs in the queue of the API's changes, so it never reads the file half-way
+   * through one of them.
    */
-  reload(text: string): Promise<ReloadResult> {
+  reload(): Promise<ReloadResult> {
     return this.#serial(async () => {
       if (!this.#file) throw new Error('reload without a configuration file');
+      let text: string;
+      try {
+        text = await this.#file.editor.readText();
+      } catch (err) {
+        const error = toCamrtcError(err, 'ERR_CONFIG_INVALID');
+        // Deleted, or between the unlink and the rename of a save: the next event brings it back.
+        this.#log.warn({ code: error.code }, `configuration file not applied, the running configuration stays: ${redactText(error.message)}`);
+        return { ok: false, error };
+      }
+      if (text === this.#fileText) return { ok: true, unchanged: true };
+      this.#fileText = text;
       let next: Readonly<Config>;
       try {
         next = this.#file.load(text);
@@ -256,8 +276,8 @@ export class CameraControl {
         { status: 409 },
       );
     }
-    this.#file.written?.(written);
     await this.#file.editor.write(written);
+    this.#fileText = written;
     this.#log.info({ camera: name, file: this.#file.editor.path }, 'control API: configuration file updated');
     await this.#apply(config.cameras, 'control API');
     return { camera: this.#cameras.find((c) => c.name === name), persisted: true };

@@ -153,4 +153,18 @@ describe('hot reload of the configuration file', () => {
     assert.deepEqual(applied.map((l) => l.msg), ['control API: cameras applied'], 'applied once, by the API');
     assert.ok(names().includes('viaapi'));
   });
+
+  it('a reload at the very moment of an API change never undoes it (both run in one queue)', async () => {
+    const control = server.app.control;
+    const [res] = await Promise.all([
+      api(port, 'POST', '/api/cameras', { name: 'raced', url: 'rtsp://127.0.0.1:9/raced' }),
+      control.reload(),
+      new Promise((resolve) => setImmediate(resolve)).then(() => control.reload()),
+      new Promise((resolve) => setTimeout(resolve, 5)).then(() => control.reload()),
+    ]);
+    assert.equal(res.status, 201, res.body);
+    await control.reload();
+    await server.app.configWatcher!.settled();
+    assert.ok(names().includes('raced'), names().join());
+  });
 });
