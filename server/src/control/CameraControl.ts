@@ -11,9 +11,10 @@
  * change them (409) rather than write a second definition. Without a file, changes last until the
  * server stops.
  */
+import type { Document } from 'yaml';
 import { z } from 'zod';
 import { CameraConfigSchema, type CameraConfig, type Config } from '../config/Config.js';
-import { cameraOptions, deleteCamera, documentText, hasCamera, setCamera, type CameraOptions, type ConfigFileEditor } from '../config/ConfigFileEditor.js';
+import { cameraOptions, deleteCamera, documentText, setCamera, type CameraOptions, type ConfigFileEditor } from '../config/ConfigFileEditor.js';
 import { diffCameras, emptyDiff, settingsNeedingRestart, type CameraDiff } from '../config/cameraDiff.js';
 import { processSecretSources, resolvePassword, type SecretSources } from '../config/secrets.js';
 import { CamrtcError, toCamrtcError, type ErrorCode } from '../errors.js';
@@ -247,7 +248,7 @@ export class CameraControl {
    * Makes the change: with a file, edits and writes it, then applies what the file now says; without
    * one, applies `next` to the running cameras.
    */
-  async #change(name: string, edit: (doc: import('yaml').Document) => void, next: (cameras: readonly CameraConfig[]) => CameraConfig[]): Promise<ChangeResult> {
+  async #change(name: string, edit: (doc: Document) => void, next: (cameras: readonly CameraConfig[]) => CameraConfig[]): Promise<ChangeResult> {
     if (!this.#file) {
       await this.#apply(next(this.#cameras), 'control API');
       return { camera: this.#cameras.find((c) => c.name === name), persisted: false };
