@@ -42,7 +42,13 @@ export const ERROR_CODES = {
   ERR_AUTH_INVALID: 'The login, password or token given is not valid (wrong, malformed, signed by an unknown key or expired)',
   ERR_AUTH_THROTTLED: 'Too many failed logins from this address: wait before trying again',
   ERR_FORBIDDEN: 'The user or token proved is not allowed to do this on this camera',
-  ERR_REQUEST_INVALID: 'An HTTP API request is malformed: not JSON, or a missing or wrong field (the message names it)',
+  ERR_CAMERA_REMOVED: 'The camera was removed (control API or configuration file): its viewers are ended',
+  ERR_CAMERA_CHANGED: "The camera's configuration changed (control API or configuration file): viewers reconnect at once to the changed source",
+  ERR_CAMERA_EXISTS: 'A camera with that name already exists',
+  ERR_VIEWER_DISCONNECTED: 'An administrator disconnected this viewer (control API)',
+  ERR_VIEWER_UNKNOWN: 'No viewer of that camera has that id (it may have left already)',
+  ERR_REQUEST_INVALID: 'An HTTP API request is malformed (control API, POST /api/tokens): wrong Content-Type, not JSON, or an invalid field (the field is named)',
+  ERR_CONFIG_WRITE: 'The configuration file could not be written: the change was not made',
   ERR_INTERNAL: 'An unexpected internal error',
 } as const;
 

@@ -3,7 +3,8 @@
  * order (fastify's "children first"): signaling and WHEP (viewers' peer connections), then the offer
  * broker (spares and page offers), then cameras (RTSP TEARDOWN to every camera), then the HTTP server,
  * then the demo camera, then the TLS certificate's file watch, the login sessions and the login
- * throttle. The peer settings are resolved here once, for every maker of a Viewer.
+ * throttle. The configuration file's watch (hot reload) closes first, so no reload starts while the
+ * rest goes. The peer settings are resolved here once, for every maker of a Viewer.
  */
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
@@ -31,7 +32,11 @@ import type { UserDirectory } from './auth/UserDirectory.js';
 import { LoginThrottle, type LoginThrottleOptions } from './auth/LoginThrottle.js';
 import { createTokens } from './auth/Tokens.js';
 import { ServerMetrics } from './metrics/ServerMetrics.js';
-import { ViewerSessions } from './session/ViewerSessions.js';
+import { ViewerDirectory } from './session/ViewerDirectory.js';
+import { CameraControl } from './control/CameraControl.js';
+import { ConfigFileEditor } from './config/ConfigFileEditor.js';
+import { ConfigWatcher } from './config/ConfigWatcher.js';
+import { cameraApi } from './http/cameraApi.js';
 
 export const DEMO_CLIP = fileURLToPath(new URL('../assets/demo.h264', import.meta.url));
 export const WEB_ROOT = fileURLToPath(new URL('../../public/', import.meta.url));
@@ -42,12 +47,28 @@ export interface AppOptions {
   createSession?: UpstreamFactory;
   /** For tests: the failed-login throttle's thresholds (LoginThrottle's defaults otherwise). */
   loginThrottle?: LoginThrottleOptions;
+  /**
+   * The configuration file the server was started with (--config): control API changes are written
+   * to it, and editing it applies its cameras without a restart.
+   */
+  configFile?: ConfigFileSource;
 }
 
 /** Browser logins: their sessions and the throttle on failed passwords (both hold a timer). */
 interface Logins {
   readonly sessions: LoginSessions;
   readonly throttle: LoginThrottle;
+}
+
+export interface ConfigFileSource {
+  readonly path: string;
+  /** Its text at start (the configuration was made from it). */
+  readonly text: string;
+  /** The whole configuration from a text of the file, command-line flags applied as at start. */
+  load(text: string): Readonly<Config>;
+  /** For tests: the watch's debounce and poll interval. */
+  debounceMs?: number;
+  pollMs?: number;
 }
 
 export class App {
@@ -66,9 +87,13 @@ export class App {
     private readonly warmUp: WebRtcWarmUp,
     private readonly certificate: TlsCertificate | undefined,
     private readonly logins: Logins,
-    /** Every viewer session, whatever its transport. */
-    readonly sessions: ViewerSessions,
     private readonly metrics: ServerMetrics,
+    /** Cameras at run time: the control API and the configuration file reload go through it. */
+    readonly control: CameraControl,
+    /** Every viewer session (control API). */
+    readonly viewers: ViewerDirectory,
+    /** The configuration file's watch, when started with one. */
+    readonly configWatcher: ConfigWatcher | undefined,
   ) {}
 
   static async start(config: Readonly<Config>, options: AppOptions): Promise<App> {
@@ -76,9 +101,10 @@ export class App {
     const cameras = new CameraRegistry({ logger, createSession: options.createSession });
     const peer = peerSettings({ iceServers: config.webrtc.iceServers, iceHostAddresses: config.webrtc.iceHostAddresses });
     const broker = new OfferBroker({ peer, logger: logger.child({ module: 'session' }) });
-    const sessions = new ViewerSessions();
+    // Every viewer session, whatever its transport: the control API's viewer list and /metrics.
+    const viewers = new ViewerDirectory();
     // Its own registry: several Apps may run in one process (tests, a library user's app).
-    const metrics = new ServerMetrics({ cameras, sessions });
+    const metrics = new ServerMetrics({ cameras, sessions: viewers });
     let demo: DemoCamera | undefined;
     let http: Server | undefined;
     let signaling: SignalingServer | undefined;
@@ -89,6 +115,7 @@ export class App {
       throttle: new LoginThrottle(options.loginThrottle),
     };
     let certificate: TlsCertificate | undefined;
+    let watcher: ConfigWatcher | undefined;
     try {
       // First: unreadable or mismatched files stop the start before a camera or a socket is opened.
       if (config.tls) certificate = TlsCertificate.load(config.tls, { logger: logger.child({ module: 'tls' }) });
@@ -113,12 +140,20 @@ export class App {
       const tokens = createTokens(config.auth, logger.child({ module: 'auth' }));
       const access = createAccess(config.auth, { gate: logins.throttle, sessions: logins.sessions, tokens });
       usersOf = access.users;
+      const file = options.configFile;
+      const control = new CameraControl({
+        registry: cameras,
+        config,
+        logger: logger.child({ module: 'control' }),
+        builtIn: withDemo ? ['demo'] : [],
+        ...(file ? { file: { editor: new ConfigFileEditor(file.path), text: file.text, load: (text: string) => file.load(text) } } : {}),
+      });
       whep = new WhepEndpoint({
         cameras,
         logger: logger.child({ module: 'whep' }),
         peer,
         authenticator: access.authenticator,
-        sessions,
+        viewers,
       });
       const app = createHttpApp({
         cameras,
@@ -132,6 +167,14 @@ export class App {
         whep,
         metrics,
         secure: certificate !== undefined,
+        api: cameraApi({
+          registry: cameras,
+          control,
+          viewers,
+          authenticator: access.authenticator,
+          allowedOrigins: config.allowedOrigins,
+          logger: logger.child({ module: 'api' }),
+        }),
         pageOffer: async (name) => {
           const camera = cameras.get(name);
           return camera ? broker.pageOffer(camera) : undefined;
@@ -155,7 +198,7 @@ export class App {
         allowedOrigins: config.allowedOrigins,
         hosts,
         authenticator: access.authenticator,
-        sessions,
+        viewers,
       });
       await new Promise<void>((resolve, reject) => {
         http!.once('error', (err: NodeJS.ErrnoException) =>
@@ -174,8 +217,18 @@ export class App {
       });
       // In the background: the first viewer then finds werift's handshake code already compiled.
       const warmUp = WebRtcWarmUp.start(logger.child({ module: 'webrtc' }));
-      return new App(config, cameras, http, signaling, whep, broker, demo, logger, warmUp, certificate, logins, sessions, metrics);
+      if (file) {
+        watcher = new ConfigWatcher({
+          path: file.path,
+          onChange: () => control.reload(),
+          logger: logger.child({ module: 'config' }),
+          ...(file.debounceMs !== undefined ? { debounceMs: file.debounceMs } : {}),
+          ...(file.pollMs !== undefined ? { pollMs: file.pollMs } : {}),
+        });
+      }
+      return new App(config, cameras, http, signaling, whep, broker, demo, logger, warmUp, certificate, logins, metrics, control, viewers, watcher);
     } catch (err) {
+      watcher?.close();
       await signaling?.close().catch(() => undefined);
       await whep?.close().catch(() => undefined);
       await broker.close().catch(() => undefined);
@@ -217,6 +270,7 @@ export class App {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this._closed = true;
+      this.configWatcher?.close();
       await this.warmUp.close();
       await this.signaling.close().catch((err: unknown) => this.logger.error({ err }, 'closing signaling failed'));
       await this.whep.close().catch((err: unknown) => this.logger.error({ err }, 'closing WHEP sessions failed'));

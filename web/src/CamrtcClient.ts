@@ -15,8 +15,17 @@ import { defaultSignalingUrl, signalingUrl } from './signalingUrl.js';
 import { ReceivedStream } from './ReceivedStream.js';
 import { ReconnectBackoff } from './ReconnectBackoff.js';
 
-/** Errors after which retrying cannot help. */
-const FATAL_CODES: ReadonlySet<string> = new Set(['ERR_CAMERA_UNKNOWN', 'ERR_CODEC_UNSUPPORTED', 'ERR_SIGNALING_INVALID', 'ERR_RTSP_NO_TRACKS']);
+/** Errors after which retrying cannot help (a removed camera, a viewer an administrator disconnected). */
+const FATAL_CODES: ReadonlySet<string> = new Set([
+  'ERR_CAMERA_UNKNOWN',
+  'ERR_CODEC_UNSUPPORTED',
+  'ERR_SIGNALING_INVALID',
+  'ERR_RTSP_NO_TRACKS',
+  'ERR_CAMERA_REMOVED',
+  'ERR_VIEWER_DISCONNECTED',
+]);
+/** The camera was changed on the server: the new one is there already, so reconnect without a delay. */
+const RECONNECT_NOW_CODES: ReadonlySet<string> = new Set(['ERR_CAMERA_CHANGED']);
 /**
  * Refusals of access (a missing, invalid, expired or insufficient login or token): the player stops
  * and says so, instead of reconnecting every few seconds to be refused again. A new token (the
@@ -227,6 +236,8 @@ export class CamrtcClient {
           return;
         }
         if (message.id === undefined && !FATAL_CODES.has(message.code)) return;
+        // Not an error to show: `closed` follows and the player reconnects at once.
+        if (RECONNECT_NOW_CODES.has(message.code)) return;
         this.#setStatus({ state: 'error', reason: message.message, code: message.code });
         return;
       case 'closed': {
@@ -235,7 +246,8 @@ export class CamrtcClient {
           this.#teardown();
           return;
         }
-        this.#retry(message.reason ?? this.#lastError?.reason ?? 'the server ended the session');
+        const now = this.#lastError?.code !== undefined && RECONNECT_NOW_CODES.has(this.#lastError.code);
+        this.#retry(message.reason ?? this.#lastError?.reason ?? 'the server ended the session', now);
         return;
       }
       case 'playback':
@@ -302,10 +314,10 @@ export class CamrtcClient {
     });
   }
 
-  #retry(reason: string): void {
+  #retry(reason: string, now = false): void {
     if (this.#closed) return;
     this.#teardown();
-    const retryInMs = this.#backoff.next();
+    const retryInMs = now ? 0 : this.#backoff.next();
     this.#lastError = undefined;
     this.#setStatus({ state: 'reconnecting', reason, retryInMs });
     clearTimeout(this.#retryTimer);

@@ -4,7 +4,7 @@
  * mints a viewer token. commander gives --help, repeatable options and errors.
  */
 import { Command, Option, InvalidArgumentError } from 'commander';
-import { loadConfig, parseCameraFlag, parseNamedFlag, TRANSPORTS, type ConfigInput, type RtspTransport } from '../config/Config.js';
+import { loadConfig, parseCameraFlag, parseNamedFlag, TRANSPORTS, type Config, type ConfigInput, type RtspTransport } from '../config/Config.js';
 import { CamrtcError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
 import { redactText } from '../log/redact.js';
@@ -12,7 +12,7 @@ import { App } from '../App.js';
 import { probeCommand } from './probe.js';
 import { hashPasswordCommand } from './hashPassword.js';
 import { tokenCommand } from './token.js';
-import { readConfigFile } from '../config/configFile.js';
+import { parseConfigText, readConfigText } from '../config/configFile.js';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -114,11 +114,16 @@ function withPasswordFlags(flags: ServeFlags, cameras: CameraInput[]): CameraInp
 
 async function serve(flags: ServeFlags, command: Command): Promise<void> {
   const warnings: string[] = [];
-  const file = flags.config ? readConfigFile(flags.config, (w) => warnings.push(w)) : {};
-  const config = loadConfig(configFromFlags(flags, file, (flag) => command.getOptionValueSource(flag)));
+  const path = flags.config;
+  // The file's text with the flags on top, at start and at every reload of the file (hot reload).
+  const fromText = (text: string, onWarning: (w: string) => void): Readonly<Config> =>
+    loadConfig(configFromFlags(flags, parseConfigText(text, `configuration file ${path}`, onWarning), (flag) => command.getOptionValueSource(flag)));
+  const text = path !== undefined ? readConfigText(path) : undefined;
+  const config = text !== undefined ? fromText(text, (w) => warnings.push(w)) : loadConfig(configFromFlags(flags, {}, (flag) => command.getOptionValueSource(flag)));
   const logger = createLogger({ level: config.logLevel });
   for (const w of warnings) logger.warn(w);
-  const app = await App.start(config, { logger });
+  const configFile = path !== undefined && text !== undefined ? { path, text, load: (t: string) => fromText(t, (w) => logger.warn(w)) } : undefined;
+  const app = await App.start(config, { logger, ...(configFile ? { configFile } : {}) });
   logger.info({ url: app.url, cameras: app.cameras.list().map((c) => c.name) }, `camrtc listening on ${app.url}`);
   // stdout is for logs; tell the person at the terminal where to look in plain words too.
   if (process.stderr.isTTY) process.stderr.write(`camrtc: open ${app.url} in a browser\n`);

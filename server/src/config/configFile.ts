@@ -58,6 +58,11 @@ export function parseConfigText(text: string, fileName = 'the configuration file
 }
 
 export function readConfigFile(path: string, onWarning?: (message: string) => void): ConfigInput {
+  return parseConfigText(readConfigText(path), `configuration file ${path}`, onWarning);
+}
+
+/** The text of a configuration file (at most MAX_CONFIG_FILE_BYTES). Throws ERR_CONFIG_INVALID. */
+export function readConfigText(path: string): string {
   let text: string;
   try {
     const buf = readFileSync(path);
@@ -68,5 +73,5 @@ export function readConfigFile(path: string, onWarning?: (message: string) => vo
     const code = (err as NodeJS.ErrnoException).code;
     throw new CamrtcError('ERR_CONFIG_INVALID', `cannot read configuration file ${path}${code === 'ENOENT' ? ': no such file' : code ? ` (${code})` : ''}`);
   }
-  return parseConfigText(text, `configuration file ${path}`, onWarning);
+  return text;
 }

@@ -4,7 +4,7 @@
  * 'upgrade' event).
  */
 import { join } from 'node:path';
-import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import express, { type Express, type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Logger } from '../log/logger.js';
 import type { CameraDirectory } from '../media/Camera.js';
 import { publicCameraInfo } from '../signaling/ClientConnection.js';
@@ -55,6 +55,8 @@ export interface HttpAppOptions {
   secure?: boolean;
   /** Browser logins (/login, /logout, /api/session), when given; the cookie is Secure when `secure` is. */
   login?: { sessions: LoginSessions };
+  /** The control API (http/cameraApi.ts), mounted at /api after the camera list. */
+  api?: Router;
 }
 
 /** A refused request: its status, code and the sentence the user reads. */
@@ -299,6 +301,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   });
   app.use(express.static(webRoot, { index: false, dotfiles: 'ignore', fallthrough: true, maxAge: 0 }));
 
+  if (options.api) app.use('/api', options.api);
   app.use('/api', (_req, res) => {
     res.status(404).json({ message: 'no such API route' });
   });

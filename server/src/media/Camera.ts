@@ -9,6 +9,7 @@ import type { MediaFrame } from './MediaFrame.js';
 import type { CameraStatus } from './CameraState.js';
 import type { CameraCounters } from './CameraCounters.js';
 import type { CameraInfo } from '../../../shared/protocol.js';
+import type { CamrtcError } from '../errors.js';
 
 /**
  * Something that receives a camera's frames in the same tick they arrive: a Viewer (one peer
@@ -25,6 +26,11 @@ export type CameraEvents = {
    * back with other media or codecs, and viewers made for the previous tracks must renegotiate.
    */
   tracks: [readonly Track[], boolean];
+  /**
+   * The camera is closed, for this reason (ERR_CAMERA_REMOVED, ERR_CAMERA_CHANGED at run time,
+   * ERR_CLOSED at shutdown): its viewers' sessions end with it. Once, before the listeners go.
+   */
+  closed: [CamrtcError];
 };
 
 /** One viewer's hold on a camera. Every method is safe after release() (it does nothing). */
@@ -69,7 +75,8 @@ export interface Camera {
   info(): CameraInfo;
   on<K extends keyof CameraEvents>(event: K, listener: (...args: CameraEvents[K]) => void): this;
   off<K extends keyof CameraEvents>(event: K, listener: (...args: CameraEvents[K]) => void): this;
-  close(): Promise<void>;
+  /** Stops the camera; `reason` (default ERR_CLOSED) goes to its viewers in the `closed` event. */
+  close(reason?: CamrtcError): Promise<void>;
 }
 
 /** The set of configured cameras, by name. */

@@ -16,6 +16,7 @@ import type { Backoff } from './Backoff.js';
 import type { Camera, CameraEvents, CameraLease, FrameSink } from './Camera.js';
 import { cameraInfo, unplayable, type CameraStatus } from './CameraState.js';
 import type { CameraCounters } from './CameraCounters.js';
+import { ByteRate, frameBytes } from './ByteRate.js';
 import { FanOut } from './FanOut.js';
 import { GopCache } from './GopCache.js';
 import type { MediaFrame } from './MediaFrame.js';
@@ -71,6 +72,7 @@ export class LiveCamera extends TypedEmitter<CameraEvents> implements Camera {
   /** The current GOP of the video track, replayed to viewers that start or lost their picture. */
   readonly #gop = new GopCache();
   readonly #waiters = new TracksWaiters();
+  readonly #rateIn = new ByteRate();
   #idleTimer: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -112,6 +114,10 @@ export class LiveCamera extends TypedEmitter<CameraEvents> implements Camera {
   /** Leases held now (viewers watching or about to). */
   get leaseCount(): number {
     return this.#leases.size;
+  }
+  /** Media bits per second from the camera (frame payloads, last second). */
+  get bitrateIn(): number {
+    return this.#rateIn.bitsPerSecond;
   }
   /** True while the camera itself is paused (RTSP PAUSE accepted). */
   get cameraPaused(): boolean {
@@ -172,10 +178,14 @@ export class LiveCamera extends TypedEmitter<CameraEvents> implements Camera {
     return this.#gop.frames();
   }
 
-  /** Stops the upstream (TEARDOWN), releases every lease, rejects pending waiters. Idempotent. */
-  async close(): Promise<void> {
+  /**
+   * Stops the upstream (TEARDOWN), tells the viewers why (`closed` event), releases every lease,
+   * rejects pending waiters. Idempotent.
+   */
+  async close(reason?: CamrtcError): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.safeEmit('closed', reason ?? new CamrtcError('ERR_CLOSED', `camera '${this.name}' is closed`));
     clearTimeout(this.#idleTimer);
     for (const lease of this.#leases) lease.released = true;
     this.#leases.clear();
@@ -231,6 +241,7 @@ export class LiveCamera extends TypedEmitter<CameraEvents> implements Camera {
   #deliver(frame: MediaFrame): void {
     // Cached before delivery: a viewer that asks for a keyframe from inside onFrame gets this frame too.
     if (frame.kind === 'video') this.#gop.push(frame);
+    this.#rateIn.add(frameBytes(frame.payloads));
     this.#fanOut.deliver(frame);
   }
 }

@@ -14,6 +14,7 @@ import { Backoff } from './Backoff.js';
 import type { Camera, CameraEvents, CameraLease, FrameSink } from './Camera.js';
 import { cameraInfo, sameStatus, unplayable, type CameraStatus } from './CameraState.js';
 import { CameraCounters } from './CameraCounters.js';
+import { ByteRate, frameBytes } from './ByteRate.js';
 import { FanOut } from './FanOut.js';
 import { GopCache } from './GopCache.js';
 import type { MediaFrame } from './MediaFrame.js';
@@ -49,7 +50,13 @@ class Playback implements CameraLease {
    */
   readonly #gop = new GopCache();
 
-  constructor(readonly camera: RecordingCamera, options: RecordingCameraOptions, logger: Logger, private readonly onRelease: (p: Playback) => void) {
+  constructor(
+    readonly camera: RecordingCamera,
+    options: RecordingCameraOptions,
+    logger: Logger,
+    private readonly onRelease: (p: Playback) => void,
+    private readonly rateIn: ByteRate,
+  ) {
     this.#out = new FanOut(logger);
     this.feed = new UpstreamFeed({
       camera: options.camera,
@@ -94,6 +101,7 @@ class Playback implements CameraLease {
 
   #deliver(frame: MediaFrame): void {
     if (frame.kind === 'video') this.#gop.push(frame);
+    this.rateIn.add(frameBytes(frame.payloads));
     this.#out.deliver(frame);
   }
 }
@@ -107,6 +115,8 @@ export class RecordingCamera extends TypedEmitter<CameraEvents> implements Camer
   readonly #log: Logger;
   readonly #playbacks = new Set<Playback>();
   readonly #waiters = new TracksWaiters();
+  /** Every viewer's own feed together: what the NVR sends this server. */
+  readonly #rateIn = new ByteRate();
   #status: CameraStatus = { state: 'idle' };
   #tracks: readonly Track[] | undefined;
   #closed = false;
@@ -127,6 +137,10 @@ export class RecordingCamera extends TypedEmitter<CameraEvents> implements Camer
   get closed(): boolean {
     return this.#closed;
   }
+  /** Media bits per second from the NVR, all viewers' sessions together (last second). */
+  get bitrateIn(): number {
+    return this.#rateIn.bitsPerSecond;
+  }
   /** Upstream RTSP sessions open now (one per viewer). */
   get sessionCount(): number {
     let n = 0;
@@ -146,7 +160,7 @@ export class RecordingCamera extends TypedEmitter<CameraEvents> implements Camer
   }
 
   acquire(): CameraLease {
-    const playback = new Playback(this, this.#options, this.#log, (p) => this.#release(p));
+    const playback = new Playback(this, this.#options, this.#log, (p) => this.#release(p), this.#rateIn);
     if (this.#closed) {
       playback.released = true;
       return playback;
@@ -163,10 +177,11 @@ export class RecordingCamera extends TypedEmitter<CameraEvents> implements Camer
     return playback;
   }
 
-  /** TEARDOWN of every viewer's session, rejects pending waiters. Idempotent. */
-  async close(): Promise<void> {
+  /** Tells the viewers why (`closed` event), TEARDOWN of every viewer's session, rejects pending waiters. Idempotent. */
+  async close(reason?: CamrtcError): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.safeEmit('closed', reason ?? new CamrtcError('ERR_CLOSED', `camera '${this.name}' is closed`));
     const playbacks = [...this.#playbacks];
     this.#playbacks.clear();
     this.#waiters.reject(new CamrtcError('ERR_CLOSED', `camera '${this.name}' is closed`));

@@ -2,7 +2,7 @@
  * GET /metrics: the server's Prometheus metrics (prom-client, text format 0.0.4), in a registry of its
  * own per App (tests run several Apps in one process; prom-client's global registry would mix them).
  * Everything is read when scraped (collect callbacks) from counters the media objects keep anyway:
- * CameraCounters per camera, each Viewer's stats, the ViewerSessions set. The packet path pays a few
+ * CameraCounters per camera, each Viewer's stats, the ViewerDirectory set. The packet path pays a few
  * integer increments, never a prom-client call. What this module keeps itself: the totals of viewers
  * that left (so counters never go back), a 1 s sampler for the bitrate in, and the event-loop monitor.
  * The metric names and their meaning are listed in the README ("Metrics").
@@ -11,7 +11,7 @@ import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Camera } from '../media/Camera.js';
 import type { ViewerSession } from '../session/ViewerSession.js';
-import type { ViewerSessions } from '../session/ViewerSessions.js';
+import type { ViewerDirectory } from '../session/ViewerDirectory.js';
 import { CAMERA_STATES } from '../../../shared/protocol.js';
 
 export const METRICS_PREFIX = 'camrtc_';
@@ -41,7 +41,7 @@ export interface ServerMetricsOptions {
   /** The configured cameras (labels are their configured names). */
   cameras: { all(): readonly Camera[] };
   /** Every viewer session of the server. */
-  sessions: ViewerSessions;
+  sessions: ViewerDirectory;
 }
 
 /** What the viewers that left had sent: kept so the server's counters never go back. */
@@ -67,7 +67,7 @@ const LIVE_PICTURE = 2;
 export class ServerMetrics {
   readonly registry = new Registry();
   readonly #cameras: ServerMetricsOptions['cameras'];
-  readonly #sessions: ViewerSessions;
+  readonly #sessions: ViewerDirectory;
   readonly #left: ViewerTotals = { bytesSent: 0, packetsSent: 0, nacksReceived: 0, retransmitted: 0 };
   readonly #observed = new WeakMap<ViewerSession, number>();
   readonly #bitrate = new Map<string, BitrateSamples>();

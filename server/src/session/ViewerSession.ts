@@ -108,6 +108,11 @@ export class ViewerSession extends TypedEmitter<ViewerSessionEvents> {
     if (!compatible && this.#viewer) void this.fail(new CamrtcError('ERR_TRACKS_CHANGED', `camera '${this.camera.name}' came back with other tracks or codecs: reconnect to watch it`));
   };
 
+  /** The camera was removed or changed at run time (or closed): the session ends with its reason. */
+  readonly #onCameraClosed = (reason: CamrtcError): void => {
+    void this.fail(reason);
+  };
+
   constructor(options: ViewerSessionOptions) {
     super();
     this.id = options.id;
@@ -138,6 +143,7 @@ export class ViewerSession extends TypedEmitter<ViewerSessionEvents> {
     }
     this.camera.on('status', this.#onStatus);
     this.camera.on('tracks', this.#onTracks);
+    this.camera.on('closed', this.#onCameraClosed);
     this.safeEmit('status', this.camera.status);
     const lease = this.camera.acquire();
     this.#lease = lease;
@@ -281,6 +287,7 @@ export class ViewerSession extends TypedEmitter<ViewerSessionEvents> {
     clearTimeout(this.#connectTimer);
     this.camera.off('status', this.#onStatus);
     this.camera.off('tracks', this.#onTracks);
+    this.camera.off('closed', this.#onCameraClosed);
     this.#lease?.release();
     this.#closePromise = (this.#viewer?.close() ?? Promise.resolve()).finally(() => this.safeEmit('ended'));
     this.safeEmit('closed', reason);

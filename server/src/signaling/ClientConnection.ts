@@ -1,6 +1,6 @@
 /**
  * One WebSocket: validates every message (shared/protocol.ts), enforces the per-socket limits and
- * routes to its ViewerSessions, whose events go back as messages (sessionMessages.ts). A `watch` with
+ * routes to its viewer sessions, whose events go back as messages (sessionMessages.ts). A `watch` with
  * the camera page's ticket gets the broker's PageClaim as its viewer supply, and the page's early
  * `answer` and `candidate` messages go to that claim first. Hostile input gets an `error` reply; a
  * socket that keeps misbehaving is closed with 1008. Nothing a client sends can throw out of here.
@@ -24,11 +24,11 @@ import type { OfferBroker, PageClaim, ViewerSupply } from '../session/OfferBroke
 import type { PeerSettings } from '../session/PeerSettings.js';
 import { checkClientSdp } from '../session/clientSdp.js';
 import { ViewerSession } from '../session/ViewerSession.js';
+import type { ViewerDirectory } from '../session/ViewerDirectory.js';
 import { sendSessionEvents, statsMessage } from './sessionMessages.js';
 import { AccessPolicy, watchAction } from '../auth/AccessPolicy.js';
 import type { Authenticator } from '../auth/Authenticator.js';
 import type { Principal } from '../auth/Principal.js';
-import type { ViewerSessions } from '../session/ViewerSessions.js';
 
 export interface SignalingLimits {
   /** Sustained messages per second per socket. */
@@ -71,8 +71,10 @@ export interface ClientConnectionOptions {
   authenticator?: Authenticator;
   /** The page origin that opened the socket (its Origin header): a token may be bound to one. */
   origin?: string;
-  /** The server's viewer sessions: each watch's session joins it. */
-  sessions?: ViewerSessions;
+  /** Every session is registered here (control API: list and disconnect viewers). */
+  viewers?: ViewerDirectory;
+  /** The client's address (the socket's remote address), for the viewer list. */
+  address?: string;
 }
 
 /** Messages held while a watch's token is verified, so the ones after it keep their order. */
@@ -358,11 +360,11 @@ export class ClientConnection {
       supply,
     });
     sendSessionEvents(session, (m) => this.#send(m));
-    this.#options.sessions?.add(session);
     session.once('ended', () => {
       if (this.#sessions.get(id)?.session === session) this.#sessions.delete(id);
     });
     this.#sessions.set(id, { session, claim });
+    this.#options.viewers?.add(session, 'ws', this.#options.address);
     this.#watched = true;
     void session.start();
   }

@@ -11,6 +11,7 @@ import { originAllowed } from '../http/origin.js';
 import type { Logger } from '../log/logger.js';
 import type { CameraDirectory } from '../media/Camera.js';
 import { OfferBroker } from '../session/OfferBroker.js';
+import type { ViewerDirectory } from '../session/ViewerDirectory.js';
 import { peerSettings, type PeerSettings } from '../session/PeerSettings.js';
 import { MAX_FRAME_BYTES } from '../../../shared/protocol.js';
 import { urlWatch } from '../../../shared/watchUrl.js';
@@ -20,7 +21,6 @@ import type { Principal } from '../auth/Principal.js';
 import { toCamrtcError, type CamrtcError } from '../errors.js';
 import { credentialsOf } from '../http/requestCredentials.js';
 import { ClientConnection, CLOSE_POLICY_VIOLATION, DEFAULT_SIGNALING_LIMITS, type SignalingLimits } from './ClientConnection.js';
-import type { ViewerSessions } from '../session/ViewerSessions.js';
 
 export const SIGNALING_PATH = '/ws';
 /** Sockets are pinged this often; one that has not answered the previous ping is dropped. */
@@ -73,8 +73,8 @@ export interface SignalingServerOptions {
   watchTimeoutMs?: number;
   /** Who may watch what (login cookie, Authorization, `?token=`, a watch's token). Default: open. */
   authenticator?: Authenticator;
-  /** The server's viewer sessions (metrics, viewer lists): each watch's session joins it. */
-  sessions?: ViewerSessions;
+  /** Where every session is registered for the control API. */
+  viewers?: ViewerDirectory;
 }
 
 /** What the upgrade request proved: a principal, or why its proof is not valid. */
@@ -210,7 +210,8 @@ export class SignalingServer {
       principal: proof.principal,
       authenticator: this.#authenticator,
       origin: req.headers.origin,
-      sessions: this.#options.sessions,
+      viewers: this.#options.viewers,
+      address: req.socket.remoteAddress,
     });
     this.#clients.set(ws, client);
     this.#alive.add(ws);

@@ -29,9 +29,9 @@ import {
   withoutDefaultStun,
   type SenderFeedback,
 } from './werift/index.js';
-import type { ViewerEvents, ViewerOptions, ViewerState, ViewerStats } from './ViewerTypes.js';
+import type { ViewerEvents, ViewerNetworkStats, ViewerOptions, ViewerState, ViewerStats } from './ViewerTypes.js';
 
-export type { ViewerEvents, ViewerOptions, ViewerState, ViewerStats } from './ViewerTypes.js';
+export type { ViewerEvents, ViewerNetworkStats, ViewerOptions, ViewerState, ViewerStats } from './ViewerTypes.js';
 export { REPLAY_FRAMES_PER_TICK, REPLAY_REST_DELAY_MS } from './OutboundTrack.js';
 
 // werift makes one DTLS certificate per process, lazily, inside the first viewer's createOffer
@@ -175,6 +175,34 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
   get livePictureAt(): number | undefined {
     return this.#livePictureAt || undefined;
   }
+  /**
+   * Bytes sent, loss and round-trip time from werift's public getStats (its senders count what
+   * camrtc's RtpWriter sent: werift/senderReports.ts), for the control API; not on any hot path.
+   */
+  async networkStats(): Promise<ViewerNetworkStats> {
+    const out: ViewerNetworkStats = { bytesSent: 0, packetsSent: 0 };
+    if (this.closed) return out;
+    const report = await this.#pc.getStats();
+    let videoRtt: number | undefined;
+    let anyRtt: number | undefined;
+    for (const stat of report.values() as Iterable<Record<string, unknown>>) {
+      if (stat.type === 'outbound-rtp') {
+        out.bytesSent += typeof stat.bytesSent === 'number' ? stat.bytesSent : 0;
+        out.packetsSent += typeof stat.packetsSent === 'number' ? stat.packetsSent : 0;
+      } else if (stat.type === 'remote-inbound-rtp') {
+        if (typeof stat.packetsLost === 'number') out.packetsLost = (out.packetsLost ?? 0) + stat.packetsLost;
+        if (typeof stat.fractionLost === 'number') out.fractionLost = Math.max(out.fractionLost ?? 0, stat.fractionLost);
+        if (typeof stat.roundTripTime === 'number') {
+          anyRtt = stat.roundTripTime;
+          if (stat.kind === 'video') videoRtt = stat.roundTripTime;
+        }
+      }
+    }
+    const rtt = videoRtt ?? anyRtt;
+    if (rtt !== undefined) out.rttMs = Math.round(Math.max(0, rtt) * 10_000) / 10;
+    return out;
+  }
+
   /** SSRC of the outbound stream for a camera track (stable for the viewer's life), for stats. */
   ssrcOf(trackIndex: number): number | undefined {
     return this.#outbound[trackIndex]?.sender.ssrc;

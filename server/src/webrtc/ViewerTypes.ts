@@ -63,3 +63,16 @@ export interface ViewerStats {
    */
   rtpPath: RtpPath | 'none';
 }
+
+/** What the viewer's peer connection reports (werift's getStats), for the control API. */
+export interface ViewerNetworkStats {
+  /** RTP payload bytes and packets sent (as in RTCP sender reports; retransmissions apart). */
+  bytesSent: number;
+  packetsSent: number;
+  /** From the browser's RTCP receiver reports, once one arrived: packets lost (all tracks). */
+  packetsLost?: number;
+  /** The largest fraction lost (0-1) of any track in its last receiver report. */
+  fractionLost?: number;
+  /** Round-trip time in ms (video's when known, from RTCP sender and receiver reports). */
+  rttMs?: number;
+}

@@ -15,6 +15,7 @@ import type { CameraDirectory } from '../media/Camera.js';
 import { checkClientSdp } from '../session/clientSdp.js';
 import { peerSettings, type PeerSettings } from '../session/PeerSettings.js';
 import { ViewerSession } from '../session/ViewerSession.js';
+import type { ViewerDirectory } from '../session/ViewerDirectory.js';
 import { MAX_MESSAGE_BYTES } from '../../../shared/protocol.js';
 import { parseSdpFragment } from './sdpFragment.js';
 import { createAccess } from '../auth/access.js';
@@ -23,7 +24,6 @@ import type { Authenticator } from '../auth/Authenticator.js';
 import { retryAfterSeconds } from '../auth/LoginThrottle.js';
 import { credentialsOf } from '../http/requestCredentials.js';
 import { toCamrtcError } from '../errors.js';
-import type { ViewerSessions } from '../session/ViewerSessions.js';
 
 export const WHEP_PATH = '/whep';
 /** WHEP sessions open at once on this server (each is a peer connection with its UDP sockets). */
@@ -59,8 +59,8 @@ export interface WhepEndpointOptions {
    * and DELETE need no proof: the session URL, 128 random bits, is the capability.
    */
   authenticator?: Authenticator;
-  /** The server's viewer sessions: each WHEP session joins it. */
-  sessions?: ViewerSessions;
+  /** Where every session is registered for the control API. */
+  viewers?: ViewerDirectory;
 }
 
 interface WhepSession {
@@ -193,7 +193,6 @@ export class WhepEndpoint {
     // Only the answer or the end matter to a WHEP client: status and playback have no channel.
     let settle: (result: AnswerResult) => void = () => undefined;
     const answered = new Promise<AnswerResult>((resolve) => (settle = resolve));
-    this.#options.sessions?.add(session);
     session.once('answer', (sdp) => settle({ ok: true, sdp }));
     session.once('failed', (error) => settle({ ok: false, code: error.code, message: redactText(error.message) }));
     session.once('closed', (reason) => settle({ ok: false, code: 'ERR_CLOSED', message: reason ?? 'the session ended' }));
@@ -205,6 +204,7 @@ export class WhepEndpoint {
       if (this.#sessions.get(id)?.session === session) this.#sessions.delete(id);
     });
     this.#sessions.set(id, { camera: name, session });
+    this.#options.viewers?.add(session, 'whep', address);
     const timer = setTimeout(
       () => settle({ ok: false, code: 'ERR_TIMEOUT', message: `camera '${name}' is not available yet (${source.status.state})` }),
       this.#options.answerTimeoutMs ?? WHEP_ANSWER_TIMEOUT_MS,

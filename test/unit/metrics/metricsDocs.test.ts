@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ServerMetrics } from '../../../server/src/metrics/ServerMetrics.js';
-import { ViewerSessions } from '../../../server/src/session/ViewerSessions.js';
+import { ViewerDirectory } from '../../../server/src/session/ViewerDirectory.js';
 import { repoRoot } from '../../helpers/paths.js';
 
 interface Panel {
@@ -21,7 +21,7 @@ interface Panel {
 }
 
 describe('metrics documentation', () => {
-  const metrics = new ServerMetrics({ cameras: { all: () => [] }, sessions: new ViewerSessions() });
+  const metrics = new ServerMetrics({ cameras: { all: () => [] }, sessions: new ViewerDirectory() });
   after(() => metrics.close());
   const served = new Map(metrics.registry.getMetricsAsArray().map((m) => [m.name, (m as unknown as { type: string }).type]));
 

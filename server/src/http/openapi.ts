@@ -1,0 +1,237 @@
+/**
+ * The OpenAPI 3.1 document of the control API, served at GET /api/openapi.json. The request bodies
+ * are generated from the zod schemas the routes validate with (z.toJSONSchema), so the document and
+ * the checks cannot drift apart; the answers are written out here. A test compares the routes the
+ * router has with the paths below.
+ */
+import { z } from 'zod';
+import { CameraOptionsSchema, CameraPatchSchema, NewCameraSchema } from '../control/CameraControl.js';
+import { ERROR_CODES } from '../../../shared/errors.js';
+
+/** A zod schema as an OpenAPI 3.1 (JSON Schema 2020-12) schema object, request side (defaults optional). */
+function bodySchema(schema: z.ZodType): Record<string, unknown> {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io: 'input', target: 'draft-2020-12', unrepresentable: 'any' }) as Record<string, unknown>;
+  return rest;
+}
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: unknown) => ({ 'application/json': { schema } });
+const error = (description: string) => ({ description, content: json(ref('Error')) });
+
+/** Refusals every route may answer with. */
+const REFUSALS = {
+  '401': error('No proof, or proof that is not valid (ERR_AUTH_REQUIRED, ERR_AUTH_INVALID): without an auth section only loopback clients are admins'),
+  '403': error('The principal lacks the admin permission (ERR_FORBIDDEN), or a change was sent by a page of another origin'),
+};
+const CHANGE_REFUSALS = {
+  ...REFUSALS,
+  '400': error('A field is invalid (ERR_REQUEST_INVALID, the field is named in `message` and `fields`), or the body is not JSON'),
+  '413': error('The body is larger than 16 KiB (ERR_LIMIT)'),
+  '415': error('The body is not sent as Content-Type: application/json (ERR_REQUEST_INVALID)'),
+  '500': error('The configuration file could not be written (ERR_CONFIG_WRITE): nothing was changed'),
+};
+const nameParam = { name: 'name', in: 'path', required: true, description: 'Camera name', schema: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' } };
+const viewerParam = { name: 'id', in: 'path', required: true, description: 'Viewer id (from the viewer list)', schema: { type: 'string', pattern: '^[a-f0-9]{16}$' } };
+
+const cameraError = {
+  type: 'object',
+  properties: { code: { type: 'string' }, message: { type: 'string' } },
+  required: ['code', 'message'],
+};
+
+let cached: Record<string, unknown> | undefined;
+
+export function openApiDocument(): Record<string, unknown> {
+  cached ??= {
+    openapi: '3.1.0',
+    info: {
+      title: 'camrtc control API',
+      version: '1',
+      description:
+        'Cameras and their viewers at run time. Every route needs the `admin` permission (without an auth section: requests from loopback only). ' +
+        'Changes are JSON (Content-Type: application/json) and are refused from pages of other origins. With --config, changes are written to the configuration file (comments kept). ' +
+        'No answer carries a password: camera URLs are shown without credentials, with `hasPassword`.',
+    },
+    paths: {
+      '/api/cameras': {
+        get: {
+          operationId: 'listCameras',
+          summary: 'The cameras the client may watch (not only for admins): name, state, codecs, error, warning',
+          responses: { '200': { description: 'The cameras', content: json({ type: 'array', items: ref('CameraSummary') }) }, '401': REFUSALS['401'] },
+        },
+        post: {
+          operationId: 'addCamera',
+          summary: 'Add a camera',
+          requestBody: { required: true, content: json(ref('NewCamera')) },
+          responses: {
+            '201': { description: 'Added; Location is its URL', content: json(ref('CameraChanged')) },
+            ...CHANGE_REFUSALS,
+            '409': error('A camera has that name (ERR_CAMERA_EXISTS), or the configuration file is invalid (ERR_CONFIG_INVALID)'),
+          },
+        },
+      },
+      '/api/cameras/{name}': {
+        parameters: [nameParam],
+        get: {
+          operationId: 'getCamera',
+          summary: 'One camera: state, codecs, bitrate in, viewers, last error, settings (without credentials)',
+          responses: { '200': { description: 'The camera', content: json(ref('Camera')) }, ...REFUSALS, '404': error('No such camera (ERR_CAMERA_UNKNOWN)') },
+        },
+        put: {
+          operationId: 'replaceCamera',
+          summary: "Replace the camera's settings (left out: defaults). Its viewers reconnect at once to the changed source (ERR_CAMERA_CHANGED)",
+          requestBody: { required: true, content: json(ref('CameraOptions')) },
+          responses: {
+            '200': { description: 'Changed', content: json(ref('CameraChanged')) },
+            ...CHANGE_REFUSALS,
+            '404': error('No such camera (ERR_CAMERA_UNKNOWN)'),
+            '409': error('The built-in demo camera, a camera given on the command line, or an invalid configuration file (ERR_CONFIG_INVALID)'),
+          },
+        },
+        patch: {
+          operationId: 'patchCamera',
+          summary: 'Change some settings (JSON merge patch: null removes a setting; one of password, passwordFile, passwordEnv replaces the others)',
+          requestBody: { required: true, content: json(ref('CameraPatch')) },
+          responses: {
+            '200': { description: 'Changed', content: json(ref('CameraChanged')) },
+            ...CHANGE_REFUSALS,
+            '404': error('No such camera (ERR_CAMERA_UNKNOWN)'),
+            '409': error('The built-in demo camera, a camera given on the command line, or an invalid configuration file (ERR_CONFIG_INVALID)'),
+          },
+        },
+        delete: {
+          operationId: 'removeCamera',
+          summary: 'Remove the camera; its viewers end with ERR_CAMERA_REMOVED',
+          responses: {
+            '200': {
+              description: 'Removed',
+              content: json({ type: 'object', properties: { name: { type: 'string' }, removed: { const: true }, persisted: { type: 'boolean' } }, required: ['name', 'removed', 'persisted'] }),
+            },
+            ...REFUSALS,
+            '404': error('No such camera (ERR_CAMERA_UNKNOWN)'),
+            '409': error('The built-in demo camera, a camera given on the command line, or an invalid configuration file (ERR_CONFIG_INVALID)'),
+            '500': CHANGE_REFUSALS['500'],
+          },
+        },
+      },
+      '/api/cameras/{name}/viewers': {
+        parameters: [nameParam],
+        get: {
+          operationId: 'listViewers',
+          summary: "The camera's viewers: transport, address, duration, bytes, loss and round-trip time",
+          responses: { '200': { description: 'The viewers', content: json({ type: 'array', items: ref('Viewer') }) }, ...REFUSALS, '404': error('No such camera (ERR_CAMERA_UNKNOWN)') },
+        },
+      },
+      '/api/cameras/{name}/viewers/{id}': {
+        parameters: [nameParam, viewerParam],
+        delete: {
+          operationId: 'disconnectViewer',
+          summary: 'Disconnect one viewer (it reads ERR_VIEWER_DISCONNECTED; the player does not reconnect by itself)',
+          responses: {
+            '200': { description: 'Disconnected', content: json({ type: 'object', properties: { id: { type: 'string' }, disconnected: { const: true } }, required: ['id', 'disconnected'] }) },
+            ...REFUSALS,
+            '404': error('No such camera (ERR_CAMERA_UNKNOWN) or viewer (ERR_VIEWER_UNKNOWN)'),
+          },
+        },
+      },
+      '/api/openapi.json': {
+        get: {
+          operationId: 'openApi',
+          summary: 'This document',
+          responses: { '200': { description: 'OpenAPI 3.1', content: json({ type: 'object' }) }, ...REFUSALS },
+        },
+      },
+    },
+    components: {
+      securitySchemes: {
+        basic: { type: 'http', scheme: 'basic', description: 'A user of the auth section' },
+        bearer: { type: 'http', scheme: 'bearer', description: 'A token with the admin permission' },
+        cookie: { type: 'apiKey', in: 'cookie', name: 'camrtc_session', description: 'A login session' },
+      },
+      schemas: {
+        Error: {
+          type: 'object',
+          properties: {
+            code: { type: 'string', enum: Object.keys(ERROR_CODES) },
+            message: { type: 'string', description: 'For a person; names the field for ERR_REQUEST_INVALID' },
+            fields: { type: 'array', items: { type: 'string' }, description: 'The invalid fields (400)' },
+          },
+          required: ['code', 'message'],
+        },
+        NewCamera: bodySchema(NewCameraSchema),
+        CameraOptions: bodySchema(CameraOptionsSchema),
+        CameraPatch: bodySchema(CameraPatchSchema),
+        CameraSummary: {
+          type: 'object',
+          properties: {
+            name: { type: 'string' },
+            state: { type: 'string', enum: ['idle', 'connecting', 'waiting', 'live', 'retrying', 'unplayable', 'offline'] },
+            codecs: { type: 'array', items: { type: 'string' } },
+            error: cameraError,
+            warning: cameraError,
+          },
+          required: ['name', 'state'],
+        },
+        Camera: {
+          allOf: [
+            ref('CameraSummary'),
+            {
+              type: 'object',
+              properties: {
+                lastError: { oneOf: [{ ...cameraError, properties: { ...cameraError.properties, at: { type: 'string', format: 'date-time' } } }, { type: 'null' }] },
+                bitrateIn: { type: 'integer', description: 'Media bits per second from the camera, last second' },
+                viewers: { type: 'integer' },
+                recording: { type: 'boolean' },
+                config: ref('CameraSettings'),
+              },
+              required: ['lastError', 'bitrateIn', 'viewers', 'recording'],
+            },
+          ],
+        },
+        CameraChanged: {
+          allOf: [ref('Camera'), { type: 'object', properties: { persisted: { type: 'boolean', description: 'Written to the configuration file' } }, required: ['persisted'] }],
+        },
+        CameraSettings: {
+          type: 'object',
+          description: 'The settings, never a password',
+          properties: {
+            url: { type: 'string', description: 'Without credentials' },
+            username: { type: 'string' },
+            hasPassword: { type: 'boolean' },
+            passwordFile: { type: 'string' },
+            passwordEnv: { type: 'string' },
+            transport: { type: 'string', enum: ['tcp', 'udp', 'auto', 'multicast'] },
+            preload: { type: 'boolean' },
+            idleTimeoutMs: { type: 'integer' },
+            connectTimeoutMs: { type: 'integer' },
+            readTimeoutMs: { type: 'integer' },
+            tlsInsecure: { type: 'boolean' },
+            recording: { type: 'boolean' },
+          },
+          required: ['url', 'hasPassword', 'transport', 'preload', 'idleTimeoutMs', 'recording'],
+        },
+        Viewer: {
+          type: 'object',
+          properties: {
+            id: { type: 'string' },
+            transport: { type: 'string', enum: ['ws', 'whep'] },
+            address: { type: ['string', 'null'] },
+            startedAt: { type: 'string', format: 'date-time' },
+            durationSeconds: { type: 'number' },
+            connection: { type: 'string', enum: ['new', 'connecting', 'connected', 'disconnected', 'failed', 'closed'] },
+            playback: { type: 'string', enum: ['playing', 'paused'] },
+            bytesSent: { type: 'integer', description: 'RTP payload bytes sent' },
+            packetsSent: { type: 'integer' },
+            framesSent: { type: 'integer' },
+            packetsLost: { type: ['integer', 'null'], description: "From the viewer's RTCP receiver reports" },
+            fractionLost: { type: ['number', 'null'] },
+            rttMs: { type: ['number', 'null'] },
+          },
+          required: ['id', 'transport', 'address', 'startedAt', 'durationSeconds', 'connection', 'bytesSent', 'packetsLost', 'fractionLost', 'rttMs'],
+        },
+      },
+    },
+    security: [{ basic: [] }, { bearer: [] }, { cookie: [] }, {}],
+  };
+  return cached;
+}
