@@ -2,8 +2,7 @@
  * The page a browser gets when a camera page is refused ("not allowed to watch front"): the reason,
  * its code, and the way to the login page. Plain HTML, no script (the page CSP allows none inline).
  */
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-export const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => ESCAPES[c]);
+import { escapeHtml } from './cameraPage.js';
 
 export function refusalPage(message: string, code: string): string {
   const text = escapeHtml(message.charAt(0).toUpperCase() + message.slice(1));
