@@ -55,9 +55,13 @@ export class AccessPolicy {
     return new AccessPolicy({ enabled: false });
   }
 
-  /** The principal of a request that proved nothing, from `address`. */
-  anonymous(address: string | undefined): Principal {
-    if (!this.enabled && isLoopbackAddress(address)) {
+  /**
+   * The principal of a request that proved nothing, from `address`. `proxied`: the request came
+   * through a reverse proxy (it carries Forwarded or X-Forwarded-For...): a proxy on this machine
+   * makes every client look like loopback, so such a request never gets loopback's rights.
+   */
+  anonymous(address: string | undefined, proxied = false): Principal {
+    if (!this.enabled && !proxied && isLoopbackAddress(address)) {
       return { kind: 'anonymous', permissions: { ...this.#anonymous, ...LOOPBACK_EXTRA } };
     }
     return { kind: 'anonymous', permissions: this.#anonymous };

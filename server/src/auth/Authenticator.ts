@@ -20,6 +20,8 @@ export interface RequestCredentials {
   readonly token?: string;
   /** The client's address (loopback rules, throttling of failed logins). */
   readonly address?: string;
+  /** The request names a client behind a proxy (Forwarded, X-Forwarded-For, X-Real-IP): not loopback's own. */
+  readonly proxied?: boolean;
 }
 
 /** Browser logins: the session cookie's value to the user it stands for. */
@@ -73,7 +75,7 @@ export class Authenticator {
       // An expired login is not an error: the page shows the login form again.
       if (principal) return principal;
     }
-    return this.policy.anonymous(credentials.address);
+    return this.policy.anonymous(credentials.address, credentials.proxied);
   }
 
   async #token(token: string): Promise<Principal> {

@@ -7,6 +7,9 @@ import type { IncomingMessage } from 'node:http';
 import type { RequestCredentials } from '../auth/Authenticator.js';
 import { TOKEN_PARAM } from '../../../shared/watchUrl.js';
 
+/** Headers reverse proxies add (nginx, Caddy, Traefik, HAProxy, Apache): the client is someone else. */
+const PROXY_HEADERS = ['forwarded', 'x-forwarded-for', 'x-real-ip', 'x-forwarded-host', 'x-forwarded-proto'] as const;
+
 export function credentialsOf(req: IncomingMessage): RequestCredentials {
   const url = req.url ?? '';
   const query = url.indexOf('?');
@@ -16,5 +19,6 @@ export function credentialsOf(req: IncomingMessage): RequestCredentials {
     cookie: req.headers.cookie,
     token,
     address: req.socket.remoteAddress,
+    proxied: PROXY_HEADERS.some((h) => req.headers[h] !== undefined),
   };
 }

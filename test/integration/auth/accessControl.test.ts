@@ -140,3 +140,20 @@ describe('access control: one decision at every entry point', () => {
     assert.equal((await client.closed).code, 1008);
   });
 });
+
+describe('loopback rights and a reverse proxy on the same machine', () => {
+  it('without an auth section, /metrics answers loopback but not a request a proxy forwarded', async () => {
+    const app = await App.start(loadConfig({ host: '127.0.0.1', port: 0, demo: true, logLevel: 'silent' }), { logger: silentLogger() });
+    try {
+      const headers = { Host: `127.0.0.1:${app.port}` };
+      assert.equal((await rawRequest({ port: app.port, path: '/metrics', headers })).status, 200);
+      for (const proxy of [{ 'X-Forwarded-For': '203.0.113.9' }, { Forwarded: 'for=203.0.113.9' }, { 'X-Real-IP': '203.0.113.9' }]) {
+        const res = await rawRequest({ port: app.port, path: '/metrics', headers: { ...headers, ...proxy } });
+        assert.equal(res.status, 401, JSON.stringify(proxy));
+        assert.equal(res.headers['x-camrtc-error'], 'ERR_AUTH_REQUIRED');
+      }
+    } finally {
+      await app.close();
+    }
+  });
+});

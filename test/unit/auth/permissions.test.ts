@@ -104,3 +104,12 @@ describe('AccessPolicy', () => {
     assert.equal(watchAction({ seekable: false }), 'view');
   });
 });
+
+describe('loopback rights behind a reverse proxy', () => {
+  it('a loopback request that came through a proxy gets no admin or metrics without an auth section', () => {
+    const open = AccessPolicy.open();
+    assert.equal(open.allows(open.anonymous('127.0.0.1', true), 'admin'), false);
+    assert.equal(open.allows(open.anonymous('127.0.0.1', true), 'metrics'), false);
+    assert.equal(open.allows(open.anonymous('127.0.0.1', true), 'view', 'front'), true);
+  });
+});
