@@ -147,7 +147,8 @@ describe('loopback rights and a reverse proxy on the same machine', () => {
     try {
       const headers = { Host: `127.0.0.1:${app.port}` };
       assert.equal((await rawRequest({ port: app.port, path: '/metrics', headers })).status, 200);
-      for (const proxy of [{ 'X-Forwarded-For': '203.0.113.9' }, { Forwarded: 'for=203.0.113.9' }, { 'X-Real-IP': '203.0.113.9' }]) {
+      const proxies: Record<string, string>[] = [{ 'X-Forwarded-For': '203.0.113.9' }, { Forwarded: 'for=203.0.113.9' }, { 'X-Real-IP': '203.0.113.9' }];
+      for (const proxy of proxies) {
         const res = await rawRequest({ port: app.port, path: '/metrics', headers: { ...headers, ...proxy } });
         assert.equal(res.status, 401, JSON.stringify(proxy));
         assert.equal(res.headers['x-camrtc-error'], 'ERR_AUTH_REQUIRED');
