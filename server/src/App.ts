@@ -174,6 +174,7 @@ export class App {
           authenticator: access.authenticator,
           allowedOrigins: config.allowedOrigins,
           logger: logger.child({ module: 'api' }),
+          bitrateIn: (camera) => metrics.bitsPerSecond(camera),
         }),
         pageOffer: async (name) => {
           const camera = cameras.get(name);

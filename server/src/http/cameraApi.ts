@@ -15,6 +15,7 @@ import type { Principal } from '../auth/Principal.js';
 import { CamrtcError, toCamrtcError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { redactText } from '../log/redact.js';
+import type { Camera } from '../media/Camera.js';
 import type { CameraRegistry } from '../media/CameraRegistry.js';
 import type { CameraControl, ChangeResult } from '../control/CameraControl.js';
 import { parseRtspUrl } from '../rtsp/url.js';
@@ -31,6 +32,8 @@ export interface CameraApiOptions {
   authenticator: Authenticator;
   allowedOrigins?: readonly string[];
   logger: Logger;
+  /** A camera's bits per second in (ServerMetrics samples the feeds' byte counters). */
+  bitrateIn: (camera: Camera) => number;
 }
 
 /** JSON bodies are a camera's settings: a few hundred bytes. */
@@ -174,7 +177,7 @@ export function cameraApi(options: CameraApiOptions): Router {
       ...info,
       ...(info.error ? { error: { code: info.error.code, message: redactText(info.error.message) } } : {}),
       lastError: control.lastError(name) ?? null,
-      bitrateIn: camera.bitrateIn,
+      bitrateIn: options.bitrateIn(camera),
       viewers: viewers.count(name),
       recording: camera.seekable,
       ...(config ? { config: publicCameraConfig(config) } : {}),

@@ -179,7 +179,7 @@ export function openApiDocument(): Record<string, unknown> {
               type: 'object',
               properties: {
                 lastError: { oneOf: [{ ...cameraError, properties: { ...cameraError.properties, at: { type: 'string', format: 'date-time' } } }, { type: 'null' }] },
-                bitrateIn: { type: 'integer', description: 'Media bits per second from the camera, last second' },
+                bitrateIn: { type: 'integer', description: 'Bits per second from the camera (RTP header and payload), over the last 5 s' },
                 viewers: { type: 'integer' },
                 recording: { type: 'boolean' },
                 config: ref('CameraSettings'),

@@ -16,7 +16,6 @@ import type { Backoff } from './Backoff.js';
 import type { Camera, CameraEvents, CameraLease, FrameSink } from './Camera.js';
 import { cameraInfo, unplayable, type CameraStatus } from './CameraState.js';
 import type { CameraCounters } from './CameraCounters.js';
-import { ByteRate, frameBytes } from './ByteRate.js';
 import { FanOut } from './FanOut.js';
 import { GopCache } from './GopCache.js';
 import type { MediaFrame } from './MediaFrame.js';
@@ -72,7 +71,6 @@ export class LiveCamera extends TypedEmitter<CameraEvents> implements Camera {
   /** The current GOP of the video track, replayed to viewers that start or lost their picture. */
   readonly #gop = new GopCache();
   readonly #waiters = new TracksWaiters();
-  readonly #rateIn = new ByteRate();
   #idleTimer: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -116,9 +114,6 @@ export class LiveCamera extends TypedEmitter<CameraEvents> implements Camera {
     return this.#leases.size;
   }
   /** Media bits per second from the camera (frame payloads, last second). */
-  get bitrateIn(): number {
-    return this.#rateIn.bitsPerSecond;
-  }
   /** True while the camera itself is paused (RTSP PAUSE accepted). */
   get cameraPaused(): boolean {
     return this.#feed.paused;
@@ -241,7 +236,6 @@ export class LiveCamera extends TypedEmitter<CameraEvents> implements Camera {
   #deliver(frame: MediaFrame): void {
     // Cached before delivery: a viewer that asks for a keyframe from inside onFrame gets this frame too.
     if (frame.kind === 'video') this.#gop.push(frame);
-    this.#rateIn.add(frameBytes(frame.payloads));
     this.#fanOut.deliver(frame);
   }
 }

@@ -14,7 +14,6 @@ import { Backoff } from './Backoff.js';
 import type { Camera, CameraEvents, CameraLease, FrameSink } from './Camera.js';
 import { cameraInfo, sameStatus, unplayable, type CameraStatus } from './CameraState.js';
 import { CameraCounters } from './CameraCounters.js';
-import { ByteRate, frameBytes } from './ByteRate.js';
 import { FanOut } from './FanOut.js';
 import { GopCache } from './GopCache.js';
 import type { MediaFrame } from './MediaFrame.js';
@@ -55,7 +54,6 @@ class Playback implements CameraLease {
     options: RecordingCameraOptions,
     logger: Logger,
     private readonly onRelease: (p: Playback) => void,
-    private readonly rateIn: ByteRate,
   ) {
     this.#out = new FanOut(logger);
     this.feed = new UpstreamFeed({
@@ -101,7 +99,6 @@ class Playback implements CameraLease {
 
   #deliver(frame: MediaFrame): void {
     if (frame.kind === 'video') this.#gop.push(frame);
-    this.rateIn.add(frameBytes(frame.payloads));
     this.#out.deliver(frame);
   }
 }
@@ -116,7 +113,6 @@ export class RecordingCamera extends TypedEmitter<CameraEvents> implements Camer
   readonly #playbacks = new Set<Playback>();
   readonly #waiters = new TracksWaiters();
   /** Every viewer's own feed together: what the NVR sends this server. */
-  readonly #rateIn = new ByteRate();
   #status: CameraStatus = { state: 'idle' };
   #tracks: readonly Track[] | undefined;
   #closed = false;
@@ -138,9 +134,6 @@ export class RecordingCamera extends TypedEmitter<CameraEvents> implements Camer
     return this.#closed;
   }
   /** Media bits per second from the NVR, all viewers' sessions together (last second). */
-  get bitrateIn(): number {
-    return this.#rateIn.bitsPerSecond;
-  }
   /** Upstream RTSP sessions open now (one per viewer). */
   get sessionCount(): number {
     let n = 0;
@@ -160,7 +153,7 @@ export class RecordingCamera extends TypedEmitter<CameraEvents> implements Camer
   }
 
   acquire(): CameraLease {
-    const playback = new Playback(this, this.#options, this.#log, (p) => this.#release(p), this.#rateIn);
+    const playback = new Playback(this, this.#options, this.#log, (p) => this.#release(p));
     if (this.#closed) {
       playback.released = true;
       return playback;

@@ -131,7 +131,7 @@ export class ServerMetrics {
       for (const camera of cameras()) set({ camera: camera.name }, camera.counters.bytesIn);
     });
     gauge('camera_bitrate_in_bits_per_second', `Bits per second received from the camera over the last ${(BITRATE_SAMPLE_MS * BITRATE_SAMPLES) / 1000} s`, ['camera'], (set) => {
-      for (const camera of cameras()) set({ camera: camera.name }, this.#bitsPerSecond(camera));
+      for (const camera of cameras()) set({ camera: camera.name }, this.bitsPerSecond(camera));
     });
     total('camera_packets_lost_total', 'RTP packets the camera sent that never arrived (sequence number gaps)', ['camera'], (set) => {
       for (const camera of cameras()) set({ camera: camera.name }, camera.counters.packetsLost);
@@ -294,8 +294,11 @@ export class ServerMetrics {
     for (const name of this.#bitrate.keys()) if (!seen.has(name)) this.#bitrate.delete(name);
   }
 
-  /** Bits per second from the oldest sample kept to now. */
-  #bitsPerSecond(camera: Camera): number {
+  /**
+   * Bits per second the camera sent, from the oldest sample kept to now (at most 5 s): read from the
+   * per-packet byte counter the feeds keep anyway. The control API shows the same figure.
+   */
+  bitsPerSecond(camera: Camera): number {
     const samples = this.#bitrate.get(camera.name);
     if (!samples || samples.count === 0) return 0;
     const oldest = samples.count < BITRATE_SAMPLES ? 0 : samples.next;

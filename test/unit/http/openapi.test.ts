@@ -32,6 +32,7 @@ describe('OpenAPI document', () => {
     viewers: new ViewerDirectory(),
     authenticator: createAccess(undefined).authenticator,
     logger: silentLogger(),
+    bitrateIn: () => 0,
   });
 
   it('describes every route of the control API, and the camera list HttpServer serves, and nothing else', () => {
