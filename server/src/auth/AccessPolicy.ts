@@ -5,6 +5,8 @@
  * stable code, and never whether a user or a camera exists: an unknown camera the principal may not
  * see is refused with the same words as a known one.
  */
+import type { CameraInfo } from '../../../shared/protocol.js';
+import type { CameraDirectory } from '../media/Camera.js';
 import { isLoopbackAddress } from './loopback.js';
 import { actionVerb, NO_PERMISSIONS, permits, type Action, type Permissions } from './permissions.js';
 import type { Principal } from './Principal.js';
@@ -87,9 +89,17 @@ export class AccessPolicy {
     return refusal(403, 'ERR_FORBIDDEN', `not allowed to ${what}`);
   }
 
-  /** Whether the principal may do `action` on `camera` (filters lists: the camera grid, /api/cameras). */
+  /** Whether the principal may do `action` on `camera`. */
   allows(principal: Principal, action: Action, camera?: string, context?: AccessContext): boolean {
     return this.decide(principal, action, camera, context).allowed;
+  }
+
+  /** The cameras the principal may watch or play back: the grid, /api/cameras and the signaling `list`. */
+  visibleCameras(cameras: CameraDirectory, principal: Principal, context?: AccessContext): CameraInfo[] {
+    return cameras.list().filter((info) => {
+      const camera = cameras.get(info.name);
+      return camera !== undefined && this.allows(principal, watchAction(camera), info.name, context);
+    });
   }
 }
 

@@ -5,13 +5,13 @@
  * IPv4-mapped IPv6 address counts as its IPv4 address.
  */
 import { isIP } from 'node:net';
+import { stripMappedV4 } from '../util/ipAddress.js';
 
 /** The key an address is counted under. */
 export function clientKey(address: string | undefined): string {
   if (address === undefined || address === '') return 'unknown';
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return mapped[1];
-  if (isIP(address) !== 6) return address;
+  const plain = stripMappedV4(address);
+  if (isIP(plain) !== 6) return plain;
   return `${expandIpv6(address).slice(0, 4).join(':')}::/64`;
 }
 

@@ -129,10 +129,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
     }
   };
   /** The camera names the principal may watch or play back, for lists (grid, /api/cameras, `list`). */
-  const visibleTo = (who: Principal, origin: string | undefined) => cameras.list().filter((info) => {
-    const camera = cameras.get(info.name);
-    return camera !== undefined && policy.allows(who, watchAction(camera), info.name, { origin });
-  });
+  const visibleTo = (who: Principal, origin: string | undefined) => policy.visibleCameras(cameras, who, { origin });
   /** A visitor who proved nothing and may see nothing goes to the login page, then back here. */
   const mustLogIn = (who: Principal, req: Request): boolean =>
     policy.enabled && who.kind === 'anonymous' && visibleTo(who, req.get('Origin')).length === 0 && req.method === 'GET';

@@ -16,6 +16,7 @@ import { RtspHeaders, type RtspResponse } from './message.js';
 import { RtspConnection } from './RtspConnection.js';
 import { ReceiverReporter } from './ReceiverReporter.js';
 import { UdpPair } from './UdpPair.js';
+import { stripMappedV4 } from '../util/ipAddress.js';
 import type { RtspUrl } from './url.js';
 import { settleWithin } from '../util/settleWithin.js';
 
@@ -64,10 +65,6 @@ export function isMulticastAddress(address: string): boolean {
     return first >= 224 && first <= 239;
   }
   return net.isIPv6(address) && /^ff/i.test(address);
-}
-
-function stripMappedV4(address: string | undefined): string | undefined {
-  return address?.startsWith('::ffff:') && net.isIPv4(address.slice(7)) ? address.slice(7) : address;
 }
 
 export class RtspLink {

@@ -8,6 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { CamrtcError } from '../errors.js';
+import { stripMappedV4 } from '../util/ipAddress.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
 import type { ViewerSession } from './ViewerSession.js';
 
@@ -71,8 +72,7 @@ export class ViewerDirectory extends TypedEmitter<ViewerDirectoryEvents> {
 
   /** Registers a session (call before session.start()); it leaves the directory when it ends. */
   add(session: ViewerSession, transport: ViewerTransport, address: string | undefined): ViewerEntry {
-    // An IPv4 client on a dual-stack socket reads ::ffff:192.0.2.7; the API shows 192.0.2.7.
-    const shown = address?.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+    const shown = stripMappedV4(address);
     const entry: ViewerEntry = { id: randomBytes(8).toString('hex'), session, transport, address: shown, startedAt: this.#now() };
     this.#entries.set(entry.id, entry);
     session.once('ended', () => {

@@ -239,11 +239,7 @@ export class ClientConnection {
         this.#send({ type: 'welcome', version: PROTOCOL_VERSION, server: SERVER_NAME });
         return;
       case 'list': {
-        const { cameras } = this.#options;
-        const visible = cameras.list().filter((info) => {
-          const camera = cameras.get(info.name);
-          return camera !== undefined && this.#policy.allows(this.#principal, watchAction(camera), info.name, { origin: this.#options.origin });
-        });
+        const visible = this.#policy.visibleCameras(this.#options.cameras, this.#principal, { origin: this.#options.origin });
         this.#send({ type: 'cameras', cameras: visible.map(publicCameraInfo) });
         return;
       }
