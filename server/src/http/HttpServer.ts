@@ -16,8 +16,8 @@ import type { AccessParts } from '../auth/access.js';
 import { createAccess } from '../auth/access.js';
 import { watchAction } from '../auth/AccessPolicy.js';
 import type { Principal } from '../auth/Principal.js';
-import { toCamrtcError, type ErrorCode } from '../errors.js';
-import { credentialsOf } from './requestCredentials.js';
+import type { ErrorCode } from '../errors.js';
+import { requestPrincipal } from './requestCredentials.js';
 import type { ServerMetrics } from '../metrics/ServerMetrics.js';
 import { refusalPage } from './refusalPage.js';
 import { TOKENS_PATH, tokenRoutes } from './tokenRoutes.js';
@@ -25,7 +25,6 @@ import type { ViewerTokens } from '../auth/ViewerTokens.js';
 import { inlineScriptSources, loadCameraPageAssets, renderCameraPage, type CameraPageAssets } from './cameraPage.js';
 import { sessionCookie } from '../auth/Authenticator.js';
 import type { LoginSessions } from '../auth/LoginSessions.js';
-import { retryAfterSeconds } from '../auth/LoginThrottle.js';
 import { LOGIN_PATH } from './loginPage.js';
 import { loginRouter } from './loginRoutes.js';
 
@@ -108,15 +107,9 @@ export function createHttpApp(options: HttpAppOptions): Express {
    * password, an expired token): that is an error to show, not a reason to fall back to anonymous.
    */
   const principalOf = async (req: Request, res: Response, as: 'json' | 'text' | 'page'): Promise<Principal | undefined> => {
-    try {
-      return await authenticator.authenticate(credentialsOf(req));
-    } catch (err) {
-      const error = toCamrtcError(err, 'ERR_AUTH_INVALID');
-      const retryAfter = retryAfterSeconds(error);
-      if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
-      refuse(res, { status: error.code === 'ERR_AUTH_THROTTLED' ? 429 : 401, code: error.code, message: error.message }, as);
-      return undefined;
-    }
+    const { principal, refusal } = await requestPrincipal(authenticator, req, res);
+    if (refusal) refuse(res, refusal, as);
+    return principal;
   };
   const refuse = (res: Response, decision: Refusal, as: 'json' | 'text' | 'page'): void => {
     res.status(decision.status).setHeader('X-Camrtc-Error', decision.code);
@@ -163,7 +156,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   });
 
   if (options.login) {
-    app.use(loginRouter({ users: access.users, sessions: options.login.sessions, secure: options.secure, authenticator, logger, credentialsOf }));
+    app.use(loginRouter({ users: access.users, sessions: options.login.sessions, secure: options.secure, authenticator, logger }));
   }
 
   app.get('/healthz', (_req, res) => {

@@ -22,7 +22,7 @@ import { parseRtspUrl } from '../rtsp/url.js';
 import type { ViewerDirectory } from '../session/ViewerDirectory.js';
 import type { CameraConfig } from '../config/Config.js';
 import { originAllowed } from './origin.js';
-import { credentialsOf } from './requestCredentials.js';
+import { requestPrincipal } from './requestCredentials.js';
 import { openApiDocument } from './openapi.js';
 
 export interface CameraApiOptions {
@@ -121,12 +121,9 @@ export function cameraApi(options: CameraApiOptions): Router {
       fail(res, 403, 'ERR_FORBIDDEN', `origin ${origin?.slice(0, 100)} may not change this camrtc server (see --allow-origin)`);
       return undefined;
     }
-    let principal: Principal;
-    try {
-      principal = await authenticator.authenticate(credentialsOf(req));
-    } catch (err) {
-      const error = toCamrtcError(err, 'ERR_AUTH_INVALID');
-      fail(res, error.code === 'ERR_AUTH_THROTTLED' ? 429 : 401, error.code, error.message);
+    const { principal, refusal } = await requestPrincipal(authenticator, req, res);
+    if (refusal) {
+      fail(res, refusal.status, refusal.code, refusal.message);
       return undefined;
     }
     const decision = policy.decide(principal, 'admin', camera !== undefined && CAMERA_NAME.test(camera) ? camera : undefined, { origin });

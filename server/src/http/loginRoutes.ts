@@ -12,13 +12,14 @@
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Logger } from '../log/logger.js';
-import type { Authenticator, RequestCredentials } from '../auth/Authenticator.js';
+import type { Authenticator } from '../auth/Authenticator.js';
 import { SESSION_COOKIE, sessionCookie } from '../auth/Authenticator.js';
 import type { LoginSessions } from '../auth/LoginSessions.js';
 import { retryAfterSeconds } from '../auth/LoginThrottle.js';
 import type { Principal } from '../auth/Principal.js';
 import type { UserDirectory } from '../auth/UserDirectory.js';
 import { isCamrtcError, toCamrtcError } from '../errors.js';
+import { requestPrincipal } from './requestCredentials.js';
 import { LOGIN_FAILED_MESSAGE, LOGIN_PATH, LOGOUT_PATH, renderLoginPage, safeNextPath } from './loginPage.js';
 
 export const SESSION_API_PATH = '/api/session';
@@ -32,8 +33,6 @@ export interface LoginRoutesOptions {
   logger: Logger;
   /** The server runs TLS: the cookie gets `Secure`. */
   secure?: boolean;
-  /** What a request carries (default: its Authorization and Cookie headers and address). */
-  credentialsOf?: (req: Request) => RequestCredentials;
 }
 
 /** The session answer of GET /api/session. Never a secret: names and permissions only. */
@@ -58,13 +57,8 @@ const LOGIN_PAGE_CSP = [
 /** Form bodies are two short fields and a path: anything much larger is not our form. */
 const FORM_LIMIT = '8kb';
 
-function defaultCredentials(req: Request): RequestCredentials {
-  return { authorization: req.headers.authorization, cookie: req.headers.cookie, address: req.socket.remoteAddress };
-}
-
 export function loginRouter(options: LoginRoutesOptions): Router {
   const { users, sessions, authenticator, logger } = options;
-  const credentialsOf = options.credentialsOf ?? defaultCredentials;
   const secure = options.secure ? '; Secure' : '';
   const router = express.Router();
   const form = express.urlencoded({ extended: false, limit: FORM_LIMIT, parameterLimit: 10 });
@@ -150,16 +144,10 @@ export function loginRouter(options: LoginRoutesOptions): Router {
 
   router.get(SESSION_API_PATH, async (req, res) => {
     res.setHeader('Cache-Control', 'no-store');
-    let principal: Principal;
-    try {
-      principal = await authenticator.authenticate(credentialsOf(req));
-    } catch (err) {
-      const error = toCamrtcError(err, 'ERR_AUTH_INVALID');
-      const status = error.code === 'ERR_AUTH_THROTTLED' ? 429 : 401;
-      const retryAfter = retryAfterSeconds(error);
-      if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
-      res.status(status).setHeader('X-Camrtc-Error', error.code);
-      res.json({ code: error.code, message: error.message });
+    const { principal, refusal } = await requestPrincipal(authenticator, req, res);
+    if (refusal) {
+      res.status(refusal.status).setHeader('X-Camrtc-Error', refusal.code);
+      res.json({ code: refusal.code, message: refusal.message });
       return;
     }
     res.json(sessionInfo(principal, users.size > 0));

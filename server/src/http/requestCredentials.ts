@@ -3,8 +3,11 @@
  * cannot set headers, so the player's token rides in the signaling URL's `token` query parameter;
  * URLs are therefore never logged by camrtc (a reverse proxy's access log may: docs/security.md).
  */
-import type { IncomingMessage } from 'node:http';
-import type { RequestCredentials } from '../auth/Authenticator.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Authenticator, RequestCredentials } from '../auth/Authenticator.js';
+import { retryAfterSeconds } from '../auth/LoginThrottle.js';
+import type { Principal } from '../auth/Principal.js';
+import { toCamrtcError, type ErrorCode } from '../errors.js';
 import { TOKEN_PARAM } from '../../../shared/watchUrl.js';
 
 /** Headers reverse proxies add (nginx, Caddy, Traefik, HAProxy, Apache): the client is someone else. */
@@ -21,4 +24,31 @@ export function credentialsOf(req: IncomingMessage): RequestCredentials {
     address: req.socket.remoteAddress,
     proxied: PROXY_HEADERS.some((h) => req.headers[h] !== undefined),
   };
+}
+
+/** Proof a request carries that is not valid: the status, code and sentence to answer with. */
+export interface ProofRefusal {
+  readonly status: 401 | 429;
+  readonly code: ErrorCode;
+  readonly message: string;
+}
+
+/**
+ * The request's principal, or the refusal for proof that is not valid (a wrong password, an expired
+ * token: 401; failed logins throttled: 429, with Retry-After set on `res`). Every HTTP entry point
+ * answers broken proof the same way through here.
+ */
+export async function requestPrincipal(
+  authenticator: Authenticator,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<{ principal: Principal; refusal?: undefined } | { principal?: undefined; refusal: ProofRefusal }> {
+  try {
+    return { principal: await authenticator.authenticate(credentialsOf(req)) };
+  } catch (err) {
+    const error = toCamrtcError(err, 'ERR_AUTH_INVALID');
+    const retryAfter = retryAfterSeconds(error);
+    if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
+    return { refusal: { status: error.code === 'ERR_AUTH_THROTTLED' ? 429 : 401, code: error.code, message: error.message } };
+  }
 }

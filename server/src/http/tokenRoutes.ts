@@ -17,10 +17,10 @@ import type { Authenticator } from '../auth/Authenticator.js';
 import { globMatches, type Action } from '../auth/permissions.js';
 import { principalLabel, type Principal } from '../auth/Principal.js';
 import { TokenRequestSchema, type ViewerTokens } from '../auth/ViewerTokens.js';
-import { toCamrtcError, type ErrorCode } from '../errors.js';
+import type { ErrorCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { originAllowed } from './origin.js';
-import { credentialsOf } from './requestCredentials.js';
+import { requestPrincipal } from './requestCredentials.js';
 
 export const TOKENS_PATH = '/api/tokens';
 /** A token request is a few hundred bytes; 100 camera globs of 64 characters fit in this. */
@@ -63,13 +63,8 @@ export function tokenRoutes(options: TokenRoutesOptions): Router {
     if (origin !== undefined && !originAllowed(origin, req.get('Host'))) {
       return refuse(res, 403, 'ERR_FORBIDDEN', `pages of ${origin.slice(0, 100)} may not mint tokens: ask your own backend to`);
     }
-    let principal: Principal;
-    try {
-      principal = await authenticator.authenticate(credentialsOf(req));
-    } catch (err) {
-      const error = toCamrtcError(err, 'ERR_AUTH_INVALID');
-      return refuse(res, error.code === 'ERR_AUTH_THROTTLED' ? 429 : 401, error.code, error.message);
-    }
+    const { principal, refusal } = await requestPrincipal(authenticator, req, res);
+    if (refusal) return refuse(res, refusal.status, refusal.code, refusal.message);
     const decision = policy.decide(principal, 'admin', undefined, { origin });
     if (!decision.allowed) return refuse(res, decision.status, decision.code, decision.message);
     if (!req.is('application/json')) return refuse(res, 415, 'ERR_REQUEST_INVALID', 'POST a JSON body with Content-Type: application/json');

@@ -21,9 +21,7 @@ import { parseSdpFragment } from './sdpFragment.js';
 import { createAccess } from '../auth/access.js';
 import { watchAction } from '../auth/AccessPolicy.js';
 import type { Authenticator } from '../auth/Authenticator.js';
-import { retryAfterSeconds } from '../auth/LoginThrottle.js';
-import { credentialsOf } from '../http/requestCredentials.js';
-import { toCamrtcError } from '../errors.js';
+import { requestPrincipal } from '../http/requestCredentials.js';
 
 export const WHEP_PATH = '/whep';
 /** WHEP sessions open at once on this server (each is a peer connection with its UDP sockets). */
@@ -145,15 +143,10 @@ export class WhepEndpoint {
       return void problem(res, 415, 'POST an SDP offer with Content-Type: application/sdp');
     }
     if (!CAMERA_NAME.test(name)) return void problem(res, 404, `no camera named '${name.slice(0, 64)}'`);
-    let principal;
-    try {
-      principal = await this.#authenticator.authenticate(credentialsOf(req));
-    } catch (err) {
-      const error = toCamrtcError(err, 'ERR_AUTH_INVALID');
+    const { principal, refusal } = await requestPrincipal(this.#authenticator, req, res);
+    if (refusal) {
       res.setHeader('WWW-Authenticate', 'Bearer realm="camrtc"');
-      const retryAfter = retryAfterSeconds(error);
-      if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
-      return void problem(res, error.code === 'ERR_AUTH_THROTTLED' ? 429 : 401, error.message, error.code);
+      return void problem(res, refusal.status, refusal.message, refusal.code);
     }
     const found = this.#options.cameras.get(name);
     // Decided before the camera's existence shows (AccessPolicy).
