@@ -24,9 +24,11 @@ import { CameraRegistry } from './media/CameraRegistry.js';
 import type { UpstreamFactory } from './media/UpstreamFeed.js';
 import { OfferBroker } from './session/OfferBroker.js';
 import { peerSettings } from './session/PeerSettings.js';
+import { turnRestOf } from './config/turnConfig.js';
 import { SignalingServer } from './signaling/SignalingServer.js';
 import { WhepEndpoint } from './whep/WhepEndpoint.js';
 import { createAccess } from './auth/access.js';
+import { principalLabel } from './auth/Principal.js';
 import { LoginSessions } from './auth/LoginSessions.js';
 import type { UserDirectory } from './auth/UserDirectory.js';
 import { LoginThrottle, type LoginThrottleOptions } from './auth/LoginThrottle.js';
@@ -99,7 +101,14 @@ export class App {
   static async start(config: Readonly<Config>, options: AppOptions): Promise<App> {
     const { logger } = options;
     const cameras = new CameraRegistry({ logger, createSession: options.createSession });
-    const peer = peerSettings({ iceServers: config.webrtc.iceServers, iceHostAddresses: config.webrtc.iceHostAddresses });
+    const peer = peerSettings({
+      iceServers: config.webrtc.iceServers,
+      iceHostAddresses: config.webrtc.iceHostAddresses,
+      // TURN REST: a credential per viewer and for the server's peers; the secret stays in TurnRest.
+      turn: turnRestOf(config.webrtc.turn),
+      turnForServer: config.webrtc.turn?.forServer,
+      iceTransportPolicy: config.webrtc.iceTransportPolicy,
+    });
     const broker = new OfferBroker({ peer, logger: logger.child({ module: 'session' }) });
     // Every viewer session, whatever its transport: the control API's viewer list and /metrics.
     const viewers = new ViewerDirectory();
@@ -176,9 +185,11 @@ export class App {
           logger: logger.child({ module: 'api' }),
           bitrateIn: (camera) => metrics.bitsPerSecond(camera),
         }),
-        pageOffer: async (name) => {
+        pageOffer: async (name, who) => {
           const camera = cameras.get(name);
-          return camera ? broker.pageOffer(camera) : undefined;
+          const offer = camera ? await broker.pageOffer(camera) : undefined;
+          // The page's early script answers before its socket is open: it needs its ICE servers now.
+          return offer && { ...offer, ...peer.browserIce(principalLabel(who)) };
         },
       });
       if (certificate) {

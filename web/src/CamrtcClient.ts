@@ -14,6 +14,7 @@ import { adoptEarlySignal, candidateMessage, newSessionId, openWatchSocket, type
 import { defaultSignalingUrl, signalingUrl } from './signalingUrl.js';
 import { ReceivedStream } from './ReceivedStream.js';
 import { ReconnectBackoff } from './ReconnectBackoff.js';
+import { hasOwnIce, rtcConfiguration, serverIce } from './iceConfig.js';
 
 /** Errors after which retrying cannot help (a removed camera, a viewer an administrator disconnected). */
 const FATAL_CODES: ReadonlySet<string> = new Set([
@@ -136,7 +137,7 @@ export class CamrtcClient {
     const url = this.#options.url ? signalingUrl(this.#options.url, location.href) : defaultSignalingUrl();
     // The camera page started watching before this player existed: carry on with that session.
     // The camera page's early socket carries no token: a player given one opens its own.
-    const adopted = this.#earlyChecked || this.#token() ? undefined : adoptEarlySignal(this.camera, url, (this.#options.iceServers?.length ?? 0) > 0);
+    const adopted = this.#earlyChecked || this.#token() ? undefined : adoptEarlySignal(this.camera, url, hasOwnIce(this.#options));
     this.#earlyChecked = true;
     const early = adopted?.early;
     if (adopted?.warmPc) this.#warmPc = adopted.warmPc;
@@ -203,7 +204,7 @@ export class CamrtcClient {
       case 'offer':
         // The page's own offer, which the early script answers already.
         if (message.sdp === this.#pageOfferSdp && this.#pc) return;
-        await this.#answer(message.sdp);
+        await this.#answer(message.sdp, rtcConfiguration(this.#options, serverIce(message)));
         return;
       case 'candidate':
         if (message.candidate) await this.#pc?.addIceCandidate(message.candidate);
@@ -261,12 +262,23 @@ export class CamrtcClient {
     }
   }
 
-  async #answer(sdp: string): Promise<void> {
+  /**
+   * Answers the server's offer on a connection configured with `config` (the page's ICE settings and
+   * the ones the offer came with). The browser gathers only from setLocalDescription on, so the warm
+   * connection takes the configuration as well as a new one would.
+   */
+  async #answer(sdp: string, config: RTCConfiguration): Promise<void> {
     this.#pc?.close();
     this.#pageOfferSdp = undefined;
-    const warm = this.#warmPc?.signalingState === 'stable' ? this.#warmPc : undefined;
+    let warm = this.#warmPc?.signalingState === 'stable' ? this.#warmPc : undefined;
     this.#warmPc = undefined;
-    const pc = warm ?? new RTCPeerConnection({ iceServers: this.#options.iceServers ?? [] });
+    try {
+      warm?.setConfiguration(config);
+    } catch {
+      warm?.close();
+      warm = undefined;
+    }
+    const pc = warm ?? new RTCPeerConnection(config);
     this.#pc = pc;
     this.#attach(pc, true);
     await pc.setRemoteDescription({ type: 'offer', sdp });
