@@ -15,6 +15,7 @@ import { defaultSignalingUrl, signalingUrl } from './signalingUrl.js';
 import { ReceivedStream } from './ReceivedStream.js';
 import { ReconnectBackoff } from './ReconnectBackoff.js';
 import { hasOwnIce, rtcConfiguration, serverIce } from './iceConfig.js';
+import { relayUnavailable, watchIceTrouble, type IceTrouble } from './iceTrouble.js';
 
 /** Errors after which retrying cannot help (a removed camera, a viewer an administrator disconnected). */
 const FATAL_CODES: ReadonlySet<string> = new Set([
@@ -62,6 +63,8 @@ export class CamrtcClient {
   #warmPc: RTCPeerConnection | undefined;
   /** The camera page's offer, which the early script answered on the current #pc. */
   #pageOfferSdp: string | undefined;
+  /** The current #pc's STUN/TURN errors: why it failed, when a server is the cause. */
+  #iceTrouble: IceTrouble | undefined;
 
   constructor(options: CamrtcClientOptions) {
     this.camera = options.camera;
@@ -229,7 +232,7 @@ export class CamrtcClient {
         }
         return;
       case 'error':
-        this.#lastError = { code: message.code, reason: message.message };
+        this.#lastError = { code: message.code, reason: this.#withIceTrouble(message.code, message.message) };
         if (REFUSAL_CODES.has(message.code)) {
           // Refused (the socket's proof, or this watch): nothing to retry until the proof changes.
           this.#teardown();
@@ -302,10 +305,25 @@ export class CamrtcClient {
     pc.ontrack = (event) => {
       if (pc === this.#pc) this.#addTrack(event.receiver);
     };
+    const trouble = watchIceTrouble(pc);
+    this.#iceTrouble = trouble;
     pc.onconnectionstatechange = () => {
       if (pc !== this.#pc) return;
-      if (pc.connectionState === 'failed') this.#retry('the media connection failed');
+      if (pc.connectionState === 'failed') this.#retry(this.#withIceTrouble('ERR_WEBRTC', 'the media connection failed'));
     };
+    // Relay only, and no TURN server gave a candidate: say so now, rather than after ICE gives up.
+    const checkRelay = (): void => {
+      const why = pc === this.#pc ? relayUnavailable(pc, trouble) : undefined;
+      if (why) this.#retry(why);
+    };
+    pc.addEventListener('icegatheringstatechange', checkRelay);
+    checkRelay();
+  }
+
+  /** A connection failure's reason, with the STUN/TURN server error that explains it when there was one. */
+  #withIceTrouble(code: string, reason: string): string {
+    const trouble = this.#iceTrouble?.lastError;
+    return trouble && (code === 'ERR_WEBRTC' || code === 'ERR_TIMEOUT') ? `${reason}: ${trouble}` : reason;
   }
 
   #addTrack(rtpReceiver: RTCRtpReceiver): void {
@@ -346,6 +364,7 @@ export class CamrtcClient {
     const pc = this.#pc;
     this.#pc = undefined;
     this.#pageOfferSdp = undefined;
+    this.#iceTrouble = undefined;
     pc?.close();
     this.#warmPc?.close();
     this.#warmPc = undefined;

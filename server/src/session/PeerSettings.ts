@@ -40,6 +40,8 @@ export interface PeerSettingsInput {
   turn?: TurnRest;
   /** Whether the server's own peer connections use `turn` too. Default true. */
   turnForServer?: boolean;
+  /** Asked for each server peer connection: false leaves `turn` out of it (TurnProbe: it gives no relay now). */
+  turnUsable?: () => boolean;
   /** Handed to browsers: 'relay' makes them use TURN only. Default: none said ('all'). */
   iceTransportPolicy?: IceTransportPolicy;
 }
@@ -50,6 +52,7 @@ export function peerSettings(input: PeerSettingsInput = {}): PeerSettings {
   const iceServers: readonly IceServer[] = Object.freeze([...(input.iceServers ?? [])]);
   const { turn, iceTransportPolicy } = input;
   const serverTurn = input.turnForServer === false ? undefined : turn;
+  const usable = input.turnUsable ?? (() => true);
   const browserIce = (label: string): IceConfig | undefined => {
     if (iceServers.length === 0 && !turn && !iceTransportPolicy) return undefined;
     return {
@@ -60,7 +63,7 @@ export function peerSettings(input: PeerSettingsInput = {}): PeerSettings {
   return Object.freeze({
     iceServers,
     network: Object.freeze({ ...input.network, ...(hostAddresses ? { hostAddresses: [...hostAddresses] } : {}) }),
-    serverIceServers: serverTurn ? () => [...iceServers, serverTurn.iceServer(SERVER_TURN_LABEL)] : () => iceServers,
+    serverIceServers: serverTurn ? () => (usable() ? [...iceServers, serverTurn.iceServer(SERVER_TURN_LABEL)] : iceServers) : () => iceServers,
     browserIce,
   });
 }
