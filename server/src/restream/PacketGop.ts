@@ -3,10 +3,15 @@
  * and every frame after it. A client that starts gets it replayed before the shared packets, so its
  * decoder has a picture at once. The replay keeps each packet's sequence number (the GOP's packets
  * are the last ones of the shared stream, so the next shared packet follows without a gap) and the
- * last frame's timestamp; the frames before it are squeezed one clock tick apart (as the WebRTC
- * viewers' replay is, RtpTimeline.REPLAY_TICKS_PER_FRAME), so a player decodes them back to back
- * and is at the live edge from its first picture instead of a whole GOP behind for good. Pure.
+ * last frame's timestamp; the frames before it are squeezed REPLAY_SPACING_MS apart, so a player
+ * decodes them back to back and is at the live edge from its first picture instead of a whole GOP
+ * behind for good (the WebRTC viewers' replay does the same, one tick apart). A millisecond rather
+ * than a tick: NVRs remux into containers that count in milliseconds (Matroska), where frames one
+ * tick apart would share a timestamp. Pure.
  */
+
+/** Between replayed frames: a 100-frame GOP costs the player 100 ms of latency, once. */
+export const REPLAY_SPACING_MS = 1;
 
 /** Fewer bytes than the RTSP server lets a slow client hold unsent (4 MiB): a replay never gets a client dropped. */
 export const MAX_REPLAY_BYTES = 2 * 1024 * 1024;
@@ -65,10 +70,12 @@ export class PacketGop {
 
   /**
    * The replay for a client starting now, or undefined without a GOP. The packets of every frame
-   * but the last are copies with their timestamp rewritten; the last frame's are the shared ones.
+   * but the last are copies with their timestamp rewritten (`clockRate`: the track's); the last
+   * frame's are the shared ones.
    */
-  replay(): Replay | undefined {
+  replay(clockRate: number): Replay | undefined {
     const frames = this.#frames;
+    const spacing = Math.max(1, Math.round((clockRate * REPLAY_SPACING_MS) / 1000));
     if (frames.length === 0) return undefined;
     const last = frames.length - 1;
     const lastTimestamp = frames[last].timestamp;
@@ -78,7 +85,7 @@ export class PacketGop {
         packets.push(...frame.packets);
         return;
       }
-      const timestamp = (lastTimestamp - (last - i)) >>> 0;
+      const timestamp = (lastTimestamp - (last - i) * spacing) >>> 0;
       for (const p of frame.packets) {
         const copy = Buffer.from(p);
         copy.writeUInt32BE(timestamp, 4);

@@ -11,7 +11,6 @@
 import { CamrtcError } from '../errors.js';
 import type { Authenticator } from '../auth/Authenticator.js';
 import type { Logger } from '../log/logger.js';
-import { LiveCamera } from '../media/LiveCamera.js';
 import type { Camera } from '../media/Camera.js';
 import { RtspServer } from '../rtsp/server/RtspServer.js';
 import type { RequestHook } from '../rtsp/server/ServerHooks.js';
@@ -122,17 +121,19 @@ export class Restream {
 
   /** Serves camera NAME's mount before the server looks for it (a camera added at run time, or changed). */
   readonly #mountHook: RequestHook = async (req, ctx) => {
+    if (req.method !== 'DESCRIBE' && req.method !== 'SETUP') return undefined;
     const name = cameraOfPath(ctx.path);
     if (name === undefined || this.#closed) return undefined;
     const camera = this.#options.cameras.get(name);
     const current = this.#mounts.get(name);
     if (current && current.camera === camera && !current.closed) return undefined;
     if (current) this.#unmount(name, current);
-    if (camera instanceof LiveCamera && !camera.closed) await this.#mount(name, camera);
+    // The registry holds no closed camera (it forgets one before closing it).
+    if (camera && !camera.seekable) await this.#mount(name, camera);
     return undefined;
   };
 
-  async #mount(name: string, camera: LiveCamera): Promise<void> {
+  async #mount(name: string, camera: Camera): Promise<void> {
     const mount = new RestreamMount({
       camera,
       logger: this.#log,
@@ -146,7 +147,11 @@ export class Restream {
   #unmount(name: string, mount: RestreamMount): void {
     if (this.#mounts.get(name) !== mount) return;
     this.#mounts.delete(name);
-    this.server.unmount(`/${name}`);
+    const path = `/${name}`;
+    const connections = new Set([...this.server.sessions].filter((s) => s.mountPath === path).map((s) => s.connection));
+    this.server.unmount(path);
     mount.close();
+    // Their connections end too, so players learn at once that they must set up again (over UDP they would hear nothing).
+    for (const conn of connections) if (conn.sessionIds.size === 0) conn.end();
   }
 }

@@ -9,8 +9,7 @@
  */
 import { CamrtcError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import type { CameraLease, FrameSink } from '../media/Camera.js';
-import type { LiveCamera } from '../media/LiveCamera.js';
+import type { Camera, CameraLease, FrameSink } from '../media/Camera.js';
 import type { MediaFrame } from '../media/MediaFrame.js';
 import type { Track } from '../sdp/Track.js';
 import type { Mount } from '../rtsp/server/Mount.js';
@@ -24,7 +23,8 @@ export const PREPARE_TIMEOUT_MS = 10_000;
 export const DESCRIBE_HOLD_MS = 10_000;
 
 export interface RestreamMountOptions {
-  readonly camera: LiveCamera;
+  /** A live camera (not seekable). */
+  readonly camera: Camera;
   readonly logger: Logger;
   /**
    * The mount cannot go on: the camera was closed (removed or changed) or came back with other
@@ -36,7 +36,7 @@ export interface RestreamMountOptions {
 }
 
 export class RestreamMount implements Mount, FrameSink {
-  readonly camera: LiveCamera;
+  readonly camera: Camera;
   readonly sessionName: string;
   readonly #log: Logger;
   readonly #ended: (mount: RestreamMount) => void;

@@ -119,7 +119,7 @@ export class RestreamTrack extends TypedEmitter<RestreamTrackEvents> implements 
   join(pausedAt?: number): TrackJoin {
     if (this.#media.kind !== 'video') return {};
     const startedAt = this.#gop.startedAt;
-    const replay = startedAt > 0 && (pausedAt === undefined || pausedAt < startedAt) ? this.#gop.replay() : undefined;
+    const replay = startedAt > 0 && (pausedAt === undefined || pausedAt < startedAt) ? this.#gop.replay(this.#media.clockRate) : undefined;
     if (replay) return { first: replay.packets, seq: replay.seq, rtptime: replay.rtptime };
     this.#askKeyframe();
     return { startsAt: (packet) => this.#keyframeStarts.has(packet) };

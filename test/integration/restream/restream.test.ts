@@ -75,7 +75,7 @@ describe('RTSP restream of a live camera', () => {
     }
   });
 
-  it('a client joining while others play gets the cached GOP at once (keyframe first, squeezed), then the live packets in sequence; still one camera session', async () => {
+  it('a client joining while others play gets the cached GOP at once (keyframe first, squeezed 1 ms apart), then the live packets in sequence; still one camera session', async () => {
     const a = await playCamera(rig.port);
     const b = await playCamera(rig.port);
     try {
@@ -93,10 +93,10 @@ describe('RTSP restream of a live camera', () => {
         assert.equal(info[0].rtptime, rtpTimestamp(first));
         const packets = await framesWithin(c.client, 0, 150);
         assertOneStream(packets, 'replay then live');
-        // Frames of the replay are one tick apart; the live ones are 3600 ticks (25 fps) apart.
+        // Frames of the replay are 1 ms (90 ticks) apart; the live ones 3600 ticks (25 fps).
         const steps = new Set<number>();
         for (let i = 1; i < 20; i++) steps.add((rtpTimestamp(packets[i]) - rtpTimestamp(packets[i - 1])) | 0);
-        assert.ok(steps.has(1), `replayed frames squeezed: steps ${[...steps].join(',')}`);
+        assert.ok(steps.has(90), `replayed frames squeezed: steps ${[...steps].join(',')}`);
         // The same shared stream as the other clients: same SSRC.
         assert.equal(packets[0].readUInt32BE(8), (await framesWithin(a.client, 0, 1))[0].readUInt32BE(8));
         assert.equal(count(rig, 'PLAY'), 1, 'the camera saw one PLAY');
@@ -180,21 +180,27 @@ describe('RTSP restream of a live camera', () => {
     }
   });
 
-  it('a camera removed at run time: its RTSP sessions end, and the next DESCRIBE gets 404; a recording is not restreamed', async () => {
+  it('a camera removed at run time: its RTSP sessions and their connections end, the next DESCRIBE gets 404; a recording is not restreamed', async () => {
     rig.cameras.add(CameraConfigSchema.parse({ name: 'side', url: rig.cameraUrl, transport: 'tcp', idleTimeoutMs: 100 }));
     rig.cameras.add(CameraConfigSchema.parse({ name: 'nvr', url: rig.cameraUrl, transport: 'tcp', recording: true }));
     const p = await playCamera(rig.port, 'side');
+    const other = await playCamera(rig.port, 'front');
+    const client = await RtspTestClient.connect(rig.port);
     try {
       await framesWithin(p.client, 0, 5);
       assert.equal(rig.restream.sessionCount('side'), 1);
+      const closed = once(p.client.socket, 'close');
       await rig.cameras.remove('side');
       assert.equal(rig.restream.sessionCount('side'), 0);
-      const res = await p.client.request('DESCRIBE', `rtsp://127.0.0.1:${rig.port}/side`);
-      assert.equal(res.status, 404);
-      assert.equal((await p.client.request('DESCRIBE', `rtsp://127.0.0.1:${rig.port}/nvr`)).status, 404);
-      assert.equal((await p.client.request('DESCRIBE', `rtsp://127.0.0.1:${rig.port}/nobody`)).status, 404);
+      await closed;
+      assert.ok(!other.client.socket.destroyed, "another camera's client stays");
+      assert.equal((await client.request('DESCRIBE', `rtsp://127.0.0.1:${rig.port}/side`)).status, 404);
+      assert.equal((await client.request('DESCRIBE', `rtsp://127.0.0.1:${rig.port}/nvr`)).status, 404);
+      assert.equal((await client.request('DESCRIBE', `rtsp://127.0.0.1:${rig.port}/nobody`)).status, 404);
     } finally {
       p.client.close();
+      other.client.close();
+      client.close();
     }
   });
 });
