@@ -49,6 +49,7 @@ export class RestreamMount implements Mount, FrameSink {
   /** The demand of a DESCRIBE, until its client sets up or DESCRIBE_HOLD_MS passes. */
   #hold: { lease: CameraLease; timer: NodeJS.Timeout } | undefined;
   #closed = false;
+  #waiting: Promise<void> | undefined;
 
   constructor(options: RestreamMountOptions) {
     this.camera = options.camera;
@@ -83,7 +84,13 @@ export class RestreamMount implements Mount, FrameSink {
     if (this.#closed) throw new CamrtcError('ERR_CLOSED', `camera '${this.camera.name}' is no longer restreamed`);
     this.#holdCamera();
     if (this.#ready()) return;
-    await new Promise<void>((resolve, reject) => {
+    // One wait (one set of camera listeners) whatever the number of clients asking meanwhile.
+    this.#waiting ??= this.#waitReady().finally(() => (this.#waiting = undefined));
+    return this.#waiting;
+  }
+
+  #waitReady(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
       const done = (err?: Error): void => {
         clearTimeout(timer);
         this.camera.off('status', check);
