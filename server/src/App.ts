@@ -1,6 +1,6 @@
 /**
  * The composition root: builds every long-lived object from a Config and closes them in reverse
- * order (fastify's "children first"): signaling and WHEP (viewers' peer connections), then the offer
+ * order (fastify's "children first"): signaling, WHEP and the RTSP restream (viewers), then the offer
  * broker (spares and page offers), then cameras (RTSP TEARDOWN to every camera), then the HTTP server,
  * then the demo camera, then the TLS certificate's file watch, the login sessions and the login
  * throttle. The configuration file's watch (hot reload) closes first, so no reload starts while the
@@ -40,6 +40,8 @@ import { CameraControl } from './control/CameraControl.js';
 import { ConfigFileEditor } from './config/ConfigFileEditor.js';
 import { ConfigWatcher } from './config/ConfigWatcher.js';
 import { cameraApi } from './http/cameraApi.js';
+import { Restream } from './restream/Restream.js';
+import { rtspPortOf } from './config/Config.js';
 
 export const DEMO_CLIP = fileURLToPath(new URL('../assets/demo.h264', import.meta.url));
 export const WEB_ROOT = fileURLToPath(new URL('../../public/', import.meta.url));
@@ -99,6 +101,8 @@ export class App {
     readonly configWatcher: ConfigWatcher | undefined,
     /** Whether the TURN server gives the server's peers a relay (webrtc.turn). */
     private readonly turnProbe: TurnProbe | undefined,
+    /** The RTSP restream of the cameras, unless turned off. */
+    readonly restream: Restream | undefined,
   ) {}
 
   static async start(config: Readonly<Config>, options: AppOptions): Promise<App> {
@@ -135,6 +139,7 @@ export class App {
     };
     let certificate: TlsCertificate | undefined;
     let watcher: ConfigWatcher | undefined;
+    let restream: Restream | undefined;
     try {
       // First: unreadable or mismatched files stop the start before a camera or a socket is opened.
       if (config.tls) certificate = TlsCertificate.load(config.tls, { logger: logger.child({ module: 'tls' }) });
@@ -237,6 +242,9 @@ export class App {
           resolve();
         });
       });
+      if (config.rtsp.enabled) {
+        restream = await Restream.start({ cameras, authenticator: access.authenticator, host: config.host, port: rtspPortOf(config), logger });
+      }
       // In the background: the first viewer then finds werift's handshake code already compiled.
       const warmUp = WebRtcWarmUp.start(logger.child({ module: 'webrtc' }));
       if (file) {
@@ -248,10 +256,11 @@ export class App {
           ...(file.pollMs !== undefined ? { pollMs: file.pollMs } : {}),
         });
       }
-      return new App(config, cameras, http, signaling, whep, broker, demo, logger, warmUp, certificate, logins, metrics, control, viewers, watcher, turnProbe);
+      return new App(config, cameras, http, signaling, whep, broker, demo, logger, warmUp, certificate, logins, metrics, control, viewers, watcher, turnProbe, restream);
     } catch (err) {
       watcher?.close();
       await turnProbe?.close();
+      await restream?.close().catch(() => undefined);
       await signaling?.close().catch(() => undefined);
       await whep?.close().catch(() => undefined);
       await broker.close().catch(() => undefined);
@@ -285,6 +294,14 @@ export class App {
     return this._closed;
   }
 
+  /** rtsp://HOST:PORT/NAME of the restream (the host as for `url`), undefined when it is off. */
+  get rtspUrl(): string | undefined {
+    const port = this.restream?.port;
+    if (port === undefined) return undefined;
+    const host = this.config.host === '0.0.0.0' || this.config.host === '::' ? 'localhost' : this.config.host;
+    return `rtsp://${host.includes(':') ? `[${host}]` : host}:${port}/NAME`;
+  }
+
   /** The built-in demo camera, when served (tests inspect the RTSP requests it received). */
   get demoCamera(): DemoCamera | undefined {
     return this.demo;
@@ -298,6 +315,7 @@ export class App {
       await this.turnProbe?.close();
       await this.signaling.close().catch((err: unknown) => this.logger.error({ err }, 'closing signaling failed'));
       await this.whep.close().catch((err: unknown) => this.logger.error({ err }, 'closing WHEP sessions failed'));
+      await this.restream?.close().catch((err: unknown) => this.logger.error({ err }, 'closing the RTSP restream failed'));
       await this.broker.close().catch((err: unknown) => this.logger.error({ err }, 'closing spare viewers failed'));
       await this.cameras.close().catch((err: unknown) => this.logger.error({ err }, 'closing cameras failed'));
       this.http.closeAllConnections?.();

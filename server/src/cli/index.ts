@@ -4,7 +4,7 @@
  * mints a viewer token. commander gives --help, repeatable options and errors.
  */
 import { Command, Option, InvalidArgumentError } from 'commander';
-import { loadConfig, parseCameraFlag, parseNamedFlag, TRANSPORTS, type Config, type ConfigInput, type RtspTransport } from '../config/Config.js';
+import { DEFAULT_RTSP_PORT, loadConfig, parseCameraFlag, parseNamedFlag, TRANSPORTS, type Config, type ConfigInput, type RtspTransport } from '../config/Config.js';
 import { CamrtcError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
 import { redactText } from '../log/redact.js';
@@ -47,6 +47,9 @@ export interface ServeFlags {
   turnSecretFile?: string;
   turnSecretEnv?: string;
   iceTransportPolicy?: string;
+  /** false with --no-rtsp. */
+  rtsp?: boolean;
+  rtspPort?: number;
 }
 
 /** Where a flag's value came from: commander's 'default', 'cli', 'env'... */
@@ -83,7 +86,17 @@ export function configFromFlags(flags: ServeFlags, file: ConfigInput = {}, sourc
     allowedOrigins: [...(file.allowedOrigins ?? []), ...(flags.allowOrigin ?? [])],
     publicNames: [...(file.publicNames ?? []), ...(flags.publicName ?? [])],
     tls: tlsFromFlags(flags, file.tls),
+    rtsp: rtspFromFlags(flags, file.rtsp, given),
   };
+}
+
+/** --rtsp-port and --no-rtsp override the file's rtsp.port and rtsp.enabled one by one. */
+function rtspFromFlags(flags: ServeFlags, fromFile: ConfigInput['rtsp'], given: (flag: keyof ServeFlags) => boolean): ConfigInput['rtsp'] {
+  const off = given('rtsp') && flags.rtsp === false;
+  if (!off && flags.rtspPort === undefined) return fromFile;
+  // The file's value is unchecked input: only a map is merged with the flags (zod reports anything else).
+  const base = fromFile !== null && typeof fromFile === 'object' && !Array.isArray(fromFile) ? fromFile : {};
+  return { ...base, ...(off ? { enabled: false } : {}), ...(flags.rtspPort !== undefined ? { port: flags.rtspPort } : {}) } as ConfigInput['rtsp'];
 }
 
 /**
@@ -165,7 +178,7 @@ async function serve(flags: ServeFlags, command: Command): Promise<void> {
   for (const w of warnings) logger.warn(w);
   const configFile = path !== undefined && text !== undefined ? { path, text, load: (t: string) => fromText(t, (w) => logger.warn(w)) } : undefined;
   const app = await App.start(config, { logger, ...(configFile ? { configFile } : {}) });
-  logger.info({ url: app.url, cameras: app.cameras.list().map((c) => c.name) }, `camrtc listening on ${app.url}`);
+  logger.info({ url: app.url, rtsp: app.rtspUrl, cameras: app.cameras.list().map((c) => c.name) }, `camrtc listening on ${app.url}`);
   // stdout is for logs; tell the person at the terminal where to look in plain words too.
   if (process.stderr.isTTY) process.stderr.write(`camrtc: open ${app.url} in a browser\n`);
 
@@ -215,6 +228,8 @@ export function buildProgram(): Command {
     .option('--password-env <NAME=VAR>', "camera NAME's password is the environment variable VAR (repeatable)", collect, [])
     .option('--tls-cert <file>', 'serve HTTPS and WSS with this PEM certificate (with its chain); re-read when it changes. Needs --tls-key')
     .option('--tls-key <file>', 'the PEM private key of --tls-cert')
+    .option('--rtsp-port <port>', `serve every camera at rtsp://HOST:PORT/NAME on this port (default ${DEFAULT_RTSP_PORT}; any free port when --port is 0)`, parsePort)
+    .option('--no-rtsp', 'do not restream the cameras over RTSP')
     .option('--config <file>', 'read settings and cameras from a YAML (or JSON) file; flags given here override it (see README)')
     .action(async (flags: ServeFlags, command: Command) => serve(flags, command));
   program.addCommand(probeCommand());

@@ -79,6 +79,22 @@ export const TlsConfigSchema = z.strictObject({
 }, { error: (issue) => (issue.code === 'invalid_type' ? 'expected the two files, as in tls: { cert: FILE, key: FILE }' : undefined) });
 export type TlsConfig = z.infer<typeof TlsConfigSchema>;
 
+/** The RTSP restream's port unless configured, as MediaMTX's. */
+export const DEFAULT_RTSP_PORT = 8554;
+
+export const RtspServeSchema = z.strictObject({
+  /** Serve every live camera at rtsp://HOST:PORT/NAME (README "RTSP restream"). Default true. */
+  enabled: z.boolean().default(true),
+  /** Default DEFAULT_RTSP_PORT; any free port (0) when the HTTP port is 0 too, so tests never collide. */
+  port: z.number().int().min(0).max(65535).optional(),
+});
+export type RtspServeConfig = z.infer<typeof RtspServeSchema>;
+
+/** The port the RTSP restream listens on. */
+export function rtspPortOf(config: Pick<Config, 'port' | 'rtsp'>): number {
+  return config.rtsp.port ?? (config.port === 0 ? 0 : DEFAULT_RTSP_PORT);
+}
+
 export const ConfigSchema = z.strictObject({
   /** Interface the HTTP/WebSocket server binds. 0.0.0.0 (all), like MediaMTX and go2rtc. */
   host: z.string().min(1).default('0.0.0.0'),
@@ -89,6 +105,8 @@ export const ConfigSchema = z.strictObject({
    */
   tls: TlsConfigSchema.optional(),
   cameras: z.array(CameraConfigSchema).default([]),
+  /** The RTSP restream of the cameras (same interface as `host`). */
+  rtsp: RtspServeSchema.default({ enabled: true }),
   /** Serve the built-in demo camera as `demo`. Default: only when no camera is configured. */
   demo: z.boolean().optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

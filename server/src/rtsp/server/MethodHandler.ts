@@ -149,9 +149,14 @@ export class MethodHandler {
         const tracks = session.setUp;
         if (tracks.length === 0) return response(455);
         const base = contentBase(ctx.baseUrl, session.mountPath);
-        const entries: RtpInfoEntry[] = tracks.map((t) => ({ url: `${base}${trackControl(t.index)}`, seq: t.track.nextSequenceNumber, rtptime: t.track.currentTimestamp }));
+        // How each track starts for this client (a replay, a wait for a keyframe); not again while it plays.
+        const joins = new Map(session.state === 'ready' ? tracks.map((t) => [t.index, t.track.join?.(session.pausedAt)] as const) : []);
+        const entries: RtpInfoEntry[] = tracks.map((t) => {
+          const join = joins.get(t.index);
+          return { url: `${base}${trackControl(t.index)}`, seq: join?.seq ?? t.track.nextSequenceNumber, rtptime: join?.rtptime ?? t.track.currentTimestamp };
+        });
         // Packets start after the answer is written, so the client has RTP-Info before the first one.
-        return response(200, { ...sessionHeader, Range: 'npt=now-', 'RTP-Info': serializeRtpInfo(entries) }, undefined, () => session.play());
+        return response(200, { ...sessionHeader, Range: 'npt=now-', 'RTP-Info': serializeRtpInfo(entries) }, undefined, () => session.play(joins));
       }
       default:
         return response(200, sessionHeader);

@@ -35,6 +35,25 @@ export interface MountTrack {
   readonly currentTimestamp?: number;
   /** A client asked for a keyframe (RTCP PLI or FIR). The track decides whether and how often to honour it. */
   requestKeyframe?(): void;
+  /**
+   * A client session is about to play the track (PLAY): what it gets before, or instead of, the
+   * shared packets. Called while the PLAY answer is built; the answer's RTP-Info and the start of
+   * delivery happen in the same tick, so no packet goes out in between. Without it, a client gets
+   * the shared packets from the next one on. `pausedAt`: the session is resumed after a PAUSE at
+   * this time (performance.now()), having had the shared packets until then.
+   */
+  join?(pausedAt?: number): TrackJoin;
+}
+
+/** How one client starts on a track (MountTrack.join). */
+export interface TrackJoin {
+  /** Sent to this client only, in order, before the shared packets (a cached GOP, keyframe first). */
+  readonly first?: readonly Buffer[];
+  /** Shared packets are dropped for this client until one passes (the start of the next keyframe). */
+  readonly startsAt?: (packet: Buffer) => boolean;
+  /** RTP-Info of the first packet this client gets, when the track knows it (else its next packet's). */
+  readonly seq?: number;
+  readonly rtptime?: number;
 }
 
 export interface Mount {

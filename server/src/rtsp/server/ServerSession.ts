@@ -4,7 +4,7 @@
  * and no RTCP for `timeoutS`) or when its connection closes. Pausing stops this client's packets only.
  */
 import { TypedEmitter } from '../../util/TypedEmitter.js';
-import type { Mount, MountTrack } from './Mount.js';
+import type { Mount, MountTrack, TrackJoin } from './Mount.js';
 import type { ServerConnection } from './ServerConnection.js';
 import { InterleavedDelivery, type Delivery } from './ServerTransport.js';
 import type { PacketSink } from './TrackFanOut.js';
@@ -52,7 +52,10 @@ export class ServerSession extends TypedEmitter<ServerSessionEvents> {
 
   private readonly sinks: SinkRegistry;
   private readonly tracks = new Map<number, SessionTrack>();
+  /** The sink each track's fan-out holds while playing: the track's own, or a gate on it (join). */
+  private readonly attached = new Map<number, PacketSink>();
   private stateValue: ServerSessionState = 'ready';
+  private pausedAtValue: number | undefined;
   private readonly timer: NodeJS.Timeout;
 
   constructor(init: ServerSessionInit) {
@@ -75,6 +78,11 @@ export class ServerSession extends TypedEmitter<ServerSessionEvents> {
     return this.stateValue === 'closed';
   }
 
+  /** When the client last paused (performance.now()); undefined before its first PAUSE. */
+  get pausedAt(): number | undefined {
+    return this.pausedAtValue;
+  }
+
   /** The tracks set up, by index. */
   get setUp(): readonly SessionTrack[] {
     return [...this.tracks.values()].sort((a, b) => a.index - b.index);
@@ -93,14 +101,17 @@ export class ServerSession extends TypedEmitter<ServerSessionEvents> {
     if (t.delivery instanceof InterleavedDelivery) {
       for (const channel of t.delivery.channels) this.connection.channels.set(channel, { sessionId: this.id, trackIndex: t.index });
     }
-    if (this.stateValue === 'playing') this.sinks.add(t.track, t.sink);
+    if (this.stateValue === 'playing') this.attach(t, undefined);
   }
 
-  /** Starts (or resumes) this client's packets, from the next one each track sends. Idempotent. */
-  play(): void {
+  /**
+   * Starts (or resumes) this client's packets, from the next one each track sends, or as each
+   * track's join says (`joins` by track index: a replay first, or a wait for a keyframe). Idempotent.
+   */
+  play(joins?: ReadonlyMap<number, TrackJoin | undefined>): void {
     if (this.stateValue !== 'ready') return;
     this.stateValue = 'playing';
-    for (const t of this.tracks.values()) this.sinks.add(t.track, t.sink);
+    for (const t of this.tracks.values()) this.attach(t, joins?.get(t.index));
     this.safeEmit('play');
   }
 
@@ -108,7 +119,8 @@ export class ServerSession extends TypedEmitter<ServerSessionEvents> {
   pause(): void {
     if (this.stateValue !== 'playing') return;
     this.stateValue = 'ready';
-    for (const t of this.tracks.values()) this.sinks.remove(t.track, t.sink);
+    this.pausedAtValue = performance.now();
+    for (const t of this.tracks.values()) this.detach(t);
     this.safeEmit('pause');
   }
 
@@ -134,7 +146,7 @@ export class ServerSession extends TypedEmitter<ServerSessionEvents> {
     this.stateValue = 'closed';
     clearTimeout(this.timer);
     for (const t of this.tracks.values()) {
-      if (wasPlaying) this.sinks.remove(t.track, t.sink);
+      if (wasPlaying) this.detach(t);
       this.freeChannels(t);
     }
     this.tracks.clear();
@@ -143,8 +155,24 @@ export class ServerSession extends TypedEmitter<ServerSessionEvents> {
   }
 
   private release(t: SessionTrack): void {
-    if (this.stateValue === 'playing') this.sinks.remove(t.track, t.sink);
+    if (this.stateValue === 'playing') this.detach(t);
     this.freeChannels(t);
+  }
+
+  private attach(t: SessionTrack, given: TrackJoin | undefined): void {
+    // A multicast group shares one sink and one stream: no client of it starts its own way.
+    const join = t.delivery.kind === 'multicast' ? undefined : given;
+    // The replay goes through the track's sink (packet hooks included), before any shared packet.
+    if (join?.first) for (const packet of join.first) t.sink(packet);
+    const sink = join?.startsAt ? gated(t.sink, join.startsAt) : t.sink;
+    this.attached.set(t.index, sink);
+    this.sinks.add(t.track, sink);
+  }
+
+  private detach(t: SessionTrack): void {
+    const sink = this.attached.get(t.index) ?? t.sink;
+    this.attached.delete(t.index);
+    this.sinks.remove(t.track, sink);
   }
 
   private freeChannels(t: SessionTrack): void {
@@ -153,4 +181,16 @@ export class ServerSession extends TypedEmitter<ServerSessionEvents> {
       if (this.connection.channels.get(channel)?.sessionId === this.id) this.connection.channels.delete(channel);
     }
   }
+}
+
+/** `sink` from the first packet that passes `startsAt` on (a client waiting for a keyframe). */
+function gated(sink: PacketSink, startsAt: (packet: Buffer) => boolean): PacketSink {
+  let open = false;
+  return (packet) => {
+    if (!open) {
+      if (!startsAt(packet)) return;
+      open = true;
+    }
+    sink(packet);
+  };
 }
