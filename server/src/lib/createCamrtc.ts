@@ -13,6 +13,7 @@ import { CamrtcError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
 import { redactText } from '../log/redact.js';
 import type { Camera } from '../media/Camera.js';
+import type { CameraStatus } from '../media/CameraState.js';
 import { SIGNALING_PATH } from '../signaling/SignalingServer.js';
 import type { ViewerEntry } from '../session/ViewerDirectory.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
@@ -93,7 +94,7 @@ class EmbeddedCamrtc extends TypedEmitter<CamrtcEvents & { listenererror: [strin
     };
 
     for (const camera of core.cameras.all()) this.#watchCamera(camera);
-    core.cameras.on('added', (camera) => this.#watchCamera(camera));
+    core.cameras.on('added', (camera) => this.#watchCamera(camera, true));
     core.viewers.on('added', (entry) => this.safeEmit('viewerJoined', viewerEvent(entry)));
     core.viewers.on('ended', (_session, entry) =>
       this.safeEmit('viewerLeft', { ...viewerEvent(entry), durationSeconds: Math.round((Date.now() - entry.startedAt) / 100) / 10 }),
@@ -196,14 +197,17 @@ class EmbeddedCamrtc extends TypedEmitter<CamrtcEvents & { listenererror: [strin
     return summary;
   }
 
-  #watchCamera(camera: Camera): void {
-    camera.on('status', (status) =>
+  /** Its state changes as events; a camera added at run time first tells the state it starts in. */
+  #watchCamera(camera: Camera, announce = false): void {
+    const tell = (status: CameraStatus): void => {
       this.safeEmit('cameraState', {
         camera: camera.name,
         state: status.state,
         ...(status.error ? { error: { code: status.error.code, message: redactText(status.error.message) } } : {}),
-      }),
-    );
+      });
+    };
+    camera.on('status', tell);
+    if (announce) tell(camera.status);
   }
 }
 
