@@ -2,8 +2,10 @@
 // bundling, so stack traces and node:test file names stay readable); the browser code is bundled into
 // ES modules served by the HTTP server. Type checking is `npm run typecheck` (tsc), kept apart
 // because esbuild is ~100x faster and `npm start` should not wait for tsc.
-// --types also writes the library's type declarations (tsconfig.lib.json, ~6 s): `prepare` passes it,
-// so `npm pack` and `npm publish` ship them (prepare runs after prepack, and this build empties dist/).
+// --types also writes the library's type declarations (tsconfig.lib.json, ~6 s): `prepack` passes it,
+// so `npm pack` and `npm publish` ship a fresh dist/ with them. No `prepare` script: it would run
+// after prepack and empty dist/ again, and npm lists it as an install script of the package; in a
+// checkout `npm start`, `npm test` and bin/camrtc.js build when needed.
 import { build } from 'esbuild';
 import { readdirSync, statSync, rmSync, mkdirSync, cpSync, existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
