@@ -58,6 +58,7 @@ class EmbeddedCamrtc extends TypedEmitter<CamrtcEvents & { listenererror: [strin
   readonly #prefix: string;
   /** Undoes each attach(): the request listeners put back as they were. */
   readonly #detach: (() => void)[] = [];
+  readonly #attached = new WeakSet<AnyServer>();
   #closing: Promise<void> | undefined;
 
   constructor(core: CamrtcCore, prefix: string, routes: { controlApi: boolean; metrics: boolean }) {
@@ -108,6 +109,9 @@ class EmbeddedCamrtc extends TypedEmitter<CamrtcEvents & { listenererror: [strin
 
   attach(server: AnyServer, options: AttachOptions = {}): void {
     if (this.closed) throw new CamrtcError('ERR_CLOSED', 'camrtc is closed');
+    // Twice would answer each upgrade twice.
+    if (this.#attached.has(server)) throw new CamrtcError('ERR_CONFIG_INVALID', 'camrtc is already attached to this server');
+    this.#attached.add(server);
     // Closed with the core.
     this.#core.attachSignaling(server, this.paths.signaling);
     if (options.http === false) return;

@@ -156,6 +156,7 @@ describe('createCamrtc: app.use(camrtc.handler) in an Express app, control API a
     const cameras = await fetch(`http://127.0.0.1:${port}/cams/api/cameras`);
     assert.deepEqual(await cameras.json(), [{ name: 'demo', state: 'idle' }]);
     assert.deepEqual(seenByApp, ['/api/users', '/cams/api/cameras']);
+    assert.throws(() => camrtc.attach(server), /already attached to this server/);
     const missing = await fetch(`http://127.0.0.1:${port}/cams/nothing`);
     assert.equal(missing.status, 404, "the app's (express's) own 404");
     assert.doesNotMatch(await missing.text(), /camrtc/);
