@@ -92,7 +92,7 @@ export class App {
         metrics: built.metrics,
         secure: certificate !== undefined,
         api: built.controlApi(),
-        pageOffer: (name) => built.pageOffer(name),
+        pageOffer: (name, who) => built.pageOffer(name, who),
       });
       if (certificate) {
         // HTTPS and WSS on the one port; a renewed pair reaches new connections, open ones keep theirs.

@@ -24,10 +24,13 @@ import type { Logger } from './log/logger.js';
 import { CameraRegistry } from './media/CameraRegistry.js';
 import type { UpstreamFactory } from './media/UpstreamFeed.js';
 import { OfferBroker } from './session/OfferBroker.js';
-import { peerSettings, type PeerSettings } from './session/PeerSettings.js';
+import { peerSettings, SERVER_TURN_LABEL, type PeerSettings } from './session/PeerSettings.js';
+import { TurnProbe } from './webrtc/TurnProbe.js';
+import { turnRestOf } from './config/turnConfig.js';
 import { SIGNALING_PATH, SignalingServer } from './signaling/SignalingServer.js';
 import { WhepEndpoint } from './whep/WhepEndpoint.js';
 import { createAccess, type AccessParts } from './auth/access.js';
+import { principalLabel, type Principal } from './auth/Principal.js';
 import { LoginSessions } from './auth/LoginSessions.js';
 import type { UserDirectory } from './auth/UserDirectory.js';
 import { LoginThrottle, type LoginThrottleOptions } from './auth/LoginThrottle.js';
@@ -95,12 +98,28 @@ export class CamrtcCore {
     /** The built-in demo camera, when served (tests inspect the RTSP requests it received). */
     readonly demoCamera: DemoCamera | undefined,
     private readonly warmUp: WebRtcWarmUp,
+    /** Whether the TURN server gives the server's peers a relay (webrtc.turn). */
+    private readonly turnProbe: TurnProbe | undefined,
   ) {}
 
   static async create(config: Readonly<Config>, options: CoreOptions): Promise<CamrtcCore> {
     const { logger } = options;
     const cameras = new CameraRegistry({ logger, createSession: options.createSession });
-    const peer = peerSettings({ iceServers: config.webrtc.iceServers, iceHostAddresses: config.webrtc.iceHostAddresses });
+    // TURN REST: a credential per viewer and for the server's peers; the secret stays in TurnRest.
+    const turn = turnRestOf(config.webrtc.turn);
+    let turnProbe: TurnProbe | undefined;
+    const peer = peerSettings({
+      iceServers: config.webrtc.iceServers,
+      iceHostAddresses: config.webrtc.iceHostAddresses,
+      turn,
+      turnForServer: config.webrtc.turn?.forServer,
+      turnUsable: () => turnProbe?.usable ?? true,
+      iceTransportPolicy: config.webrtc.iceTransportPolicy,
+    });
+    if (turn && config.webrtc.turn?.forServer !== false) {
+      // A TURN server that refuses camrtc's credential would hold every server offer back for seconds.
+      turnProbe = TurnProbe.start({ turn, label: SERVER_TURN_LABEL, network: peer.network, logger: logger.child({ module: 'webrtc' }) }).probe;
+    }
     const broker = new OfferBroker({ peer, logger: logger.child({ module: 'session' }) });
     // Every viewer session, whatever its transport: the control API's viewer list and /metrics.
     const viewers = new ViewerDirectory();
@@ -144,8 +163,9 @@ export class CamrtcCore {
       const whep = new WhepEndpoint({ cameras, logger: logger.child({ module: 'whep' }), peer, authenticator: access.authenticator, viewers });
       // In the background: the first viewer then finds werift's handshake code already compiled.
       const warmUp = WebRtcWarmUp.start(logger.child({ module: 'webrtc' }));
-      return new CamrtcCore(config, logger, cameras, control, viewers, metrics, access, logins, hosts, peer, broker, whep, tokens.viewerTokens, demo, warmUp);
+      return new CamrtcCore(config, logger, cameras, control, viewers, metrics, access, logins, hosts, peer, broker, whep, tokens.viewerTokens, demo, warmUp, turnProbe);
     } catch (err) {
+      await turnProbe?.close();
       await broker.close().catch(() => undefined);
       await cameras.close().catch(() => undefined);
       await demo?.close().catch(() => undefined);
@@ -191,10 +211,15 @@ export class CamrtcCore {
     });
   }
 
-  /** An offer to put in a camera page (OfferBroker.pageOffer), when one can be had. */
-  pageOffer(name: string): Promise<PageOffer | undefined> {
+  /**
+   * An offer to put in a camera page (OfferBroker.pageOffer), when one can be had, for `who`, who
+   * passed the access decision.
+   */
+  async pageOffer(name: string, who: Principal): Promise<PageOffer | undefined> {
     const camera = this.cameras.get(name);
-    return camera ? this.broker.pageOffer(camera) : Promise.resolve(undefined);
+    const offer = camera ? await this.broker.pageOffer(camera) : undefined;
+    // The page's early script answers before its socket is open: it needs its ICE servers now.
+    return offer && { ...offer, ...this.peer.browserIce(principalLabel(who)) };
   }
 
   /** The WebSocket signaling endpoint on `server`'s upgrade event, at `path`; closed by close(). */
@@ -219,6 +244,7 @@ export class CamrtcCore {
     this.#closing ??= (async () => {
       const log = (what: string) => (err: unknown) => this.logger.error({ err }, `closing ${what} failed`);
       await this.warmUp.close();
+      await this.turnProbe?.close();
       await Promise.all([...this.#signaling].map((s) => s.close().catch(log('signaling'))));
       await this.whep.close().catch(log('WHEP sessions'));
       await this.broker.close().catch(log('spare viewers'));
