@@ -6,14 +6,17 @@
  * path when asked, and an app can list and disconnect viewers.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import express from 'express';
 import { CamrtcError, createCamrtc, type Camrtc, type CameraStateEvent, type ViewerEvent, type ViewerLeftEvent } from '../../../server/src/index.js';
 import type { DemoCamera } from '../../../server/src/demo/DemoCamera.js';
 import { watchOverWebSocket } from '../../../examples/ws-viewer.js';
 import { api, startTestCamera } from '../../helpers/controlApi.js';
+import { distPath } from '../../helpers/paths.js';
 import { waitFor } from '../webrtc/helpers/waitFor.js';
 
 async function refusal(promise: Promise<unknown>): Promise<CamrtcError> {
@@ -53,6 +56,23 @@ describe('createCamrtc: options', () => {
     } finally {
       await camrtc.close();
     }
+  });
+});
+
+describe('createCamrtc: close()', () => {
+  it('lets the process exit at once, even right after start (the WebRTC warm-up is not cut mid-handshake)', async () => {
+    // Closed 100 ms after start, during the warm-up's DTLS handshake: werift's flight retries used to
+    // hold the process 33 s after close().
+    const script = `import { createCamrtc } from ${JSON.stringify(pathToFileURL(distPath('server/src/index.js')).href)};
+      const camrtc = await createCamrtc({ logLevel: 'silent' });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await camrtc.close();`;
+    const started = Date.now();
+    await new Promise<void>((resolve, reject) =>
+      execFile(process.execPath, ['--input-type=module', '-e', script], { timeout: 20_000 }, (err) => (err ? reject(err) : resolve())),
+    );
+    const ms = Date.now() - started;
+    assert.ok(ms < 5_000, `the process exited ${ms} ms after start`);
   });
 });
 
