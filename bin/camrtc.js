@@ -1,5 +1,6 @@
 #!/usr/bin/env -S node --max-semi-space-size=4
-// The `camrtc` command. The TypeScript is built into dist/ by `npm install` (prepare) or `npm start`.
+// The `camrtc` command. The published package ships dist/ (built by `prepare` when packed); in a git
+// checkout, `npm install` (prepare) or `npm start` builds it.
 //
 // --max-semi-space-size=4 (MiB; V8's default grows to 16): every packet to every viewer allocates
 // native memory (an OpenSSL cipher context and its output) that is freed only when V8 collects the
@@ -14,7 +15,13 @@ import { execFileSync } from 'node:child_process';
 
 const entry = new URL('../dist/server/src/cli/index.js', import.meta.url);
 if (!existsSync(fileURLToPath(entry))) {
-  execFileSync(process.execPath, [fileURLToPath(new URL('../scripts/build.mjs', import.meta.url))], { stdio: 'inherit' });
+  // Only a git checkout has the build script (and esbuild, a dev dependency); a package never lacks dist/.
+  const build = fileURLToPath(new URL('../scripts/build.mjs', import.meta.url));
+  if (!existsSync(build)) {
+    process.stderr.write('camrtc: this installation lacks its built files (dist/); reinstall the package\n');
+    process.exit(1);
+  }
+  execFileSync(process.execPath, [build], { stdio: 'inherit' });
 }
 const { runCli } = await import(entry.href);
 await runCli(process.argv);

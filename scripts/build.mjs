@@ -2,10 +2,16 @@
 // bundling, so stack traces and node:test file names stay readable); the browser code is bundled into
 // ES modules served by the HTTP server. Type checking is `npm run typecheck` (tsc), kept apart
 // because esbuild is ~100x faster and `npm start` should not wait for tsc.
+// --types also writes the library's type declarations (tsconfig.lib.json, ~6 s): `prepack` passes it,
+// so `npm pack` and `npm publish` ship a fresh dist/ with them. No `prepare` script: it would run
+// after prepack and empty dist/ again, and npm lists it as an install script of the package; in a
+// checkout `npm start`, `npm test` and bin/camrtc.js build when needed.
 import { build } from 'esbuild';
 import { readdirSync, statSync, rmSync, mkdirSync, cpSync, existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // CAMRTC_OUT lets several builds coexist (parallel work, benchmarks of two versions); default dist/.
@@ -71,3 +77,8 @@ await build({
 cpSync(join(root, 'web/public'), join(out, 'public'), { recursive: true });
 // Non-TypeScript assets the server reads at run time (the demo clip).
 cpSync(join(root, 'server/assets'), join(out, 'server/assets'), { recursive: true });
+
+if (process.argv.includes('--types')) {
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.lib.json'), '--outDir', out], { stdio: 'inherit' });
+}

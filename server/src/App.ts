@@ -1,50 +1,32 @@
 /**
- * The composition root: builds every long-lived object from a Config and closes them in reverse
- * order (fastify's "children first"): signaling, WHEP and the RTSP restream (viewers), then the offer
- * broker (spares and page offers), then cameras (RTSP TEARDOWN to every camera), then the HTTP server,
- * then the demo camera, then the TLS certificate's file watch, the login sessions and the login
- * throttle. The configuration file's watch (hot reload) closes first, so no reload starts while the
- * rest goes. The peer settings are resolved here once, for every maker of a Viewer.
+ * camrtc's own server: the composition (CamrtcCore, shared with the library) plus what a server of
+ * its own needs: the HTTP(S) server with the pages (HttpServer.ts), TLS and its certificate's file
+ * watch, and the configuration file's watch (hot reload). Closes in reverse order: the file watch
+ * first (no reload starts while the rest goes), then the core (signaling and WHEP, the offer broker,
+ * cameras with RTSP TEARDOWN, the demo camera, logins, metrics), then the HTTP server, then the
+ * certificate's watch.
  */
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import type { Config } from './config/Config.js';
 import { CamrtcError } from './errors.js';
-import { DemoCamera } from './demo/DemoCamera.js';
-import { H264ClipStream } from './demo/ClipStream.js';
-import { ToneStream } from './demo/ToneStream.js';
+import type { DemoCamera } from './demo/DemoCamera.js';
 import { createHttpApp } from './http/HttpServer.js';
-import { KnownHosts } from './http/knownHosts.js';
 import { TlsCertificate } from './http/TlsCertificate.js';
-import { WebRtcWarmUp } from './webrtc/WebRtcWarmUp.js';
 import type { Logger } from './log/logger.js';
-import { CameraRegistry } from './media/CameraRegistry.js';
+import type { CameraRegistry } from './media/CameraRegistry.js';
 import type { UpstreamFactory } from './media/UpstreamFeed.js';
-import { OfferBroker } from './session/OfferBroker.js';
-import { peerSettings, SERVER_TURN_LABEL } from './session/PeerSettings.js';
-import { TurnProbe } from './webrtc/TurnProbe.js';
-import { turnRestOf } from './config/turnConfig.js';
-import { SignalingServer } from './signaling/SignalingServer.js';
-import { WhepEndpoint } from './whep/WhepEndpoint.js';
-import { createAccess } from './auth/access.js';
-import { principalLabel } from './auth/Principal.js';
-import { LoginSessions } from './auth/LoginSessions.js';
-import type { UserDirectory } from './auth/UserDirectory.js';
-import { LoginThrottle, type LoginThrottleOptions } from './auth/LoginThrottle.js';
-import { createTokens } from './auth/Tokens.js';
-import { ServerMetrics } from './metrics/ServerMetrics.js';
-import { ViewerDirectory } from './session/ViewerDirectory.js';
-import { CameraControl } from './control/CameraControl.js';
+import type { LoginThrottleOptions } from './auth/LoginThrottle.js';
+import type { ViewerDirectory } from './session/ViewerDirectory.js';
+import type { CameraControl } from './control/CameraControl.js';
 import { ConfigFileEditor } from './config/ConfigFileEditor.js';
 import { ConfigWatcher } from './config/ConfigWatcher.js';
-import { cameraApi } from './http/cameraApi.js';
+import { CamrtcCore, DEMO_CLIP, WEB_ROOT } from './CamrtcCore.js';
 import { Restream } from './restream/Restream.js';
 import { rtspPortOf } from './config/Config.js';
 
-export const DEMO_CLIP = fileURLToPath(new URL('../assets/demo.h264', import.meta.url));
-export const WEB_ROOT = fileURLToPath(new URL('../../public/', import.meta.url));
+export { DEMO_CLIP, WEB_ROOT };
 
 export interface AppOptions {
   logger: Logger;
@@ -57,12 +39,6 @@ export interface AppOptions {
    * to it, and editing it applies its cameras without a restart.
    */
   configFile?: ConfigFileSource;
-}
-
-/** Browser logins: their sessions and the throttle on failed passwords (both hold a timer). */
-interface Logins {
-  readonly sessions: LoginSessions;
-  readonly throttle: LoginThrottle;
 }
 
 export interface ConfigFileSource {
@@ -81,131 +57,47 @@ export class App {
   private closing: Promise<void> | undefined;
 
   private constructor(
-    readonly config: Readonly<Config>,
-    readonly cameras: CameraRegistry,
+    private readonly core: CamrtcCore,
     private readonly http: Server,
-    private readonly signaling: SignalingServer,
-    private readonly whep: WhepEndpoint,
-    private readonly broker: OfferBroker,
-    private readonly demo: DemoCamera | undefined,
-    private readonly logger: Logger,
-    private readonly warmUp: WebRtcWarmUp,
     private readonly certificate: TlsCertificate | undefined,
-    private readonly logins: Logins,
-    private readonly metrics: ServerMetrics,
-    /** Cameras at run time: the control API and the configuration file reload go through it. */
-    readonly control: CameraControl,
-    /** Every viewer session (control API). */
-    readonly viewers: ViewerDirectory,
     /** The configuration file's watch, when started with one. */
     readonly configWatcher: ConfigWatcher | undefined,
-    /** Whether the TURN server gives the server's peers a relay (webrtc.turn). */
-    private readonly turnProbe: TurnProbe | undefined,
-    /** The RTSP restream of the cameras, unless turned off. */
+    /** The RTSP restream of the cameras, unless turned off (a port of its own: the library has none). */
     readonly restream: Restream | undefined,
   ) {}
 
   static async start(config: Readonly<Config>, options: AppOptions): Promise<App> {
     const { logger } = options;
-    const cameras = new CameraRegistry({ logger, createSession: options.createSession });
-    // TURN REST: a credential per viewer and for the server's peers; the secret stays in TurnRest.
-    const turn = turnRestOf(config.webrtc.turn);
-    let turnProbe: TurnProbe | undefined;
-    const peer = peerSettings({
-      iceServers: config.webrtc.iceServers,
-      iceHostAddresses: config.webrtc.iceHostAddresses,
-      turn,
-      turnForServer: config.webrtc.turn?.forServer,
-      turnUsable: () => turnProbe?.usable ?? true,
-      iceTransportPolicy: config.webrtc.iceTransportPolicy,
-    });
-    if (turn && config.webrtc.turn?.forServer !== false) {
-      // A TURN server that refuses camrtc's credential would hold every server offer back for seconds.
-      turnProbe = TurnProbe.start({ turn, label: SERVER_TURN_LABEL, network: peer.network, logger: logger.child({ module: 'webrtc' }) }).probe;
-    }
-    const broker = new OfferBroker({ peer, logger: logger.child({ module: 'session' }) });
-    // Every viewer session, whatever its transport: the control API's viewer list and /metrics.
-    const viewers = new ViewerDirectory();
-    // Its own registry: several Apps may run in one process (tests, a library user's app).
-    const metrics = new ServerMetrics({ cameras, sessions: viewers });
-    let demo: DemoCamera | undefined;
-    let http: Server | undefined;
-    let signaling: SignalingServer | undefined;
-    let whep: WhepEndpoint | undefined;
-    let usersOf: UserDirectory | undefined;
-    const logins: Logins = {
-      sessions: new LoginSessions({ users: { principal: (name) => usersOf?.principal(name) }, idleSeconds: config.auth?.sessionIdleSeconds }),
-      throttle: new LoginThrottle(options.loginThrottle),
-    };
     let certificate: TlsCertificate | undefined;
+    let core: CamrtcCore | undefined;
+    let http: Server | undefined;
     let watcher: ConfigWatcher | undefined;
     let restream: Restream | undefined;
     try {
       // First: unreadable or mismatched files stop the start before a camera or a socket is opened.
       if (config.tls) certificate = TlsCertificate.load(config.tls, { logger: logger.child({ module: 'tls' }) });
-      const withDemo = config.demo ?? config.cameras.length === 0;
-      if (withDemo) {
-        demo = new DemoCamera({
-          host: '127.0.0.1',
-          port: 0,
-          path: '/demo',
-          streams: [new H264ClipStream({ file: DEMO_CLIP, fps: 25 }), new ToneStream({ codec: 'PCMA' })],
-          logger,
-        });
-        const { url } = await demo.listen();
-        cameras.add({ name: 'demo', url, transport: 'tcp', preload: false, idleTimeoutMs: 10_000 });
-      }
-      for (const camera of config.cameras) cameras.add(camera);
-
-      const hosts = new KnownHosts({ publicNames: config.publicNames, bindHost: config.host });
-      // One access decision for every entry point: pages, /api, /ws, /whep, /metrics. A login session names its
-      // user; the user's permissions are looked up at each use (a removed user's session ends).
-      // Viewer tokens and an identity provider's JWTs: one verifier; the viewer tokens also mint.
-      const tokens = createTokens(config.auth, logger.child({ module: 'auth' }));
-      const access = createAccess(config.auth, { gate: logins.throttle, sessions: logins.sessions, tokens });
-      usersOf = access.users;
       const file = options.configFile;
-      const control = new CameraControl({
-        registry: cameras,
-        config,
-        logger: logger.child({ module: 'control' }),
-        builtIn: withDemo ? ['demo'] : [],
-        ...(file ? { file: { editor: new ConfigFileEditor(file.path), text: file.text, load: (text: string) => file.load(text) } } : {}),
+      const built = await CamrtcCore.create(config, {
+        logger,
+        ...(options.createSession ? { createSession: options.createSession } : {}),
+        ...(options.loginThrottle ? { loginThrottle: options.loginThrottle } : {}),
+        ...(file ? { configFile: { editor: new ConfigFileEditor(file.path), text: file.text, load: (text: string) => file.load(text) } } : {}),
       });
-      whep = new WhepEndpoint({
-        cameras,
-        logger: logger.child({ module: 'whep' }),
-        peer,
-        authenticator: access.authenticator,
-        viewers,
-      });
+      core = built;
       const app = createHttpApp({
-        cameras,
+        cameras: built.cameras,
         webRoot: WEB_ROOT,
         logger: logger.child({ module: 'http' }),
         allowedOrigins: config.allowedOrigins,
-        hosts,
-        access,
-        login: { sessions: logins.sessions },
-        tokens: tokens.viewerTokens,
-        whep,
-        metrics,
+        hosts: built.hosts,
+        access: built.access,
+        login: { sessions: built.logins.sessions },
+        ...(built.viewerTokens ? { tokens: built.viewerTokens } : {}),
+        whep: built.whep,
+        metrics: built.metrics,
         secure: certificate !== undefined,
-        api: cameraApi({
-          registry: cameras,
-          control,
-          viewers,
-          authenticator: access.authenticator,
-          allowedOrigins: config.allowedOrigins,
-          logger: logger.child({ module: 'api' }),
-          bitrateIn: (camera) => metrics.bitsPerSecond(camera),
-        }),
-        pageOffer: async (name, who) => {
-          const camera = cameras.get(name);
-          const offer = camera ? await broker.pageOffer(camera) : undefined;
-          // The page's early script answers before its socket is open: it needs its ICE servers now.
-          return offer && { ...offer, ...peer.browserIce(principalLabel(who)) };
-        },
+        api: built.controlApi(),
+        pageOffer: (name, who) => built.pageOffer(name, who),
       });
       if (certificate) {
         // HTTPS and WSS on the one port; a renewed pair reaches new connections, open ones keep theirs.
@@ -216,17 +108,7 @@ export class App {
       } else {
         http = createServer(app);
       }
-      signaling = new SignalingServer({
-        server: http,
-        cameras,
-        logger: logger.child({ module: 'signaling' }),
-        peer,
-        broker,
-        allowedOrigins: config.allowedOrigins,
-        hosts,
-        authenticator: access.authenticator,
-        viewers,
-      });
+      built.attachSignaling(http);
       await new Promise<void>((resolve, reject) => {
         http!.once('error', (err: NodeJS.ErrnoException) =>
           reject(
@@ -243,36 +125,44 @@ export class App {
         });
       });
       if (config.rtsp.enabled) {
-        restream = await Restream.start({ cameras, authenticator: access.authenticator, host: config.host, port: rtspPortOf(config), logger });
+        restream = await Restream.start({ cameras: built.cameras, authenticator: built.access.authenticator, host: config.host, port: rtspPortOf(config), logger });
       }
-      // In the background: the first viewer then finds werift's handshake code already compiled.
-      const warmUp = WebRtcWarmUp.start(logger.child({ module: 'webrtc' }));
       if (file) {
         watcher = new ConfigWatcher({
           path: file.path,
-          onChange: () => control.reload(),
+          onChange: () => built.control.reload(),
           logger: logger.child({ module: 'config' }),
           ...(file.debounceMs !== undefined ? { debounceMs: file.debounceMs } : {}),
           ...(file.pollMs !== undefined ? { pollMs: file.pollMs } : {}),
         });
       }
-      return new App(config, cameras, http, signaling, whep, broker, demo, logger, warmUp, certificate, logins, metrics, control, viewers, watcher, turnProbe, restream);
+      return new App(built, http, certificate, watcher, restream);
     } catch (err) {
       watcher?.close();
-      await turnProbe?.close();
       await restream?.close().catch(() => undefined);
-      await signaling?.close().catch(() => undefined);
-      await whep?.close().catch(() => undefined);
-      await broker.close().catch(() => undefined);
-      await cameras.close().catch(() => undefined);
+      await core?.close().catch(() => undefined);
       if (http?.listening) await new Promise((r) => http!.close(r));
-      await demo?.close().catch(() => undefined);
       certificate?.close();
-      logins.sessions.close();
-      logins.throttle.close();
-      metrics.close();
       throw err;
     }
+  }
+
+  get config(): Readonly<Config> {
+    return this.core.config;
+  }
+
+  get cameras(): CameraRegistry {
+    return this.core.cameras;
+  }
+
+  /** Cameras at run time: the control API and the configuration file reload go through it. */
+  get control(): CameraControl {
+    return this.core.control;
+  }
+
+  /** Every viewer session (control API). */
+  get viewers(): ViewerDirectory {
+    return this.core.viewers;
   }
 
   /** The HTTP port actually bound (differs from config.port when that was 0). */
@@ -304,27 +194,19 @@ export class App {
 
   /** The built-in demo camera, when served (tests inspect the RTSP requests it received). */
   get demoCamera(): DemoCamera | undefined {
-    return this.demo;
+    return this.core.demoCamera;
   }
 
   close(): Promise<void> {
     this.closing ??= (async () => {
       this._closed = true;
       this.configWatcher?.close();
-      await this.warmUp.close();
-      await this.turnProbe?.close();
-      await this.signaling.close().catch((err: unknown) => this.logger.error({ err }, 'closing signaling failed'));
-      await this.whep.close().catch((err: unknown) => this.logger.error({ err }, 'closing WHEP sessions failed'));
-      await this.restream?.close().catch((err: unknown) => this.logger.error({ err }, 'closing the RTSP restream failed'));
-      await this.broker.close().catch((err: unknown) => this.logger.error({ err }, 'closing spare viewers failed'));
-      await this.cameras.close().catch((err: unknown) => this.logger.error({ err }, 'closing cameras failed'));
+      // Its clients are viewers: they go before the cameras they hold (children first).
+      await this.restream?.close().catch((err: unknown) => this.core.logger.error({ err }, 'closing the RTSP restream failed'));
+      await this.core.close();
       this.http.closeAllConnections?.();
       await new Promise<void>((resolve) => this.http.close(() => resolve()));
-      await this.demo?.close().catch((err: unknown) => this.logger.error({ err }, 'closing demo camera failed'));
       this.certificate?.close();
-      this.logins.sessions.close();
-      this.logins.throttle.close();
-      this.metrics.close();
     })();
     return this.closing;
   }

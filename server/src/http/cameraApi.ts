@@ -181,9 +181,10 @@ export function cameraApi(options: CameraApiOptions): Router {
     };
   };
 
-  const changed = (res: Response, status: number, name: string, result: ChangeResult): void => {
+  const changed = (req: Request, res: Response, status: number, name: string, result: ChangeResult): void => {
     res.status(status).setHeader('Cache-Control', 'no-store');
-    if (status === 201) res.setHeader('Location', `/api/cameras/${encodeURIComponent(name)}`);
+    // baseUrl: /api, or under the library's mount path (/cams/api).
+    if (status === 201) res.setHeader('Location', `${req.baseUrl}/cameras/${encodeURIComponent(name)}`);
     res.json({ ...describe(name), persisted: result.persisted });
   };
 
@@ -216,7 +217,7 @@ export function cameraApi(options: CameraApiOptions): Router {
     }
     const result = await control.add(req.body);
     logger.info({ camera: name, persisted: result.persisted }, 'control API: camera added');
-    changed(res, 201, String(name), result);
+    changed(req, res, 201, String(name), result);
   }));
 
   router.get('/cameras/:name', route(async (req, res) => {
@@ -232,7 +233,7 @@ export function cameraApi(options: CameraApiOptions): Router {
     if (!registry.get(name)) throw unknownCamera(name);
     const result = await control.replace(name, req.body);
     logger.info({ camera: name, persisted: result.persisted }, 'control API: camera replaced');
-    changed(res, 200, name, result);
+    changed(req, res, 200, name, result);
   }));
 
   router.patch('/cameras/:name', route(async (req, res) => {
@@ -241,7 +242,7 @@ export function cameraApi(options: CameraApiOptions): Router {
     if (!registry.get(name)) throw unknownCamera(name);
     const result = await control.patch(name, req.body);
     logger.info({ camera: name, persisted: result.persisted }, 'control API: camera changed');
-    changed(res, 200, name, result);
+    changed(req, res, 200, name, result);
   }));
 
   router.delete('/cameras/:name', route(async (req, res) => {

@@ -6,6 +6,13 @@ import type { Camera, CameraDirectory } from './Camera.js';
 import { LiveCamera } from './LiveCamera.js';
 import { RecordingCamera } from './RecordingCamera.js';
 import type { UpstreamFactory } from './UpstreamFeed.js';
+import { TypedEmitter } from '../util/TypedEmitter.js';
+
+export type CameraRegistryEvents = {
+  /** A camera took a name: added, or the new camera of a changed one (before the old one closes). */
+  added: [LiveCamera | RecordingCamera];
+  listenererror: [string, unknown];
+};
 
 interface Entry {
   readonly camera: LiveCamera | RecordingCamera;
@@ -18,12 +25,13 @@ interface Entry {
  * with ERR_CAMERA_REMOVED, replace() with ERR_CAMERA_CHANGED, which the player takes as "reconnect
  * now" and finds the new camera under the same name. Every other camera is untouched.
  */
-export class CameraRegistry implements CameraDirectory {
+export class CameraRegistry extends TypedEmitter<CameraRegistryEvents> implements CameraDirectory {
   readonly #cameras = new Map<string, Entry>();
   readonly #options: { logger: Logger; createSession?: UpstreamFactory; mediaTimeoutMs?: number };
   #closed = false;
 
   constructor(options: { logger: Logger; createSession?: UpstreamFactory; mediaTimeoutMs?: number }) {
+    super();
     this.#options = options;
   }
 
@@ -32,6 +40,7 @@ export class CameraRegistry implements CameraDirectory {
     if (this.#cameras.has(camera.name)) throw new CamrtcError('ERR_CAMERA_EXISTS', `camera '${camera.name}' already exists`);
     const created = this.#create(camera);
     this.#cameras.set(camera.name, { camera: created, config: camera });
+    this.safeEmit('added', created);
     return created;
   }
 
@@ -59,6 +68,7 @@ export class CameraRegistry implements CameraDirectory {
     if (!old) throw new CamrtcError('ERR_CAMERA_UNKNOWN', `no camera named '${config.name}'`);
     const created = this.#create(config);
     this.#cameras.set(config.name, { camera: created, config });
+    this.safeEmit('added', created);
     await old.camera.close(new CamrtcError('ERR_CAMERA_CHANGED', `camera '${config.name}' was changed: reconnect to watch it`));
     return created;
   }

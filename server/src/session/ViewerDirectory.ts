@@ -13,8 +13,10 @@ import { TypedEmitter } from '../util/TypedEmitter.js';
 import type { ViewerSession } from './ViewerSession.js';
 
 export type ViewerDirectoryEvents = {
+  /** A session was registered (before it starts: its peer connection may still fail). */
+  added: [ViewerEntry];
   /** The session ended and left the directory; its viewer's stats are final (metrics add them up). */
-  ended: [ViewerSession];
+  ended: [ViewerSession, ViewerEntry];
   listenererror: [string, unknown];
 };
 
@@ -76,8 +78,9 @@ export class ViewerDirectory extends TypedEmitter<ViewerDirectoryEvents> {
     const entry: ViewerEntry = { id: randomBytes(8).toString('hex'), session, transport, address: shown, startedAt: this.#now() };
     this.#entries.set(entry.id, entry);
     session.once('ended', () => {
-      if (this.#entries.delete(entry.id)) this.safeEmit('ended', session);
+      if (this.#entries.delete(entry.id)) this.safeEmit('ended', session, entry);
     });
+    this.safeEmit('added', entry);
     return entry;
   }
 

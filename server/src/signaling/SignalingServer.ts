@@ -46,6 +46,8 @@ const CLOSE_GOING_AWAY = 1001;
 export interface SignalingServerOptions {
   /** The HTTP server to attach to (its 'upgrade' event); it is not closed by close(). */
   server: Server;
+  /** The socket's path. Default SIGNALING_PATH (a library user may mount camrtc under a prefix). */
+  path?: string;
   cameras: CameraDirectory;
   logger: Logger;
   /** Where the server's peer connections gather ICE (App resolves it once). Default: no STUN, every interface. */
@@ -148,7 +150,7 @@ export class SignalingServer {
 
   #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const path = (req.url ?? '').split('?')[0];
-    if (path !== SIGNALING_PATH) {
+    if (path !== (this.#options.path ?? SIGNALING_PATH)) {
       // Another upgrade handler may own this path; when there is none, refuse like ws does.
       if (this.#options.server.listenerCount('upgrade') === 1) refuse(socket, 404, 'Not Found');
       return;

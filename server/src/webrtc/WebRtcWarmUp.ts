@@ -19,6 +19,12 @@ const WARM_UP_TIMEOUT_MS = 10_000;
  * the process alive. So the peers live this long past the handshake (close() still ends them at once).
  */
 const DTLS_FLIGHT_SETTLE_MS = 600;
+/**
+ * How long close() lets a handshake under way finish (it takes ~50-300 ms on loopback, plus the
+ * settle above): cut mid-flight, werift's retries would hold the process 33 s after close() (an app
+ * that starts and stops camrtc at once, a test).
+ */
+const CLOSE_GRACE_MS = 2_000;
 
 const H264 = new RTCRtpCodecParameters({
   mimeType: 'video/H264',
@@ -106,9 +112,13 @@ export class WebRtcWarmUp {
     await Promise.all(peers.map((pc) => pc.close().catch(() => undefined)));
   }
 
-  /** Stops the warm-up if it still runs; resolves when its sockets are closed. */
+  /**
+   * Stops the warm-up: a handshake not begun yet never starts, one under way gets up to
+   * CLOSE_GRACE_MS to finish. Resolves when its sockets are closed.
+   */
   async close(): Promise<void> {
     this.#closed = true;
+    await settleWithin(this.done, CLOSE_GRACE_MS, { unref: true });
     clearTimeout(this.#timer);
     this.#stop?.(false);
     await this.#release();
