@@ -1,7 +1,7 @@
 /**
  * The composition root: builds every long-lived object from a Config and closes them in reverse
  * order (fastify's "children first"): signaling and WHEP (viewers' peer connections), then the offer
- * broker (spares and page offers), then cameras (RTSP TEARDOWN to every camera), then the HTTP server,
+ * broker (spares and page offers), then the WebRTC ports they shared (IceMux), then cameras (RTSP TEARDOWN to every camera), then the HTTP server,
  * then the demo camera, then the TLS certificate's file watch, the login sessions and the login
  * throttle. The configuration file's watch (hot reload) closes first, so no reload starts while the
  * rest goes. The peer settings are resolved here once, for every maker of a Viewer.
@@ -19,6 +19,7 @@ import { createHttpApp } from './http/HttpServer.js';
 import { KnownHosts } from './http/knownHosts.js';
 import { TlsCertificate } from './http/TlsCertificate.js';
 import { WebRtcWarmUp } from './webrtc/WebRtcWarmUp.js';
+import { IceMux } from './webrtc/ice/IceMux.js';
 import type { Logger } from './log/logger.js';
 import { CameraRegistry } from './media/CameraRegistry.js';
 import type { UpstreamFactory } from './media/UpstreamFeed.js';
@@ -94,12 +95,22 @@ export class App {
     readonly viewers: ViewerDirectory,
     /** The configuration file's watch, when started with one. */
     readonly configWatcher: ConfigWatcher | undefined,
+    /** The WebRTC ports every viewer shares (undefined: `udpPort` and `tcpPort` both off). */
+    readonly iceMux: IceMux | undefined,
   ) {}
 
   static async start(config: Readonly<Config>, options: AppOptions): Promise<App> {
     const { logger } = options;
+    // First of the sockets: a WebRTC port already in use stops the start before anything else opens.
+    const { udpPort, tcpPort, announcedAddresses, announceInterfaces, iceHostAddresses } = config.webrtc;
+    const iceMux = await IceMux.start({ udpPort, tcpPort, announcedAddresses, announceInterfaces, hostAddresses: iceHostAddresses, logger: logger.child({ module: 'webrtc' }) });
     const cameras = new CameraRegistry({ logger, createSession: options.createSession });
-    const peer = peerSettings({ iceServers: config.webrtc.iceServers, iceHostAddresses: config.webrtc.iceHostAddresses });
+    const peer = peerSettings({
+      iceServers: config.webrtc.iceServers,
+      iceHostAddresses: config.webrtc.iceHostAddresses,
+      // Without the UDP port, werift's own sockets announce them (binding a socket each).
+      network: iceMux?.udpPort !== undefined ? { mux: iceMux } : { mux: iceMux, additionalHostAddresses: config.webrtc.announcedAddresses },
+    });
     const broker = new OfferBroker({ peer, logger: logger.child({ module: 'session' }) });
     // Every viewer session, whatever its transport: the control API's viewer list and /metrics.
     const viewers = new ViewerDirectory();
@@ -227,12 +238,13 @@ export class App {
           ...(file.pollMs !== undefined ? { pollMs: file.pollMs } : {}),
         });
       }
-      return new App(config, cameras, http, signaling, whep, broker, demo, logger, warmUp, certificate, logins, metrics, control, viewers, watcher);
+      return new App(config, cameras, http, signaling, whep, broker, demo, logger, warmUp, certificate, logins, metrics, control, viewers, watcher, iceMux);
     } catch (err) {
       watcher?.close();
       await signaling?.close().catch(() => undefined);
       await whep?.close().catch(() => undefined);
       await broker.close().catch(() => undefined);
+      await iceMux?.close().catch(() => undefined);
       await cameras.close().catch(() => undefined);
       if (http?.listening) await new Promise((r) => http!.close(r));
       await demo?.close().catch(() => undefined);
@@ -276,6 +288,7 @@ export class App {
       await this.signaling.close().catch((err: unknown) => this.logger.error({ err }, 'closing signaling failed'));
       await this.whep.close().catch((err: unknown) => this.logger.error({ err }, 'closing WHEP sessions failed'));
       await this.broker.close().catch((err: unknown) => this.logger.error({ err }, 'closing spare viewers failed'));
+      await this.iceMux?.close().catch((err: unknown) => this.logger.error({ err }, 'closing the WebRTC ports failed'));
       await this.cameras.close().catch((err: unknown) => this.logger.error({ err }, 'closing cameras failed'));
       this.http.closeAllConnections?.();
       await new Promise<void>((resolve) => this.http.close(() => resolve()));
