@@ -101,17 +101,9 @@ export class App {
 
   static async start(config: Readonly<Config>, options: AppOptions): Promise<App> {
     const { logger } = options;
-    // First of the sockets: a WebRTC port already in use stops the start before anything else opens.
-    const { udpPort, tcpPort, announcedAddresses, announceInterfaces, iceHostAddresses } = config.webrtc;
-    const iceMux = await IceMux.start({ udpPort, tcpPort, announcedAddresses, announceInterfaces, hostAddresses: iceHostAddresses, logger: logger.child({ module: 'webrtc' }) });
     const cameras = new CameraRegistry({ logger, createSession: options.createSession });
-    const peer = peerSettings({
-      iceServers: config.webrtc.iceServers,
-      iceHostAddresses: config.webrtc.iceHostAddresses,
-      // Without the UDP port, werift's own sockets announce them (binding a socket each).
-      network: iceMux?.udpPort !== undefined ? { mux: iceMux } : { mux: iceMux, additionalHostAddresses: config.webrtc.announcedAddresses },
-    });
-    const broker = new OfferBroker({ peer, logger: logger.child({ module: 'session' }) });
+    let iceMux: IceMux | undefined;
+    let broker: OfferBroker | undefined;
     // Every viewer session, whatever its transport: the control API's viewer list and /metrics.
     const viewers = new ViewerDirectory();
     // Its own registry: several Apps may run in one process (tests, a library user's app).
@@ -130,6 +122,17 @@ export class App {
     try {
       // First: unreadable or mismatched files stop the start before a camera or a socket is opened.
       if (config.tls) certificate = TlsCertificate.load(config.tls, { logger: logger.child({ module: 'tls' }) });
+      // Then the WebRTC ports: one already in use stops the start before a camera is opened.
+      const { udpPort, tcpPort, announcedAddresses, announceInterfaces, iceHostAddresses } = config.webrtc;
+      iceMux = await IceMux.start({ udpPort, tcpPort, announcedAddresses, announceInterfaces, hostAddresses: iceHostAddresses, logger: logger.child({ module: 'webrtc' }) });
+      const peer = peerSettings({
+        iceServers: config.webrtc.iceServers,
+        iceHostAddresses,
+        // Without the UDP port, werift's own sockets announce them (binding a socket each).
+        network: iceMux?.udpPort !== undefined ? { mux: iceMux } : { mux: iceMux, additionalHostAddresses: announcedAddresses },
+      });
+      const offers = new OfferBroker({ peer, logger: logger.child({ module: 'session' }) });
+      broker = offers;
       const withDemo = config.demo ?? config.cameras.length === 0;
       if (withDemo) {
         demo = new DemoCamera({
@@ -189,7 +192,7 @@ export class App {
         }),
         pageOffer: async (name) => {
           const camera = cameras.get(name);
-          return camera ? broker.pageOffer(camera) : undefined;
+          return camera ? offers.pageOffer(camera) : undefined;
         },
       });
       if (certificate) {
@@ -206,7 +209,7 @@ export class App {
         cameras,
         logger: logger.child({ module: 'signaling' }),
         peer,
-        broker,
+        broker: offers,
         allowedOrigins: config.allowedOrigins,
         hosts,
         authenticator: access.authenticator,
@@ -238,12 +241,12 @@ export class App {
           ...(file.pollMs !== undefined ? { pollMs: file.pollMs } : {}),
         });
       }
-      return new App(config, cameras, http, signaling, whep, broker, demo, logger, warmUp, certificate, logins, metrics, control, viewers, watcher, iceMux);
+      return new App(config, cameras, http, signaling, whep, offers, demo, logger, warmUp, certificate, logins, metrics, control, viewers, watcher, iceMux);
     } catch (err) {
       watcher?.close();
       await signaling?.close().catch(() => undefined);
       await whep?.close().catch(() => undefined);
-      await broker.close().catch(() => undefined);
+      await broker?.close().catch(() => undefined);
       await iceMux?.close().catch(() => undefined);
       await cameras.close().catch(() => undefined);
       if (http?.listening) await new Promise((r) => http!.close(r));
