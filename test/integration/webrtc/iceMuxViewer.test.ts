@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RTCPeerConnection } from 'werift';
 import { createLogger } from '../../../server/src/log/logger.js';
+import { connect, type Socket } from 'node:net';
 import { IceMux } from '../../../server/src/webrtc/ice/IceMux.js';
+import { MAX_PENDING_CONNECTIONS } from '../../../server/src/webrtc/ice/TcpMux.js';
 import { Viewer } from '../../../server/src/webrtc/Viewer.js';
 import { loopbackPeer } from '../../helpers/loopbackPeer.js';
 import { repoRoot } from '../../helpers/paths.js';
@@ -110,5 +112,29 @@ describe('a viewer on the shared WebRTC ports', () => {
     }
     await viewer.close();
     assert.equal(mux.stats.sessions, 0);
+  });
+});
+
+describe('the ICE-TCP port before a connection is routed', () => {
+  it('a connection that sends nothing is closed after the first-request timeout, and waiting ones are bounded', async () => {
+    const mux = (await IceMux.start({ udpPort: 'off', tcpPort: 0, hostAddresses: ['127.0.0.1'], logger, firstStunTimeoutMs: 1_000 }))!;
+    const sockets: Socket[] = [];
+    try {
+      const closed: boolean[] = [];
+      for (let i = 0; i < MAX_PENDING_CONNECTIONS + 10; i++) {
+        const s = connect({ host: '127.0.0.1', port: mux.tcpPort! });
+        s.on('error', () => undefined);
+        s.once('close', () => (closed[i] = true));
+        sockets.push(s);
+      }
+      await waitFor(() => mux.stats.tcpPending + mux.stats.tcpRefused === MAX_PENDING_CONNECTIONS + 10, 'every connection accepted or refused');
+      assert.equal(mux.stats.tcpPending, MAX_PENDING_CONNECTIONS);
+      await waitFor(() => closed.filter(Boolean).length === sockets.length, 'every silent connection closed by the server', 5_000);
+      assert.equal(mux.stats.tcpPending, 0);
+      assert.equal(mux.stats.tcpRefused, MAX_PENDING_CONNECTIONS + 10);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await mux.close();
+    }
   });
 });
