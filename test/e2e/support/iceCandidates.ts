@@ -78,7 +78,7 @@ export async function selectedPair(page: Page): Promise<SelectedPair | undefined
     for (const pc of window.__pcs ?? []) {
       if (pc.connectionState !== 'connected') continue;
       // The fields of a stats entry depend on its type.
-      const stats = new Map<string, Record<string, any>>(); // eslint-disable-line
+      const stats = new Map<string, Record<string, any>>();
       (await pc.getStats()).forEach((s: Record<string, unknown> & { id: string }) => stats.set(s.id, s));
       const transport = [...stats.values()].find((s) => s.type === 'transport' && s.selectedCandidatePairId);
       const pair = transport ? stats.get(transport.selectedCandidatePairId) : undefined;
