@@ -37,11 +37,34 @@ const sdp = z.string().min(1).max(MAX_MESSAGE_BYTES);
 /** A camera page's offer ticket (base64url of 128 random bits). */
 const ticket = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ - only');
 
+/** A STUN or TURN server for the browser: the shape of the browser's RTCIceServer. */
+export interface IceServerInfo {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
+
+export const ICE_TRANSPORT_POLICIES = ['all', 'relay'] as const;
+export type IceTransportPolicy = (typeof ICE_TRANSPORT_POLICIES)[number];
+
+/**
+ * What the server tells an admitted viewer's browser to gather ICE with (docs/signaling.md, "ICE
+ * servers"): the configured servers and, with TURN REST, a TURN server with a credential made for
+ * this viewer; `iceTransportPolicy: 'relay'` when the server wants browsers to use TURN only. The
+ * fields are RTCConfiguration's, so a client can pass them to setConfiguration() as they are.
+ * Absent when the server has none of these configured.
+ */
+export interface IceConfig {
+  iceServers: IceServerInfo[];
+  iceTransportPolicy?: IceTransportPolicy;
+}
+
 /**
  * The offer camrtc's camera page carries for its first script, as JSON in `data-offer`; the socket
- * claims it with `ticket` (docs/signaling.md, "The camera page's offer").
+ * claims it with `ticket` (docs/signaling.md, "The camera page's offer"). With the ICE configuration
+ * of the page's viewer, which the early script needs before it answers.
  */
-export interface PageOffer {
+export interface PageOffer extends Partial<IceConfig> {
   ticket: string;
   sdp: string;
 }
@@ -136,9 +159,13 @@ export type PlaybackState = 'playing' | 'paused';
 export type ServerMessage =
   | { type: 'welcome'; version: number; server: string }
   | { type: 'cameras'; cameras: CameraInfo[] }
-  | { type: 'offer'; id: string; sdp: string }
-  /** The server's answer to a client-made offer (`watch` with `offer`). */
-  | { type: 'answer'; id: string; sdp: string }
+  /** The server-made offer, with the ICE configuration to answer it with (IceConfig) when the server has one. */
+  | ({ type: 'offer'; id: string; sdp: string } & Partial<IceConfig>)
+  /**
+   * The server's answer to a client-made offer (`watch` with `offer`), with the ICE configuration as
+   * on `offer`: a client that sent its offer before setLocalDescription can still apply it.
+   */
+  | ({ type: 'answer'; id: string; sdp: string } & Partial<IceConfig>)
   | { type: 'candidate'; id: string; candidate: IceCandidate | null }
   /** Camera state for a viewer session (and the camera's last error when it is not live). */
   | { type: 'status'; id: string; camera: string; state: CameraState; error?: { code: ErrorCode; message: string } }

@@ -24,10 +24,13 @@ import type { Logger } from './log/logger.js';
 import { CameraRegistry } from './media/CameraRegistry.js';
 import type { UpstreamFactory } from './media/UpstreamFeed.js';
 import { OfferBroker } from './session/OfferBroker.js';
-import { peerSettings } from './session/PeerSettings.js';
+import { peerSettings, SERVER_TURN_LABEL } from './session/PeerSettings.js';
+import { TurnProbe } from './webrtc/TurnProbe.js';
+import { turnRestOf } from './config/turnConfig.js';
 import { SignalingServer } from './signaling/SignalingServer.js';
 import { WhepEndpoint } from './whep/WhepEndpoint.js';
 import { createAccess } from './auth/access.js';
+import { principalLabel } from './auth/Principal.js';
 import { LoginSessions } from './auth/LoginSessions.js';
 import type { UserDirectory } from './auth/UserDirectory.js';
 import { LoginThrottle, type LoginThrottleOptions } from './auth/LoginThrottle.js';
@@ -95,6 +98,8 @@ export class App {
     readonly viewers: ViewerDirectory,
     /** The configuration file's watch, when started with one. */
     readonly configWatcher: ConfigWatcher | undefined,
+    /** Whether the TURN server gives the server's peers a relay (webrtc.turn). */
+    private readonly turnProbe: TurnProbe | undefined,
     /** The WebRTC ports every viewer shares (undefined: `udpPort` and `tcpPort` both off). */
     readonly iceMux: IceMux | undefined,
   ) {}
@@ -102,6 +107,9 @@ export class App {
   static async start(config: Readonly<Config>, options: AppOptions): Promise<App> {
     const { logger } = options;
     const cameras = new CameraRegistry({ logger, createSession: options.createSession });
+    // TURN REST: a credential per viewer and for the server's peers; the secret stays in TurnRest.
+    const turn = turnRestOf(config.webrtc.turn);
+    let turnProbe: TurnProbe | undefined;
     let iceMux: IceMux | undefined;
     let broker: OfferBroker | undefined;
     // Every viewer session, whatever its transport: the control API's viewer list and /metrics.
@@ -128,9 +136,17 @@ export class App {
       const peer = peerSettings({
         iceServers: config.webrtc.iceServers,
         iceHostAddresses,
+        turn,
+        turnForServer: config.webrtc.turn?.forServer,
+        turnUsable: () => turnProbe?.usable ?? true,
+        iceTransportPolicy: config.webrtc.iceTransportPolicy,
         // Without the UDP port, werift's own sockets announce them (binding a socket each).
         network: iceMux?.udpPort !== undefined ? { mux: iceMux } : { mux: iceMux, additionalHostAddresses: announcedAddresses },
       });
+      if (turn && config.webrtc.turn?.forServer !== false) {
+        // A TURN server that refuses camrtc's credential would hold every server offer back for seconds.
+        turnProbe = TurnProbe.start({ turn, label: SERVER_TURN_LABEL, network: peer.network, logger: logger.child({ module: 'webrtc' }) }).probe;
+      }
       const offers = new OfferBroker({ peer, logger: logger.child({ module: 'session' }) });
       broker = offers;
       const withDemo = config.demo ?? config.cameras.length === 0;
@@ -190,9 +206,11 @@ export class App {
           logger: logger.child({ module: 'api' }),
           bitrateIn: (camera) => metrics.bitsPerSecond(camera),
         }),
-        pageOffer: async (name) => {
+        pageOffer: async (name, who) => {
           const camera = cameras.get(name);
-          return camera ? offers.pageOffer(camera) : undefined;
+          const offer = camera ? await offers.pageOffer(camera) : undefined;
+          // The page's early script answers before its socket is open: it needs its ICE servers now.
+          return offer && { ...offer, ...peer.browserIce(principalLabel(who)) };
         },
       });
       if (certificate) {
@@ -241,9 +259,10 @@ export class App {
           ...(file.pollMs !== undefined ? { pollMs: file.pollMs } : {}),
         });
       }
-      return new App(config, cameras, http, signaling, whep, offers, demo, logger, warmUp, certificate, logins, metrics, control, viewers, watcher, iceMux);
+      return new App(config, cameras, http, signaling, whep, offers, demo, logger, warmUp, certificate, logins, metrics, control, viewers, watcher, turnProbe, iceMux);
     } catch (err) {
       watcher?.close();
+      await turnProbe?.close();
       await signaling?.close().catch(() => undefined);
       await whep?.close().catch(() => undefined);
       await broker?.close().catch(() => undefined);
@@ -288,6 +307,7 @@ export class App {
       this._closed = true;
       this.configWatcher?.close();
       await this.warmUp.close();
+      await this.turnProbe?.close();
       await this.signaling.close().catch((err: unknown) => this.logger.error({ err }, 'closing signaling failed'));
       await this.whep.close().catch((err: unknown) => this.logger.error({ err }, 'closing WHEP sessions failed'));
       await this.broker.close().catch((err: unknown) => this.logger.error({ err }, 'closing spare viewers failed'));

@@ -14,6 +14,8 @@ import { adoptEarlySignal, candidateMessage, newSessionId, openWatchSocket, type
 import { defaultSignalingUrl, signalingUrl } from './signalingUrl.js';
 import { ReceivedStream } from './ReceivedStream.js';
 import { ReconnectBackoff } from './ReconnectBackoff.js';
+import { hasOwnIce, rtcConfiguration, serverIce } from './iceConfig.js';
+import { relayUnavailable, watchIceTrouble, type IceTrouble } from './iceTrouble.js';
 
 /** Errors after which retrying cannot help (a removed camera, a viewer an administrator disconnected). */
 const FATAL_CODES: ReadonlySet<string> = new Set([
@@ -61,6 +63,8 @@ export class CamrtcClient {
   #warmPc: RTCPeerConnection | undefined;
   /** The camera page's offer, which the early script answered on the current #pc. */
   #pageOfferSdp: string | undefined;
+  /** The current #pc's STUN/TURN errors: why it failed, when a server is the cause. */
+  #iceTrouble: IceTrouble | undefined;
 
   constructor(options: CamrtcClientOptions) {
     this.camera = options.camera;
@@ -136,7 +140,7 @@ export class CamrtcClient {
     const url = this.#options.url ? signalingUrl(this.#options.url, location.href) : defaultSignalingUrl();
     // The camera page started watching before this player existed: carry on with that session.
     // The camera page's early socket carries no token: a player given one opens its own.
-    const adopted = this.#earlyChecked || this.#token() ? undefined : adoptEarlySignal(this.camera, url, (this.#options.iceServers?.length ?? 0) > 0);
+    const adopted = this.#earlyChecked || this.#token() ? undefined : adoptEarlySignal(this.camera, url, hasOwnIce(this.#options));
     this.#earlyChecked = true;
     const early = adopted?.early;
     if (adopted?.warmPc) this.#warmPc = adopted.warmPc;
@@ -203,7 +207,7 @@ export class CamrtcClient {
       case 'offer':
         // The page's own offer, which the early script answers already.
         if (message.sdp === this.#pageOfferSdp && this.#pc) return;
-        await this.#answer(message.sdp);
+        await this.#answer(message.sdp, rtcConfiguration(this.#options, serverIce(message)));
         return;
       case 'candidate':
         if (message.candidate) await this.#pc?.addIceCandidate(message.candidate);
@@ -228,7 +232,7 @@ export class CamrtcClient {
         }
         return;
       case 'error':
-        this.#lastError = { code: message.code, reason: message.message };
+        this.#lastError = { code: message.code, reason: this.#withIceTrouble(message.code, message.message) };
         if (REFUSAL_CODES.has(message.code)) {
           // Refused (the socket's proof, or this watch): nothing to retry until the proof changes.
           this.#teardown();
@@ -261,12 +265,23 @@ export class CamrtcClient {
     }
   }
 
-  async #answer(sdp: string): Promise<void> {
+  /**
+   * Answers the server's offer on a connection configured with `config` (the page's ICE settings and
+   * the ones the offer came with). The browser gathers only from setLocalDescription on, so the warm
+   * connection takes the configuration as well as a new one would.
+   */
+  async #answer(sdp: string, config: RTCConfiguration): Promise<void> {
     this.#pc?.close();
     this.#pageOfferSdp = undefined;
-    const warm = this.#warmPc?.signalingState === 'stable' ? this.#warmPc : undefined;
+    let warm = this.#warmPc?.signalingState === 'stable' ? this.#warmPc : undefined;
     this.#warmPc = undefined;
-    const pc = warm ?? new RTCPeerConnection({ iceServers: this.#options.iceServers ?? [] });
+    try {
+      warm?.setConfiguration(config);
+    } catch {
+      warm?.close();
+      warm = undefined;
+    }
+    const pc = warm ?? new RTCPeerConnection(config);
     this.#pc = pc;
     this.#attach(pc, true);
     await pc.setRemoteDescription({ type: 'offer', sdp });
@@ -290,10 +305,25 @@ export class CamrtcClient {
     pc.ontrack = (event) => {
       if (pc === this.#pc) this.#addTrack(event.receiver);
     };
+    const trouble = watchIceTrouble(pc);
+    this.#iceTrouble = trouble;
     pc.onconnectionstatechange = () => {
       if (pc !== this.#pc) return;
-      if (pc.connectionState === 'failed') this.#retry('the media connection failed');
+      if (pc.connectionState === 'failed') this.#retry(this.#withIceTrouble('ERR_WEBRTC', 'the media connection failed'));
     };
+    // Relay only, and no TURN server gave a candidate: say so now, rather than after ICE gives up.
+    const checkRelay = (): void => {
+      const why = pc === this.#pc ? relayUnavailable(pc, trouble) : undefined;
+      if (why) this.#retry(why);
+    };
+    pc.addEventListener('icegatheringstatechange', checkRelay);
+    checkRelay();
+  }
+
+  /** A connection failure's reason, with the STUN/TURN server error that explains it when there was one. */
+  #withIceTrouble(code: string, reason: string): string {
+    const trouble = this.#iceTrouble?.lastError;
+    return trouble && (code === 'ERR_WEBRTC' || code === 'ERR_TIMEOUT') ? `${reason}: ${trouble}` : reason;
   }
 
   #addTrack(rtpReceiver: RTCRtpReceiver): void {
@@ -334,6 +364,7 @@ export class CamrtcClient {
     const pc = this.#pc;
     this.#pc = undefined;
     this.#pageOfferSdp = undefined;
+    this.#iceTrouble = undefined;
     pc?.close();
     this.#warmPc?.close();
     this.#warmPc = undefined;

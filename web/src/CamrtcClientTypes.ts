@@ -35,8 +35,17 @@ export interface CamrtcClientOptions {
   onStatus?: (status: ClientStatus) => void;
   /** Called when the stream gains or loses tracks (e.g. to show an unmute button for audio). */
   onTracks?: (stream: MediaStream) => void;
-  /** ICE servers for the browser side. Default none (same LAN, or the server's host candidates suffice). */
+  /**
+   * ICE servers of the page's own, used before the ones the server hands this viewer (its configured
+   * STUN/TURN servers, a TURN credential of its own): the two lists merge. Default none.
+   */
   iceServers?: RTCIceServer[];
+  /**
+   * 'relay': gather TURN candidates only (the media always goes through a TURN server, as some
+   * networks require); 'all': any. Wins over the server's `webrtc.iceTransportPolicy`. Default: the
+   * server's, else 'all'.
+   */
+  iceTransportPolicy?: RTCIceTransportPolicy;
   /**
    * A viewer token (`camrtc token`, POST /api/tokens, or an identity provider's JWT), sent in the
    * signaling URL. A function is asked again before every (re)connection, so a page can hand over a

@@ -15,6 +15,9 @@
  *                      a new value restarts a player that is not playing, and is used by a playing one
  *                      from its next reconnection on. A refusal ("Not allowed to watch yard") stops the
  *                      player with that message and its code instead of retrying.
+ *   ice-transport-policy  relay: the browser sends and receives media through a TURN server only
+ *                      (the server hands each viewer its TURN servers and credentials); all: any path.
+ *                      Default: what the server says (webrtc.iceTransportPolicy), else all.
  * Methods: play(), pause(), seek(seconds) (recordings), snapshot() -> Promise<Blob> (PNG, video size).
  * Properties: state ('connecting' | 'live' | 'paused' | 'reconnecting' | 'offline' | 'error'), error
  * ({ code?, message } | null), seekable, video.
@@ -75,7 +78,7 @@ function button(className: string, text: string, title: string): HTMLButtonEleme
 }
 
 export class CamrtcPlayerElement extends HTMLElement {
-  static readonly observedAttributes = ['camera', 'server', 'muted', 'controls', 'stats', 'pause-when-hidden', 'token'];
+  static readonly observedAttributes = ['camera', 'server', 'muted', 'controls', 'stats', 'pause-when-hidden', 'token', 'ice-transport-policy'];
 
   readonly #video: HTMLVideoElement;
   readonly #status: HTMLDivElement;
@@ -227,7 +230,7 @@ export class CamrtcPlayerElement extends HTMLElement {
 
   attributeChangedCallback(name: string, oldValue: string | null, newValue: string | null): void {
     if (oldValue === newValue) return;
-    if (name === 'camera' || name === 'server') {
+    if (name === 'camera' || name === 'server' || name === 'ice-transport-policy') {
       if (this.#connected) this.#restart();
       return;
     }
@@ -266,6 +269,7 @@ export class CamrtcPlayerElement extends HTMLElement {
       video: this.#video,
       paused: this.#userPaused || hidden,
       token: () => this.getAttribute('token') ?? undefined,
+      ...iceTransportPolicyOf(this.getAttribute('ice-transport-policy')),
       onStatus: (status) => this.#setState(status),
       onTracks: (stream) => {
         this.#hasAudio = stream.getAudioTracks().length > 0;
@@ -374,6 +378,12 @@ export class CamrtcPlayerElement extends HTMLElement {
     this.dispatchEvent(new CustomEvent('statechange', { detail: { state: status.state, error } }));
     this.dispatchEvent(new CustomEvent(status.state, { detail: { error } }));
   }
+}
+
+/** The ice-transport-policy attribute as the client's option: only 'relay' or 'all' count. */
+function iceTransportPolicyOf(value: string | null): { iceTransportPolicy?: RTCIceTransportPolicy } {
+  const policy = value?.trim().toLowerCase();
+  return policy === 'relay' || policy === 'all' ? { iceTransportPolicy: policy } : {};
 }
 
 if (!customElements.get('camrtc-player')) customElements.define('camrtc-player', CamrtcPlayerElement);

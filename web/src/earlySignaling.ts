@@ -13,11 +13,15 @@
  *
  * Both sides live in this one file so the watch is the same whoever opens the socket. It is bundled
  * twice (the inline script and the player), so it must stay small and import no runtime code but
- * signalingUrl.ts and shared/watchUrl.ts.
+ * signalingUrl.ts, iceConfig.ts and shared/watchUrl.ts.
+ *
+ * The page's offer carries the viewer's ICE configuration (its TURN credential): the early script
+ * answers with it, since gathering starts at its setLocalDescription, before the socket is open.
  */
 import type { ClientMessage, IceCandidate, PageOffer } from '../../shared/protocol.js';
 import { withUrlWatch } from '../../shared/watchUrl.js';
 import { canReceiveH265, defaultSignalingUrl } from './signalingUrl.js';
+import { rtcConfiguration, serverIce } from './iceConfig.js';
 
 /**
  * An early socket no player adopted by then (no player for this camera on the page, a script error)
@@ -40,10 +44,11 @@ export interface EarlySignal {
   /** Text messages received before adoption, oldest first. */
   readonly messages: readonly string[];
   /**
-   * A peer connection made while waiting for the offer, with no ICE servers, for the adopter to use
-   * for the offer (or close). The browser's first peer connection in a page costs 10-40 ms to create
-   * and makes the first setRemoteDescription slower; here that cost overlaps the wait for the socket.
-   * With `offer`, it is the connection answering that offer.
+   * A peer connection made while waiting for the offer, for the adopter to use for the offer (or
+   * close); it has not gathered, so the adopter gives it the offer's ICE configuration with
+   * setConfiguration(). The browser's first peer connection in a page costs 10-40 ms to create and
+   * makes the first setRemoteDescription slower; here that cost overlaps the wait for the socket.
+   * With `offer`, it is the connection answering that offer, made with the offer's ICE configuration.
    */
   readonly pc: RTCPeerConnection | undefined;
   /** The offer the page came with, answered on `pc` (see `answering`). */
@@ -83,8 +88,9 @@ export function candidateMessage(id: string, c: RTCIceCandidate | null): ClientM
 export function parsePageOffer(text: string | undefined): PageOffer | undefined {
   if (!text) return undefined;
   try {
-    const value = JSON.parse(text) as Partial<PageOffer> | null;
-    return typeof value?.ticket === 'string' && typeof value.sdp === 'string' ? { ticket: value.ticket, sdp: value.sdp } : undefined;
+    const value = JSON.parse(text) as Partial<Record<keyof PageOffer, unknown>> | null;
+    if (typeof value?.ticket !== 'string' || typeof value.sdp !== 'string') return undefined;
+    return { ticket: value.ticket, sdp: value.sdp, ...serverIce(value) };
   } catch {
     return undefined;
   }
@@ -133,7 +139,8 @@ export function startEarlySignaling(camera: string, pageOffer?: PageOffer): Earl
   const id = newSessionId('e');
   let pc: RTCPeerConnection | undefined;
   try {
-    pc = new RTCPeerConnection({ iceServers: [] });
+    // The page's offer is answered on this connection: it gathers with that offer's ICE servers.
+    pc = new RTCPeerConnection(rtcConfiguration({}, pageOffer));
   } catch {
     // No WebRTC here: the player reports it when it answers the offer.
   }
@@ -208,21 +215,19 @@ export function takeEarlySignal(camera: string, url: string): EarlySignal | unde
 }
 
 /**
- * What a player can use of the page's early session (takeEarlySignal): the socket and its messages
- * always; the peer connection answering the page's offer, or else the warm one (`warmPc`, for the
- * first offer), only when the player asked for no ICE servers (`ownIceServers`), since both were made
- * without any. A player with ICE servers of its own closes the warm connection, and gives up an
- * answered offer altogether (undefined: it opens a session of its own).
+ * What a player can use of the page's early session (takeEarlySignal): the socket and its messages,
+ * and the warm peer connection (`warmPc`, for the first offer: it has not gathered, so the player
+ * sets its configuration). The peer connection answering the page's offer gathered with the offer's
+ * ICE configuration only: a player with ICE settings of its own (`ownIce`: servers or a policy) gives
+ * that answered offer up altogether (undefined: it opens a session of its own).
  */
-export function adoptEarlySignal(camera: string, url: string, ownIceServers: boolean): { early: EarlySignal; warmPc: RTCPeerConnection | undefined } | undefined {
+export function adoptEarlySignal(camera: string, url: string, ownIce: boolean): { early: EarlySignal; warmPc: RTCPeerConnection | undefined } | undefined {
   const early = takeEarlySignal(camera, url);
   if (!early) return undefined;
   if (early.answering) {
-    if (!ownIceServers) return { early, warmPc: undefined };
+    if (!ownIce) return { early, warmPc: undefined };
     discardEarlySignal(early);
     return undefined;
   }
-  if (early.pc && !ownIceServers) return { early, warmPc: early.pc };
-  early.pc?.close();
-  return { early, warmPc: undefined };
+  return { early, warmPc: early.pc };
 }

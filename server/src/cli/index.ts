@@ -54,6 +54,11 @@ export interface ServeFlags {
   tlsCert?: string;
   tlsKey?: string;
   config?: string;
+  // TURN (turnFromFlags)
+  turn?: string[];
+  turnSecretFile?: string;
+  turnSecretEnv?: string;
+  iceTransportPolicy?: string;
 }
 
 /** Where a flag's value came from: commander's 'default', 'cli', 'env'... */
@@ -81,12 +86,15 @@ export function configFromFlags(flags: ServeFlags, file: ConfigInput = {}, sourc
       ...(flags.recording ?? []).map((c) => ({ ...parseCameraFlag(c), transport: flags.rtspTransport, recording: true })),
     ]),
     webrtc: {
+      // The file's other webrtc settings (turn...) pass through; zod reports anything malformed.
+      ...(isRecord(file.webrtc) ? file.webrtc : {}),
       iceServers: flags.iceServer.length ? flags.iceServer.map((urls) => ({ urls })) : (file.webrtc?.iceServers ?? []),
       iceHostAddresses: flags.iceHost.length ? flags.iceHost : (file.webrtc?.iceHostAddresses ?? []),
       udpPort: pick('webrtcUdpPort', flags.webrtcUdpPort, file.webrtc?.udpPort),
       tcpPort: pick('webrtcTcpPort', flags.webrtcTcpPort, file.webrtc?.tcpPort),
       announcedAddresses: flags.webrtcAnnounce?.length ? flags.webrtcAnnounce : (file.webrtc?.announcedAddresses ?? []),
       announceInterfaces: pick('webrtcAnnounceInterfaces', flags.webrtcAnnounceInterfaces, file.webrtc?.announceInterfaces),
+      ...turnFromFlags(flags, file.webrtc),
     },
     allowedOrigins: [...(file.allowedOrigins ?? []), ...(flags.allowOrigin ?? [])],
     publicNames: [...(file.publicNames ?? []), ...(flags.publicName ?? [])],
@@ -107,6 +115,39 @@ function tlsFromFlags(flags: ServeFlags, fromFile: ConfigInput['tls']): ConfigIn
     ...(flags.tlsCert !== undefined ? { cert: flags.tlsCert } : {}),
     ...(flags.tlsKey !== undefined ? { key: flags.tlsKey } : {}),
   } as ConfigInput['tls'];
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+type WebrtcInput = NonNullable<ConfigInput['webrtc']>;
+
+/**
+ * --turn URL (repeatable) replaces the file's webrtc.turn.urls; --turn-secret-file and
+ * --turn-secret-env replace its secret source (no flag takes the secret itself: argv is visible to
+ * every user of the machine). --ice-transport-policy overrides webrtc.iceTransportPolicy.
+ */
+function turnFromFlags(flags: ServeFlags, fromFile: WebrtcInput | undefined): Pick<WebrtcInput, 'turn' | 'iceTransportPolicy'> {
+  const fileTurn = isRecord(fromFile?.turn) ? fromFile.turn : undefined;
+  const secretGiven = flags.turnSecretFile !== undefined || flags.turnSecretEnv !== undefined;
+  let turn = fromFile?.turn;
+  if (flags.turn?.length || secretGiven) {
+    const base = secretGiven ? withoutSecret(fileTurn ?? {}) : (fileTurn ?? {});
+    turn = {
+      ...base,
+      ...(flags.turn?.length ? { urls: flags.turn } : {}),
+      ...(flags.turnSecretFile !== undefined ? { secretFile: flags.turnSecretFile } : {}),
+      ...(flags.turnSecretEnv !== undefined ? { secretEnv: flags.turnSecretEnv } : {}),
+    } as WebrtcInput['turn'];
+  }
+  const policy = flags.iceTransportPolicy ?? fromFile?.iceTransportPolicy;
+  return { ...(turn !== undefined ? { turn } : {}), ...(policy !== undefined ? { iceTransportPolicy: policy as WebrtcInput['iceTransportPolicy'] } : {}) };
+}
+
+function withoutSecret(turn: Record<string, unknown>): Record<string, unknown> {
+  const { secret: _s, secretFile: _f, secretEnv: _e, ...rest } = turn;
+  return rest;
 }
 
 type CameraInput = NonNullable<ConfigInput['cameras']>[number];
@@ -183,6 +224,10 @@ export function buildProgram(): Command {
     .option('--webrtc-tcp-port <port|off>', 'ICE over TCP on this port, for networks that block UDP (off by default)', parsePortOrOff, 'off')
     .option('--webrtc-announce <address>', 'also announce this address with the WebRTC ports (repeatable): a 1:1 NAT\'s public address, a Docker host\'s LAN address', collect, [])
     .option('--no-webrtc-announce-interfaces', 'announce only the --webrtc-announce addresses, not the interfaces\' own')
+    .option('--turn <url>', 'TURN server sharing a secret with camrtc (coturn use-auth-secret): each viewer gets its own short-lived credential (repeatable), e.g. turn:turn.example.org:3478', collect, [])
+    .option('--turn-secret-file <file>', "the TURN server's static-auth-secret is this file's content (trimmed)")
+    .option('--turn-secret-env <var>', "the TURN server's static-auth-secret is this environment variable")
+    .addOption(new Option('--ice-transport-policy <policy>', 'tell browsers which ICE candidates to use (relay: TURN only)').choices(['all', 'relay']))
     .option('--recording <NAME=URL>', 'add a recording (NVR playback URL accepting Range): one RTSP session per viewer, with seek (repeatable)', collect, [])
     .option('--allow-origin <origin>', 'let pages of this web origin embed the player, e.g. https://intranet.example (repeatable)', collect, [])
     .option('--public-name <name>', 'a DNS name this server is reached by, e.g. cams.example.org (repeatable); other names are refused (DNS rebinding)', collect, [])

@@ -9,6 +9,7 @@ import { redactText } from '../log/redact.js';
 import { HOST_NAME } from '../http/knownHosts.js';
 import { AuthSchema, authConfigProblems, resolveAuthSecrets } from '../auth/authConfig.js';
 import { processSecretSources, resolvePassword, type SecretSources } from './secrets.js';
+import { IceServerSchema, IceTransportPolicySchema, TurnSchema, iceServerProblems, resolveTurnSecret } from './turnConfig.js';
 
 /**
  * auto (default, like MediaMTX): UDP first, TCP when the camera refuses UDP or no UDP packet arrives
@@ -115,10 +116,19 @@ export const ConfigSchema = z.strictObject({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   webrtc: z
     .object({
-      /** STUN/TURN servers handed to werift; none by default (LAN and loopback need none). */
-      iceServers: z.array(z.object({ urls: z.string(), username: z.string().optional(), credential: z.string().optional() })).default([]),
+      /**
+       * STUN/TURN servers for werift (the first of each kind) and for every admitted viewer's browser
+       * (docs/signaling.md, "ICE servers"); none by default (LAN and loopback need none).
+       */
+      iceServers: z.array(IceServerSchema).default([]),
       /** When set, ICE uses only these local addresses (e.g. 127.0.0.1 for tests, or the LAN address). */
       iceHostAddresses: z.array(z.string()).default([]),
+      // ---- TURN (config/turnConfig.ts) ----
+      /** A TURN server with a shared secret: a short-lived credential per viewer (TURN REST, coturn's use-auth-secret). */
+      turn: TurnSchema.optional(),
+      /** Handed to browsers: 'relay' makes them use TURN only. Default: browsers choose ('all'). */
+      iceTransportPolicy: IceTransportPolicySchema.optional(),
+      // ---- end TURN ----
       ...WebRtcPortsSchema,
     })
     .prefault({}),
@@ -177,6 +187,9 @@ export function loadConfig(input: ConfigInput, secrets: SecretSources = processS
   const authProblems = config.auth ? authConfigProblems(config.auth) : [];
   if (authProblems.length) throw new CamrtcError('ERR_CONFIG_INVALID', `invalid configuration: ${authProblems.join('; ')}`);
   if (config.auth) resolveAuthSecrets(config.auth, secrets);
+  const iceProblems = iceServerProblems(config.webrtc.iceServers);
+  if (iceProblems.length) throw new CamrtcError('ERR_CONFIG_INVALID', `invalid configuration: ${iceProblems.join('; ')}`);
+  if (config.webrtc.turn) resolveTurnSecret(config.webrtc.turn, secrets);
   if (config.demo !== false && seen.has('demo') && (config.demo === true)) {
     throw new CamrtcError('ERR_CONFIG_INVALID', "camera name 'demo' is taken by the built-in demo camera; pick another name or pass --no-demo");
   }

@@ -37,8 +37,11 @@ export interface HttpAppOptions {
   allowedOrigins?: readonly string[];
   /** WHEP sessions, served at /whep/NAME when given. */
   whep?: WhepEndpoint;
-  /** An offer to put in the camera page (OfferBroker.pageOffer), when one can be had. */
-  pageOffer?: (camera: string) => Promise<PageOffer | undefined>;
+  /**
+   * An offer to put in the camera page (OfferBroker.pageOffer), when one can be had, for `who`, who
+   * passed the access decision (the offer carries their ICE configuration: a TURN credential).
+   */
+  pageOffer?: (camera: string, who: Principal) => Promise<PageOffer | undefined>;
   /** The names the server answers to (Host header). Default: the built-in ones only (knownHosts.ts). */
   hosts?: KnownHosts;
   /** Who may do what (App builds it from the config's auth section). Default: open, as without one. */
@@ -244,7 +247,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
       // Only for a page that is about to be shown: a HEAD request or a speculative prefetch would
       // hold a viewer for nobody.
       const prefetch = /prefetch|prerender/i.test(`${req.get('Sec-Purpose') ?? ''} ${req.get('Purpose') ?? ''}`);
-      const offer = req.method === 'GET' && !prefetch ? await options.pageOffer?.(camera) : undefined;
+      const offer = req.method === 'GET' && !prefetch ? await options.pageOffer?.(camera, who) : undefined;
       res.setHeader('Content-Security-Policy', csp);
       // A page with an offer is good for one load: never stored, so never shown again from a cache.
       res.setHeader('Cache-Control', offer ? 'no-store' : 'no-cache');

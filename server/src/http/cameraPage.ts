@@ -75,6 +75,16 @@ export function logoutForm(user: string): string {
   return `<form class="logout" method="post" action="${LOGOUT_PATH}"><span class="user">${escapeHtml(user)}</span> <button type="submit">Log out</button></form>`;
 }
 
+/** The fields of the page's offer, ICE configuration included (a page with an offer is never cached). */
+function pageOfferJson(offer: PageOffer): PageOffer {
+  return {
+    ticket: offer.ticket,
+    sdp: offer.sdp,
+    ...(offer.iceServers ? { iceServers: offer.iceServers } : {}),
+    ...(offer.iceTransportPolicy ? { iceTransportPolicy: offer.iceTransportPolicy } : {}),
+  };
+}
+
 /**
  * The page for `camera`. The name is untrusted text here (it comes from the configuration): it only
  * appears HTML-escaped, in element text and quoted attributes; the scripts read it from the DOM.
@@ -84,7 +94,7 @@ export function logoutForm(user: string): string {
 export function renderCameraPage(camera: string, assets: CameraPageAssets, offer?: PageOffer, viewer: CameraPageViewer = {}): string {
   const name = escapeHtml(camera);
   const logout = viewer.user === undefined ? '' : logoutForm(viewer.user);
-  const offerAttribute = offer ? ` data-offer="${escapeHtml(JSON.stringify({ ticket: offer.ticket, sdp: offer.sdp }))}"` : '';
+  const offerAttribute = offer ? ` data-offer="${escapeHtml(JSON.stringify(pageOfferJson(offer)))}"` : '';
   return `<!doctype html>
 <html lang="en">
 <head>

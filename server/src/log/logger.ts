@@ -3,6 +3,9 @@ import { redactText } from './redact.js';
 
 export type { Logger } from 'pino';
 
+/** Fields whose string value is a secret (camera passwords, token keys, the TURN secret and credentials). */
+const SECRET_KEYS = /^(password|secret|credential|turnPassword)$/i;
+
 /**
  * One pino root logger; modules take a child (`logger.child({ module: 'rtsp' })`). Every string that
  * reaches a log line is passed through redactText so a camera URL with a password logged by mistake,
@@ -17,7 +20,8 @@ export function createLogger(options: { level?: string; destination?: NodeJS.Wri
     }
     if (Array.isArray(value)) return value.map((v) => redactDeep(v, depth + 1));
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = redactDeep(v, depth + 1);
+    // A secret logged by mistake inside an object (a config section, options) is masked by its name.
+    for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEYS.test(k) && typeof v === 'string' ? '***' : redactDeep(v, depth + 1);
     return out;
   };
   return pino(

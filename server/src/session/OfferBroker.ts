@@ -66,7 +66,7 @@ export class OfferBroker implements ViewerSupply {
   constructor(options: OfferBrokerOptions) {
     this.#logger = options.logger;
     this.#pool = new ViewerPool({
-      iceServers: options.peer.iceServers,
+      iceServers: options.peer.serverIceServers,
       network: options.peer.network,
       logger: options.logger,
       idleMs: options.spareIdleMs,

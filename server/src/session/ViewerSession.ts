@@ -157,7 +157,8 @@ export class ViewerSession extends TypedEmitter<ViewerSessionEvents> {
         id: this.id,
         tracks,
         h265: this.#options.h265,
-        iceServers: this.#options.peer.iceServers,
+        // Fresh for each viewer: a TURN REST credential expires.
+        iceServers: this.#options.peer.serverIceServers(),
         network: this.#options.peer.network,
         logger: this.#logger,
       });

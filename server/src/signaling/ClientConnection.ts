@@ -28,7 +28,7 @@ import type { ViewerDirectory } from '../session/ViewerDirectory.js';
 import { sendSessionEvents, statsMessage } from './sessionMessages.js';
 import { AccessPolicy, watchAction } from '../auth/AccessPolicy.js';
 import type { Authenticator } from '../auth/Authenticator.js';
-import type { Principal } from '../auth/Principal.js';
+import { principalLabel, type Principal } from '../auth/Principal.js';
 
 export interface SignalingLimits {
   /** Sustained messages per second per socket. */
@@ -355,7 +355,9 @@ export class ClientConnection {
       trickle: message.trickle,
       supply,
     });
-    sendSessionEvents(session, (m) => this.#send(m));
+    // Only a watch the policy admitted gets here: its ICE configuration (a TURN credential) is its own.
+    const peer = this.#options.peer;
+    sendSessionEvents(session, (m) => this.#send(m), () => peer.browserIce(principalLabel(principal)));
     session.once('ended', () => {
       if (this.#sessions.get(id)?.session === session) this.#sessions.delete(id);
     });

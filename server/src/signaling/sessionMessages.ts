@@ -5,15 +5,19 @@
 import { redactText } from '../log/redact.js';
 import type { CameraStatus } from '../media/CameraState.js';
 import type { ViewerSession, ViewerSessionStats } from '../session/ViewerSession.js';
-import type { ServerMessage } from '../../../shared/protocol.js';
+import type { IceConfig, ServerMessage } from '../../../shared/protocol.js';
 
-/** Sends every event of `session` as its message, from now on (call before session.start()). */
-export function sendSessionEvents(session: ViewerSession, send: (message: ServerMessage) => void): void {
+/**
+ * Sends every event of `session` as its message, from now on (call before session.start()). `ice`
+ * is asked once, when the offer or answer goes out, for the ICE configuration that message carries
+ * (PeerSettings.browserIce: a TURN credential made then, for this viewer).
+ */
+export function sendSessionEvents(session: ViewerSession, send: (message: ServerMessage) => void, ice: () => IceConfig | undefined = () => undefined): void {
   const id = session.id;
   const camera = session.camera.name;
   session.on('status', (status) => send(statusMessage(id, camera, status)));
-  session.on('offer', (sdp) => send({ type: 'offer', id, sdp }));
-  session.on('answer', (sdp) => send({ type: 'answer', id, sdp }));
+  session.on('offer', (sdp) => send({ type: 'offer', id, sdp, ...ice() }));
+  session.on('answer', (sdp) => send({ type: 'answer', id, sdp, ...ice() }));
   session.on('candidate', (candidate) => send({ type: 'candidate', id, candidate }));
   session.on('playback', (playback) => send({ type: 'playback', id, ...playback }));
   session.on('failed', (error) => send({ type: 'error', id, code: error.code, message: redactText(error.message) }));

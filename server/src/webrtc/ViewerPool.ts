@@ -33,7 +33,8 @@ export const MAX_RESERVATIONS_PER_CAMERA = 4;
 export const RESERVE_OFFER_WAIT_MS = 100;
 
 export interface ViewerPoolOptions {
-  iceServers: readonly IceServer[];
+  /** The servers, or a function asked for each viewer made (TURN REST credentials expire). */
+  iceServers: readonly IceServer[] | (() => readonly IceServer[]);
   network: ViewerNetworkOptions;
   logger: Logger;
   idleMs?: number;
@@ -192,7 +193,7 @@ export class ViewerPool {
         id: `spare-${++spareCounter}`,
         tracks,
         h265,
-        iceServers: this.#options.iceServers,
+        iceServers: typeof this.#options.iceServers === 'function' ? this.#options.iceServers() : this.#options.iceServers,
         network: this.#options.network,
         logger: this.#options.logger,
       });

@@ -18,6 +18,8 @@ import { ViewerSession } from '../session/ViewerSession.js';
 import type { ViewerDirectory } from '../session/ViewerDirectory.js';
 import { MAX_MESSAGE_BYTES } from '../../../shared/protocol.js';
 import { parseSdpFragment } from './sdpFragment.js';
+import { iceLinkHeaders } from './iceLinks.js';
+import { principalLabel } from '../auth/Principal.js';
 import { createAccess } from '../auth/access.js';
 import { watchAction } from '../auth/AccessPolicy.js';
 import type { Authenticator } from '../auth/Authenticator.js';
@@ -219,6 +221,9 @@ export class WhepEndpoint {
     res.setHeader('Location', `${req.baseUrl}/${encodeURIComponent(name)}/${id}`);
     res.setHeader('Accept-Patch', 'application/trickle-ice-sdpfrag');
     res.setHeader('Cache-Control', 'no-store');
+    // The admitted viewer's STUN/TURN servers, a TURN credential made now for it (RFC 9725 4.6).
+    const links = iceLinkHeaders(this.#peer.browserIce(principalLabel(principal)));
+    if (links.length > 0) res.setHeader('Link', links);
     res.end(result.sdp);
   }
 

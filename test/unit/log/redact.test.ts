@@ -109,4 +109,21 @@ describe('credential redaction', () => {
     assert.ok(all.includes('admin:***@192.0.2.1'), all);
     assert.ok(!all.includes('topsecret'), all);
   });
+
+  it('a configuration section logged by mistake shows no secret, password or TURN credential', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk, _enc, cb) {
+        lines.push(String(chunk));
+        cb();
+      },
+    });
+    const log = createLogger({ level: 'info', destination: sink });
+    log.info({ turn: { urls: ['turn:t.example'], secret: 'turn-shared-secret' }, camera: { name: 'front', password: 'cam-pass' } }, 'settings');
+    log.info({ iceServers: [{ urls: 'turn:t.example', username: '1767225600:anonymous', credential: 'NHItCB1L54z4J0PdCjZRvZ6oNFA=' }] }, 'ice');
+    await new Promise((r) => setImmediate(r));
+    const all = lines.join('');
+    for (const secret of ['turn-shared-secret', 'cam-pass', 'NHItCB1L54z4J0PdCjZRvZ6oNFA=']) assert.ok(!all.includes(secret), all);
+    assert.ok(all.includes('"secret":"***"') && all.includes('1767225600:anonymous') && all.includes('turn:t.example'), all);
+  });
 });

@@ -226,12 +226,28 @@ describe('early signaling', () => {
     assert.equal((early!.pc as unknown as FakePeerConnection).signalingState, 'stable');
   });
 
-  it('a player with ICE servers of its own keeps the socket but closes the warm connection (made without any)', () => {
+  it('a player with ICE settings of its own adopts the warm connection too: it has not gathered, the player configures it', () => {
     const early = startEarlySignaling('front');
     const adopted = adoptEarlySignal('front', PAGE_WS, true);
     assert.equal(adopted?.early.ws, FakeWebSocket.instances[0] as unknown as WebSocket);
-    assert.equal(adopted?.warmPc, undefined);
-    assert.equal((early!.pc as unknown as FakePeerConnection).signalingState, 'closed');
+    assert.equal(adopted?.warmPc, early!.pc);
+    assert.equal((early!.pc as unknown as FakePeerConnection).signalingState, 'stable');
+  });
+
+  it("the page's offer is answered with the ICE servers and policy it carries (the viewer's TURN credential)", async () => {
+    const turn = { urls: ['turn:turn.example:3478?transport=udp'], username: '1767225600:user:alice', credential: 'c2VjcmV0Cg==' };
+    const early = startEarlySignaling('front', { ticket: 'T3', sdp: 'v=0\r\n', iceServers: [turn], iceTransportPolicy: 'relay' });
+    assert.deepEqual((early!.pc as unknown as FakePeerConnection).config, { iceServers: [turn], iceTransportPolicy: 'relay' });
+    const plain = startEarlySignaling('yard');
+    assert.equal(plain, undefined, 'one early session per page');
+  });
+
+  it("the page's data-offer is read with its ICE configuration; malformed servers and unknown policies are left out", () => {
+    const good = { urls: 'turn:t.example', username: '1:anonymous', credential: 'x' };
+    const text = JSON.stringify({ ticket: 'T', sdp: 'v=0', iceServers: [good, { urls: 42 }, null, { urls: [] }], iceTransportPolicy: 'relay' });
+    assert.deepEqual(parsePageOffer(text), { ticket: 'T', sdp: 'v=0', iceServers: [good], iceTransportPolicy: 'relay' });
+    assert.deepEqual(parsePageOffer(JSON.stringify({ ticket: 'T', sdp: 'v=0', iceTransportPolicy: 'nohost' })), { ticket: 'T', sdp: 'v=0' });
+    assert.deepEqual(parsePageOffer(JSON.stringify({ ticket: 'T', sdp: 'v=0', iceServers: 'turn:x' })), { ticket: 'T', sdp: 'v=0' });
   });
 
   it("the page's answered offer: adopted with its connection without own ICE servers, else the early session is stopped", () => {
