@@ -55,7 +55,7 @@ export async function startCamrtc(options: StartOptions): Promise<BenchServer> {
   const nodeArgs = ['--max-semi-space-size=4', ...(options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [])];
   const child = new Child('camrtc', process.execPath, [
     ...nodeArgs, join(distRoot, 'server/src/main.js'),
-    '--port', '0', '--host', '127.0.0.1', '--ice-host', '127.0.0.1', '--no-demo', '--preload',
+    '--port', '0', '--host', '127.0.0.1', '--ice-host', '127.0.0.1', '--webrtc-udp-port', '0', '--no-demo', '--preload',
     '--rtsp-transport', options.rtspTransport ?? 'udp', '--log-level', 'info',
     ...cameras.flatMap((c) => ['--camera', `${c}=${options.cameraUrl}`]),
   ]);

@@ -24,6 +24,7 @@ import { ConfigFileEditor } from './config/ConfigFileEditor.js';
 import { ConfigWatcher } from './config/ConfigWatcher.js';
 import { CamrtcCore, DEMO_CLIP, WEB_ROOT } from './CamrtcCore.js';
 import { Restream } from './restream/Restream.js';
+import type { IceMux } from './webrtc/ice/IceMux.js';
 import { rtspPortOf } from './config/Config.js';
 
 export { DEMO_CLIP, WEB_ROOT };
@@ -190,6 +191,11 @@ export class App {
     if (port === undefined) return undefined;
     const host = this.config.host === '0.0.0.0' || this.config.host === '::' ? 'localhost' : this.config.host;
     return `rtsp://${host.includes(':') ? `[${host}]` : host}:${port}/NAME`;
+  }
+
+  /** The WebRTC ports every viewer shares (undefined: `udpPort` and `tcpPort` both off). */
+  get iceMux(): IceMux | undefined {
+    return this.core.iceMux;
   }
 
   /** The built-in demo camera, when served (tests inspect the RTSP requests it received). */

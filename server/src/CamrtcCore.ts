@@ -6,7 +6,7 @@
  * maker of a Viewer.
  *
  * close() goes children first (fastify's order): signaling and WHEP (viewers' peer connections), then
- * the offer broker (spares and page offers), then cameras (RTSP TEARDOWN to every camera), then the
+ * the offer broker (spares and page offers), then the WebRTC ports they shared (IceMux), then cameras (RTSP TEARDOWN to every camera), then the
  * demo camera, the login sessions and throttle, and the metrics. The HTTP server a signaling server
  * is attached to is its owner's to close, after this.
  */
@@ -20,6 +20,7 @@ import { H264ClipStream } from './demo/ClipStream.js';
 import { ToneStream } from './demo/ToneStream.js';
 import { KnownHosts } from './http/knownHosts.js';
 import { WebRtcWarmUp } from './webrtc/WebRtcWarmUp.js';
+import { IceMux } from './webrtc/ice/IceMux.js';
 import type { Logger } from './log/logger.js';
 import { CameraRegistry } from './media/CameraRegistry.js';
 import type { UpstreamFactory } from './media/UpstreamFeed.js';
@@ -100,6 +101,8 @@ export class CamrtcCore {
     private readonly warmUp: WebRtcWarmUp,
     /** Whether the TURN server gives the server's peers a relay (webrtc.turn). */
     private readonly turnProbe: TurnProbe | undefined,
+    /** The WebRTC ports every viewer shares (undefined: `udpPort` and `tcpPort` both off). */
+    readonly iceMux: IceMux | undefined,
   ) {}
 
   static async create(config: Readonly<Config>, options: CoreOptions): Promise<CamrtcCore> {
@@ -108,13 +111,18 @@ export class CamrtcCore {
     // TURN REST: a credential per viewer and for the server's peers; the secret stays in TurnRest.
     const turn = turnRestOf(config.webrtc.turn);
     let turnProbe: TurnProbe | undefined;
+    // First the WebRTC ports: one already in use stops the start before a camera is opened.
+    const { udpPort, tcpPort, announcedAddresses, announceInterfaces, iceHostAddresses } = config.webrtc;
+    const iceMux = await IceMux.start({ udpPort, tcpPort, announcedAddresses, announceInterfaces, hostAddresses: iceHostAddresses, logger: logger.child({ module: 'webrtc' }) });
     const peer = peerSettings({
       iceServers: config.webrtc.iceServers,
-      iceHostAddresses: config.webrtc.iceHostAddresses,
+      iceHostAddresses,
       turn,
       turnForServer: config.webrtc.turn?.forServer,
       turnUsable: () => turnProbe?.usable ?? true,
       iceTransportPolicy: config.webrtc.iceTransportPolicy,
+      // Without the UDP port, werift's own sockets announce them (binding a socket each).
+      network: iceMux?.udpPort !== undefined ? { mux: iceMux } : { mux: iceMux, additionalHostAddresses: announcedAddresses },
     });
     if (turn && config.webrtc.turn?.forServer !== false) {
       // A TURN server that refuses camrtc's credential would hold every server offer back for seconds.
@@ -163,10 +171,11 @@ export class CamrtcCore {
       const whep = new WhepEndpoint({ cameras, logger: logger.child({ module: 'whep' }), peer, authenticator: access.authenticator, viewers });
       // In the background: the first viewer then finds werift's handshake code already compiled.
       const warmUp = WebRtcWarmUp.start(logger.child({ module: 'webrtc' }));
-      return new CamrtcCore(config, logger, cameras, control, viewers, metrics, access, logins, hosts, peer, broker, whep, tokens.viewerTokens, demo, warmUp, turnProbe);
+      return new CamrtcCore(config, logger, cameras, control, viewers, metrics, access, logins, hosts, peer, broker, whep, tokens.viewerTokens, demo, warmUp, turnProbe, iceMux);
     } catch (err) {
       await turnProbe?.close();
       await broker.close().catch(() => undefined);
+      await iceMux?.close().catch(() => undefined);
       await cameras.close().catch(() => undefined);
       await demo?.close().catch(() => undefined);
       logins.sessions.close();
@@ -248,6 +257,7 @@ export class CamrtcCore {
       await Promise.all([...this.#signaling].map((s) => s.close().catch(log('signaling'))));
       await this.whep.close().catch(log('WHEP sessions'));
       await this.broker.close().catch(log('spare viewers'));
+      await this.iceMux?.close().catch(log('the WebRTC ports'));
       await this.cameras.close().catch(log('cameras'));
       await this.demoCamera?.close().catch(log('demo camera'));
       this.logins.sessions.close();

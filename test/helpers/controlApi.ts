@@ -46,7 +46,7 @@ export function configFromText(text: string, extra: Partial<Record<string, unkno
     port: 0,
     demo: true,
     logLevel: 'info',
-    webrtc: { iceServers: [], iceHostAddresses: ['127.0.0.1'] },
+    webrtc: { iceServers: [], iceHostAddresses: ['127.0.0.1'], udpPort: 0 },
     ...extra,
   });
 }

@@ -33,7 +33,7 @@ describe('camrtc server with the built-in demo camera', () => {
       logLevel: 'silent',
       // A camera nobody listens on, with credentials that must never leak.
       cameras: [{ name: 'offline', url: 'rtsp://admin:n0t-for-you@127.0.0.1:9/stream', idleTimeoutMs: 0 }],
-      webrtc: { iceServers: [], iceHostAddresses: ['127.0.0.1'] },
+      webrtc: { iceServers: [], iceHostAddresses: ['127.0.0.1'], udpPort: 0 },
     });
     app = await App.start(config, { logger: silentLogger() });
     base = `http://127.0.0.1:${app.port}`;

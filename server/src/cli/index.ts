@@ -24,6 +24,14 @@ function parsePort(value: string): number {
   return n;
 }
 
+/** A WebRTC port, or `off`. */
+function parsePortOrOff(value: string): number | 'off' {
+  if (value === 'off') return 'off';
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError("expected a port number (0-65535) or 'off'");
+  return n;
+}
+
 export interface ServeFlags {
   camera: string[];
   port: number;
@@ -33,6 +41,10 @@ export interface ServeFlags {
   logLevel: string;
   iceServer: string[];
   iceHost: string[];
+  webrtcUdpPort: number | 'off';
+  webrtcTcpPort: number | 'off';
+  webrtcAnnounce: string[];
+  webrtcAnnounceInterfaces: boolean;
   preload?: boolean;
   recording: string[];
   allowOrigin: string[];
@@ -81,6 +93,11 @@ export function configFromFlags(flags: ServeFlags, file: ConfigInput = {}, sourc
       ...(isRecord(file.webrtc) ? file.webrtc : {}),
       iceServers: flags.iceServer.length ? flags.iceServer.map((urls) => ({ urls })) : (file.webrtc?.iceServers ?? []),
       iceHostAddresses: flags.iceHost.length ? flags.iceHost : (file.webrtc?.iceHostAddresses ?? []),
+      // Not named anywhere: the configuration's default (8189, or any free port with --port 0).
+      ...(given('webrtcUdpPort') || file.webrtc?.udpPort !== undefined ? { udpPort: pick('webrtcUdpPort', flags.webrtcUdpPort, file.webrtc?.udpPort) } : {}),
+      tcpPort: pick('webrtcTcpPort', flags.webrtcTcpPort, file.webrtc?.tcpPort),
+      announcedAddresses: flags.webrtcAnnounce?.length ? flags.webrtcAnnounce : (file.webrtc?.announcedAddresses ?? []),
+      announceInterfaces: pick('webrtcAnnounceInterfaces', flags.webrtcAnnounceInterfaces, file.webrtc?.announceInterfaces),
       ...turnFromFlags(flags, file.webrtc),
     },
     allowedOrigins: [...(file.allowedOrigins ?? []), ...(flags.allowOrigin ?? [])],
@@ -217,6 +234,10 @@ export function buildProgram(): Command {
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'))
     .option('--ice-server <url>', 'STUN/TURN server for WebRTC (repeatable), e.g. stun:stun.example.org:3478', collect, [])
     .option('--ice-host <address>', 'use only this local address for WebRTC (repeatable), e.g. the LAN address', collect, [])
+    .option('--webrtc-udp-port <port|off>', "one UDP port for every viewer's media (0: any free port; off: a random port per viewer)", parsePortOrOff, 8189)
+    .option('--webrtc-tcp-port <port|off>', 'ICE over TCP on this port, for networks that block UDP (off by default)', parsePortOrOff, 'off')
+    .option('--webrtc-announce <address>', 'also announce this address with the WebRTC ports (repeatable): a 1:1 NAT\'s public address, a Docker host\'s LAN address', collect, [])
+    .option('--no-webrtc-announce-interfaces', 'announce only the --webrtc-announce addresses, not the interfaces\' own')
     .option('--turn <url>', 'TURN server sharing a secret with camrtc (coturn use-auth-secret): each viewer gets its own short-lived credential (repeatable), e.g. turn:turn.example.org:3478', collect, [])
     .option('--turn-secret-file <file>', "the TURN server's static-auth-secret is this file's content (trimmed)")
     .option('--turn-secret-env <var>', "the TURN server's static-auth-secret is this environment variable")

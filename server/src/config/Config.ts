@@ -2,6 +2,7 @@
  * camrtc's configuration: validated once at start-up (zod), then frozen. Everything that reaches the
  * rest of the server is a Config; nothing else reads argv or the environment.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { CamrtcError } from '../errors.js';
 import { redactText } from '../log/redact.js';
@@ -94,6 +95,26 @@ export type RtspServeConfig = z.infer<typeof RtspServeSchema>;
 export function rtspPortOf(config: Pick<Config, 'port' | 'rtsp'>): number {
   return config.rtsp.port ?? (config.port === 0 ? 0 : DEFAULT_RTSP_PORT);
 }
+const webrtcPort = z.union([z.number().int().min(0).max(65535), z.literal('off')], { error: "expected a port number (0-65535) or 'off'" });
+const ipAddress = z.string().refine((a) => isIP(a) !== 0, 'an IP address (a browser does not resolve host names in ICE candidates)');
+
+/** The server's WebRTC ports (webrtc/ice/IceMux.ts): what a firewall or `docker run -p` opens. */
+export const WebRtcPortsSchema = {
+  /**
+   * One UDP port for the media of every viewer (as MediaMTX's 8189 and go2rtc's 8555). 0: any free
+   * port; 'off': a UDP socket per viewer on a random port (werift's own).
+   */
+  udpPort: webrtcPort.default(8189),
+  /** ICE over TCP on this port, for viewers whose network blocks UDP. 'off' (default, as MediaMTX) or a port. */
+  tcpPort: webrtcPort.default('off'),
+  /**
+   * More addresses announced as host candidates with those ports: the public address of a 1:1 NAT,
+   * the LAN address of a Docker host (`-p 8189:8189/udp`).
+   */
+  announcedAddresses: z.array(ipAddress).default([]),
+  /** Announce the interfaces' addresses (or iceHostAddresses) too. false: only announcedAddresses (needs udpPort). */
+  announceInterfaces: z.boolean().default(true),
+};
 
 export const ConfigSchema = z.strictObject({
   /** Interface the HTTP/WebSocket server binds. 0.0.0.0 (all), like MediaMTX and go2rtc. */
@@ -125,8 +146,9 @@ export const ConfigSchema = z.strictObject({
       /** Handed to browsers: 'relay' makes them use TURN only. Default: browsers choose ('all'). */
       iceTransportPolicy: IceTransportPolicySchema.optional(),
       // ---- end TURN ----
+      ...WebRtcPortsSchema,
     })
-    .default({ iceServers: [], iceHostAddresses: [] }),
+    .prefault({}),
   /**
    * Other web origins (scheme://host[:port]) whose pages may embed the player: they may open /ws and
    * use /whep from a visitor's browser. The server's own origin is always allowed.
@@ -175,6 +197,13 @@ export function loadConfig(input: ConfigInput, secrets: SecretSources = processS
     const password = resolvePassword(cam, secrets);
     if (password !== undefined) cam.password = password;
   }
+  const webrtc = config.webrtc;
+  if (!webrtc.announceInterfaces && webrtc.udpPort === 'off') {
+    throw new CamrtcError('ERR_CONFIG_INVALID', "invalid configuration: webrtc.announceInterfaces: false needs webrtc.udpPort (with 'off', every viewer's own UDP sockets announce the interfaces)");
+  }
+  // As the restream's port: a server asked for any free HTTP port (tests, several instances) takes
+  // any free WebRTC port too, unless one was named, so two such servers never collide on 8189.
+  if (config.port === 0 && (input as { webrtc?: { udpPort?: unknown } }).webrtc?.udpPort === undefined) webrtc.udpPort = 0;
   const authProblems = config.auth ? authConfigProblems(config.auth) : [];
   if (authProblems.length) throw new CamrtcError('ERR_CONFIG_INVALID', `invalid configuration: ${authProblems.join('; ')}`);
   if (config.auth) resolveAuthSecrets(config.auth, secrets);

@@ -25,11 +25,13 @@ import {
   parseCertificateOnce,
   releaseHandshakeMemory,
   senderFeedback,
+  useIceMux,
   useNativeX25519,
   withoutDefaultStun,
   type SenderFeedback,
 } from './werift/index.js';
 import type { ViewerEvents, ViewerNetworkStats, ViewerOptions, ViewerState, ViewerStats } from './ViewerTypes.js';
+import type { IceMux, IceMuxSession } from './ice/IceMux.js';
 
 export type { ViewerEvents, ViewerNetworkStats, ViewerOptions, ViewerState, ViewerStats } from './ViewerTypes.js';
 export { REPLAY_FRAMES_PER_TICK, REPLAY_REST_DELAY_MS } from './OutboundTrack.js';
@@ -86,6 +88,9 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
   #trickle = false;
   #lastErrorLog = -Infinity;
   #errorsSinceLog = 0;
+  readonly #mux: IceMux | undefined;
+  /** Its registrations on the shared WebRTC ports (closed with the viewer). */
+  #muxSessions: IceMuxSession[] = [];
   /** Settles the promise below: the remote description was applied (or failed, or the viewer closed). */
   #remoteDescriptionSettled!: () => void;
   /**
@@ -101,6 +106,7 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
     this.id = options.id;
     this.#logger = options.logger;
     this.#requestKeyframe = options.requestKeyframe;
+    this.#mux = options.network?.mux;
     const plan = planCodecs(options.tracks, { h265: options.h265 });
     if (plan.choices.length === 0) {
       const codecs = options.tracks.map((t) => t.codec).join(', ') || 'none';
@@ -226,6 +232,7 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
   async createOffer(options: { trickle?: boolean } = {}): Promise<string> {
     this.#assertOpen();
     try {
+      this.#useMux();
       actAsDtlsClient(this.#pc, this.#logger);
       withoutDefaultStun(this.#pc, this.#logger);
       connectAtNomination(this.#pc, this.#logger);
@@ -261,6 +268,7 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
     let answerSdp: string | undefined;
     try {
       await this.#pc.setRemoteDescription({ type: 'offer', sdp }).finally(this.#remoteDescriptionSettled);
+      this.#useMux();
       withoutDefaultStun(this.#pc, this.#logger);
       connectAtNomination(this.#pc, this.#logger);
       const answer = await this.#pc.createAnswer();
@@ -355,6 +363,7 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
     this.#lease?.subscribe(undefined);
     this.#remoteDescriptionSettled();
     for (const out of this.#outboundList) out.close();
+    for (const session of this.#muxSessions) session.close();
     this.#closePromise = this.#pc.close().catch((err: unknown) => {
       this.#logger.debug({ err, viewer: this.id }, 'peer connection close failed');
     });
@@ -396,6 +405,11 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
     if (this.#outboundList.some((o) => o.output)) return;
     const outputs = chooseRtpOutputs(this.#pc, this.#outboundList, this.#logger, this.#hooks.sendFailed, this.id);
     this.#outboundList.forEach((out, i) => out.bind(outputs[i]));
+  }
+
+  /** Gathers on the shared WebRTC ports, before the SDP that carries the ufrag is made. */
+  #useMux(): void {
+    if (this.#mux && this.#muxSessions.length === 0) this.#muxSessions = useIceMux(this.#pc, this.#mux, this.#logger);
   }
 
   /** The browser's decoder needs a keyframe to (re)start: gate video until one comes, and ask for it. */

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import type { PeerConfig, RTCIceServer } from 'werift';
 import type { CodecChoice } from './codecs.js';
+import type { IceMux } from './ice/IceMux.js';
 
 /** A STUN/TURN server given to browsers and to werift (same shape as the browser's RTCIceServer). */
 export interface IceServer {
@@ -20,6 +21,11 @@ export interface ViewerNetworkOptions {
   additionalHostAddresses?: readonly string[];
   /** UDP port range for ICE sockets (min < max), to open in a firewall. Default: any free port. */
   portRange?: readonly [number, number];
+  /**
+   * The server's shared WebRTC ports (one UDP port, one TCP port for every viewer): the viewer
+   * gathers there instead of on sockets of its own (werift/muxedIce.ts). Absent: a socket per viewer.
+   */
+  mux?: IceMux;
 }
 
 /** werift configuration for one viewer's peer connection. */

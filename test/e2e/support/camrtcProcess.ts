@@ -1,7 +1,8 @@
 /**
  * Runs camrtc exactly as a user does (`node dist/server/src/main.js ...`, what `npm start` runs) and
  * reads its JSON log lines. WebRTC is pinned to loopback (--ice-host 127.0.0.1) so tests never send
- * traffic to another address.
+ * traffic to another address, on a free UDP port (not 8189: tests run beside each other). A later
+ * `--webrtc-udp-port` in `args` wins.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -18,7 +19,7 @@ export class CamrtcProcess {
   ) {}
 
   static async start(args: string[]): Promise<CamrtcProcess> {
-    const child = spawn(process.execPath, ['--max-semi-space-size=4', distPath('server/src/main.js'), '--port', '0', '--host', '127.0.0.1', '--ice-host', '127.0.0.1', '--log-level', 'debug', ...args], {
+    const child = spawn(process.execPath, ['--max-semi-space-size=4', distPath('server/src/main.js'), '--port', '0', '--host', '127.0.0.1', '--ice-host', '127.0.0.1', '--webrtc-udp-port', '0', '--log-level', 'debug', ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const logs: Array<Record<string, unknown>> = [];

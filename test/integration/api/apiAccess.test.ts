@@ -26,6 +26,7 @@ describe('control API access with an auth section', () => {
         port: 0,
         demo: false,
         logLevel: 'silent',
+        webrtc: { udpPort: 0 },
         cameras: [
           { name: 'yard', url: URL_OF },
           { name: 'garage', url: URL_OF },
@@ -105,7 +106,7 @@ describe('control API access without an auth section', () => {
     .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
 
   it('answers loopback clients only', { skip: lan === undefined ? 'this machine has no non-loopback IPv4 address' : false }, async () => {
-    const app = await App.start(loadConfig({ host: '0.0.0.0', port: 0, demo: true, logLevel: 'silent', webrtc: { iceServers: [], iceHostAddresses: ['127.0.0.1'] } }), {
+    const app = await App.start(loadConfig({ host: '0.0.0.0', port: 0, demo: true, logLevel: 'silent', webrtc: { iceServers: [], iceHostAddresses: ['127.0.0.1'], udpPort: 0 } }), {
       logger: silentLogger(),
     });
     try {

@@ -28,7 +28,7 @@ describe('access control: one decision at every entry point', () => {
         port: 0,
         demo: true,
         logLevel: 'silent',
-        webrtc: { iceServers: [], iceHostAddresses: ['127.0.0.1'] },
+        webrtc: { iceServers: [], iceHostAddresses: ['127.0.0.1'], udpPort: 0 },
         // Never reached: port 9 (discard) refuses at once on loopback.
         cameras: [
           { name: 'yard', url: 'rtsp://127.0.0.1:9/yard' },
@@ -143,7 +143,7 @@ describe('access control: one decision at every entry point', () => {
 
 describe('loopback rights and a reverse proxy on the same machine', () => {
   it('without an auth section, /metrics answers loopback but not a request a proxy forwarded', async () => {
-    const app = await App.start(loadConfig({ host: '127.0.0.1', port: 0, demo: true, logLevel: 'silent' }), { logger: silentLogger() });
+    const app = await App.start(loadConfig({ host: '127.0.0.1', port: 0, demo: true, logLevel: 'silent', webrtc: { udpPort: 0 } }), { logger: silentLogger() });
     try {
       const headers = { Host: `127.0.0.1:${app.port}` };
       assert.equal((await rawRequest({ port: app.port, path: '/metrics', headers })).status, 200);

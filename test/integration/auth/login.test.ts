@@ -42,7 +42,7 @@ describe('browser login', () => {
         port: 0,
         demo: true,
         logLevel: 'silent',
-        webrtc: { iceServers: [], iceHostAddresses: ['127.0.0.1'] },
+        webrtc: { iceServers: [], iceHostAddresses: ['127.0.0.1'], udpPort: 0 },
         auth: { users: [{ name: 'alice', passwordHash: await hashPassword(PASSWORD), permissions: { view: ['demo'] } }] },
       }),
       { logger: silentLogger(), loginThrottle: THROTTLE },
@@ -241,7 +241,7 @@ describe('browser login', () => {
 
 describe('browser login on a server without users', () => {
   it('GET /login says no logins are configured; /api/session says anonymous with no login', async () => {
-    const app = await App.start(loadConfig({ host: '127.0.0.1', port: 0, demo: false, logLevel: 'silent' }), { logger: silentLogger() });
+    const app = await App.start(loadConfig({ host: '127.0.0.1', port: 0, demo: false, logLevel: 'silent', webrtc: { udpPort: 0 } }), { logger: silentLogger() });
     try {
       const page = await rawRequest({ port: app.port, path: '/login', headers: { Host: `127.0.0.1:${app.port}` } });
       assert.equal(page.status, 404);
@@ -269,6 +269,7 @@ describe('browser login over TLS', { skip: opensslMissing() }, () => {
         port: 0,
         demo: false,
         logLevel: 'silent',
+        webrtc: { udpPort: 0 },
         tls: files,
         auth: { users: [{ name: 'alice', passwordHash: await hashPassword(PASSWORD, 'scrypt'), permissions: { view: ['*'] } }] },
       }),

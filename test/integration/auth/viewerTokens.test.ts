@@ -66,7 +66,7 @@ describe('POST /api/tokens without an auth section', () => {
     const captured = capturedLogger();
     lines = captured.lines;
     app = await App.start(
-      loadConfig({ host: '127.0.0.1', port: 0, demo: true, webrtc: { iceServers: [], iceHostAddresses: ['127.0.0.1'] }, cameras: [{ name: 'yard', url: 'rtsp://127.0.0.1:9/yard' }] }),
+      loadConfig({ host: '127.0.0.1', port: 0, demo: true, webrtc: { iceServers: [], iceHostAddresses: ['127.0.0.1'], udpPort: 0 }, cameras: [{ name: 'yard', url: 'rtsp://127.0.0.1:9/yard' }] }),
       { logger: captured.logger },
     );
   });
@@ -115,7 +115,7 @@ describe('viewer tokens with an auth section', () => {
         host: '127.0.0.1',
         port: 0,
         demo: true,
-        webrtc: { iceServers: [], iceHostAddresses: ['127.0.0.1'] },
+        webrtc: { iceServers: [], iceHostAddresses: ['127.0.0.1'], udpPort: 0 },
         allowedOrigins: [SHOP, 'http://other.example:8000'],
         cameras: [{ name: 'yard', url: 'rtsp://127.0.0.1:9/yard' }],
         auth: {

@@ -45,7 +45,7 @@ describe('faulty cameras: the server stays up and says what is wrong', () => {
       const withCreds = name === 'unauthorizedLoop' ? url.replace('rtsp://', `rtsp://admin:${PASSWORD}@`) : url;
       cameras.push({ name, url: withCreds, transport: 'tcp', preload: true });
     }
-    app = await App.start(loadConfig({ host: '127.0.0.1', port: 0, demo: false, logLevel: 'silent', cameras }), { logger: silentLogger() });
+    app = await App.start(loadConfig({ host: '127.0.0.1', port: 0, demo: false, logLevel: 'silent', cameras, webrtc: { iceHostAddresses: ['127.0.0.1'], udpPort: 0 } }), { logger: silentLogger() });
     base = `http://127.0.0.1:${app.port}`;
   });
 

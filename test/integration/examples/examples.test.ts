@@ -16,7 +16,7 @@ describe('example apps watch the demo camera', () => {
   let app: App;
   before(async () => {
     app = await App.start(
-      loadConfig({ host: '127.0.0.1', port: 0, demo: true, logLevel: 'silent', webrtc: { iceServers: [], iceHostAddresses: ['127.0.0.1'] } }),
+      loadConfig({ host: '127.0.0.1', port: 0, demo: true, logLevel: 'silent', webrtc: { iceServers: [], iceHostAddresses: ['127.0.0.1'], udpPort: 0 } }),
       { logger: silentLogger() },
     );
   });

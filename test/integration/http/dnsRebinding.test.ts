@@ -25,7 +25,7 @@ describe('DNS rebinding: requests for a name the server is not known by', () => 
         demo: true,
         logLevel: 'silent',
         publicNames: ['cams.example.org'],
-        webrtc: { iceServers: [], iceHostAddresses: ['127.0.0.1'] },
+        webrtc: { iceServers: [], iceHostAddresses: ['127.0.0.1'], udpPort: 0 },
       }),
       { logger: silentLogger() },
     );

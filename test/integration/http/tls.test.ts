@@ -72,7 +72,7 @@ describe('camrtc over TLS (--tls-cert, --tls-key)', { skip: missing }, () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   function config(files: { cert: string; key: string }, extra: ConfigInput = {}) {
-    return loadConfig({ host: '127.0.0.1', port: 0, demo: true, logLevel: 'silent', webrtc: { iceServers: [], iceHostAddresses: ['127.0.0.1'] }, tls: files, ...extra });
+    return loadConfig({ host: '127.0.0.1', port: 0, demo: true, logLevel: 'silent', webrtc: { iceServers: [], iceHostAddresses: ['127.0.0.1'], udpPort: 0 }, tls: files, ...extra });
   }
 
   describe('certificate files rewritten in place', () => {

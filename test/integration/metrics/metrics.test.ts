@@ -44,7 +44,7 @@ describe('/metrics after a known workload', () => {
         port: 0,
         demo: true,
         logLevel: 'silent',
-        webrtc: { iceServers: [], iceHostAddresses: ['127.0.0.1'] },
+        webrtc: { iceServers: [], iceHostAddresses: ['127.0.0.1'], udpPort: 0 },
         // Nothing listens on port 9: every connection is refused, and the camera retries.
         cameras: [{ name: 'offline', url: 'rtsp://127.0.0.1:9/stream', preload: true }],
       }),
@@ -213,7 +213,7 @@ describe('/metrics: who may read it', () => {
         port: 0,
         demo: true,
         logLevel: 'silent',
-        webrtc: { iceServers: [], iceHostAddresses: ['127.0.0.1'] },
+        webrtc: { iceServers: [], iceHostAddresses: ['127.0.0.1'], udpPort: 0 },
         auth: {
           users: [
             { name: 'prometheus', passwordHash: await hashPassword('scrape me', 'scrypt'), permissions: { metrics: true } },
@@ -257,7 +257,7 @@ describe('/metrics: who may read it', () => {
       .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
     if (!address) return t.skip('this machine has no IPv4 address besides loopback');
     const app = await App.start(
-      loadConfig({ host: address, port: 0, demo: true, logLevel: 'silent', webrtc: { iceServers: [], iceHostAddresses: [address] } }),
+      loadConfig({ host: address, port: 0, demo: true, logLevel: 'silent', webrtc: { iceServers: [], iceHostAddresses: [address], udpPort: 0 } }),
       { logger: silentLogger() },
     );
     try {

@@ -34,7 +34,7 @@ describe('a client flooding hostile offers', () => {
 
   before(async () => {
     app = await App.start(
-      loadConfig({ host: '127.0.0.1', port: 0, demo: true, logLevel: 'silent', webrtc: { iceServers: [], iceHostAddresses: ['127.0.0.1'] } }),
+      loadConfig({ host: '127.0.0.1', port: 0, demo: true, logLevel: 'silent', webrtc: { iceServers: [], iceHostAddresses: ['127.0.0.1'], udpPort: 0 } }),
       { logger: silentLogger() },
     );
     viewer = await TestClient.open(`ws://127.0.0.1:${app.port}/ws`);

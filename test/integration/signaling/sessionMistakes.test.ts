@@ -28,7 +28,7 @@ describe('signaling mistakes a session survives', () => {
 
   before(async () => {
     app = await App.start(
-      loadConfig({ host: '127.0.0.1', port: 0, demo: true, logLevel: 'silent', webrtc: { iceServers: [], iceHostAddresses: ['127.0.0.1'] } }),
+      loadConfig({ host: '127.0.0.1', port: 0, demo: true, logLevel: 'silent', webrtc: { iceServers: [], iceHostAddresses: ['127.0.0.1'], udpPort: 0 } }),
       { logger: silentLogger() },
     );
   });

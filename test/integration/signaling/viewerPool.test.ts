@@ -20,7 +20,7 @@ describe('spare viewers', () => {
   let app: App;
 
   before(async () => {
-    const config = loadConfig({ host: '127.0.0.1', port: 0, demo: true, logLevel: 'silent', webrtc: { iceServers: [], iceHostAddresses: ['127.0.0.1'] } });
+    const config = loadConfig({ host: '127.0.0.1', port: 0, demo: true, logLevel: 'silent', webrtc: { iceServers: [], iceHostAddresses: ['127.0.0.1'], udpPort: 0 } });
     app = await App.start(config, { logger: silentLogger() });
   });
 

@@ -62,6 +62,7 @@ describe('TURN credentials are handed to admitted viewers only, and the secret n
         webrtc: {
           iceServers: [],
           iceHostAddresses: ['127.0.0.1'],
+          udpPort: 0,
           // No TURN server listens here: the server's own peers leave it out (forServer), browsers get it.
           turn: { urls: [TURN_URL], secret: SECRET, ttlSeconds: TTL, forServer: false },
           iceTransportPolicy: 'relay',

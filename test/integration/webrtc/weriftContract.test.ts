@@ -16,6 +16,7 @@ import { createLogger } from '../../../server/src/log/logger.js';
 import type { MediaFrame } from '../../../server/src/media/MediaFrame.js';
 import { unixMsFromNtp } from '../../../server/src/rtp/ntp.js';
 import { Viewer } from '../../../server/src/webrtc/Viewer.js';
+import { IceMux } from '../../../server/src/webrtc/ice/IceMux.js';
 import { SHAPE_CHANGED_MESSAGE, weriftFallbacks } from '../../../server/src/webrtc/werift/index.js';
 import { loopbackPeer } from '../../helpers/loopbackPeer.js';
 import { repoRoot } from '../../helpers/paths.js';
@@ -172,6 +173,28 @@ describe('werift contract', () => {
     await waitFor(() => streamsReported(viewer, seen.reports), 'two sender reports per stream', 5_000);
     checkReports('camrtc path', viewer, seen);
     assertNoFallback('camrtc path');
+  });
+
+  it('on the shared WebRTC ports (muxedIce): werift gathers there, and the RTP and sender reports go through them', async () => {
+    const mux = (await IceMux.start({ udpPort: 0, tcpPort: 0, hostAddresses: ['127.0.0.1'], logger }))!;
+    closers.push(() => mux.close());
+    const viewer = new Viewer({ id: 'contract-mux', tracks: [h264Track(0, '42e01f'), pcmaTrack(1)], network: { hostAddresses: ['127.0.0.1'], mux }, logger });
+    const browser = loopbackPeer();
+    closers.push(() => viewer.close(), () => browser.close());
+    const seen = listen(browser);
+    const offer = await viewer.createOffer();
+    assert.match(offer, new RegExp(` udp \\d+ 127\\.0\\.0\\.1 ${mux.udpPort} typ host`));
+    assert.match(offer, new RegExp(` tcp \\d+ 127\\.0\\.0\\.1 ${mux.tcpPort} typ host tcptype passive`));
+    await browser.setRemoteDescription({ type: 'offer', sdp: offer });
+    await browser.setLocalDescription(await browser.createAnswer());
+    await viewer.setAnswer(browser.localDescription!.sdp);
+    await waitFor(() => viewer.state === 'connected', 'viewer connected');
+    assert.equal(viewer.stats.rtpPath, 'camrtc');
+    assert.ok(mux.stats.routes >= 1, 'the browser routed to the viewer');
+    await streamAudioAndVideo(viewer);
+    await waitFor(() => streamsReported(viewer, seen.reports), 'two sender reports per stream', 5_000);
+    checkReports('shared ports', viewer, seen);
+    assertNoFallback('shared ports');
   });
 
   it("the browser's offer with AES-CM only: werift's sender writes the RTP, and its reports carry the wall clock", async () => {

@@ -21,7 +21,7 @@ describe('WHEP endpoint', () => {
         demo: true,
         logLevel: 'silent',
         allowedOrigins: ['http://127.0.0.1:1234'],
-        webrtc: { iceServers: [], iceHostAddresses: ['127.0.0.1'] },
+        webrtc: { iceServers: [], iceHostAddresses: ['127.0.0.1'], udpPort: 0 },
       }),
       { logger: silentLogger() },
     );

@@ -35,7 +35,7 @@ function camrtc(args: string[], env: Record<string, string> = {}): Promise<Run> 
   });
 }
 
-const BASE = ['--host', '127.0.0.1', '--port', '0', '--no-demo'];
+const BASE = ['--host', '127.0.0.1', '--port', '0', '--no-demo', '--ice-host', '127.0.0.1', '--webrtc-udp-port', '0'];
 
 describe('camrtc credentials on the command line', () => {
   const dir = mkdtempSync(join(tmpdir(), 'camrtc-cli-'));

@@ -14,7 +14,7 @@ import { makeCertificate, opensslMissing } from '../../helpers/tlsFiles.js';
 /** Runs `camrtc ARGS`; stops it (SIGTERM) once it says it is listening, or after 10 s. */
 function camrtc(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [distPath('server/src/main.js'), '--host', '127.0.0.1', '--port', '0', '--no-demo', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [distPath('server/src/main.js'), '--host', '127.0.0.1', '--port', '0', '--no-demo', '--ice-host', '127.0.0.1', '--webrtc-udp-port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     const run = { code: null as number | null, stdout: '', stderr: '' };
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
     child.stdout.on('data', (d: Buffer) => {

@@ -15,6 +15,7 @@
  * - senderReports: the fields of werift's RTCP sender reports (RTP writer's counts, a sub-second NTP clock).
  * - handshakeMemory: the DTLS handshake transcript dropped once connected.
  * - senderFeedback: the NACKs a sender received and what werift's own cache sent again (/metrics).
+ * - muxedIce: ICE gathering on the server's shared WebRTC ports (one UDP port, one TCP port) instead of sockets per viewer.
  */
 export { SHAPE_CHANGED_MESSAGE, weriftFallbacks, weriftShapeChanged } from './shapeChanged.js';
 export { actAsDtlsClient } from './dtlsClientRole.js';
@@ -26,3 +27,4 @@ export { srtpOutput, type SrtpOutput } from './srtpOutput.js';
 export { senderReportClock, senderReports } from './senderReports.js';
 export { releaseHandshakeMemory } from './handshakeMemory.js';
 export { senderFeedback, type SenderFeedback } from './senderFeedback.js';
+export { useIceMux } from './muxedIce.js';
