@@ -42,6 +42,9 @@ import { ConfigWatcher } from './config/ConfigWatcher.js';
 import { cameraApi } from './http/cameraApi.js';
 import { Restream } from './restream/Restream.js';
 import { rtspPortOf } from './config/Config.js';
+import { Cluster } from './cluster/Cluster.js';
+import { advertisedHostName, clusterRouters, defaultAdvertise } from './cluster/clusterWiring.js';
+import { RtspSession } from './rtsp/RtspSession.js';
 
 export const DEMO_CLIP = fileURLToPath(new URL('../assets/demo.h264', import.meta.url));
 export const WEB_ROOT = fileURLToPath(new URL('../../public/', import.meta.url));
@@ -103,11 +106,20 @@ export class App {
     private readonly turnProbe: TurnProbe | undefined,
     /** The RTSP restream of the cameras, unless turned off. */
     readonly restream: Restream | undefined,
+    /** This node's part in a cluster (config.cluster, docs/cluster.md). */
+    readonly cluster: Cluster | undefined,
   ) {}
 
   static async start(config: Readonly<Config>, options: AppOptions): Promise<App> {
     const { logger } = options;
-    const cameras = new CameraRegistry({ logger, createSession: options.createSession });
+    // A cluster node: each live camera is pulled by one node of the cluster (cluster/ClusterUpstream.ts).
+    const cluster = config.cluster
+      ? new Cluster({ config: config.cluster, logger, viewers: () => viewers.size, allowedOrigins: config.allowedOrigins })
+      : undefined;
+    const createSession: UpstreamFactory | undefined = cluster
+      ? cluster.upstreamFactory(options.createSession ?? ((o) => new RtspSession(o)), (name: string): boolean => cameras.configOf(name)?.recording !== true)
+      : options.createSession;
+    const cameras: CameraRegistry = new CameraRegistry({ logger, createSession });
     // TURN REST: a credential per viewer and for the server's peers; the secret stays in TurnRest.
     const turn = turnRestOf(config.webrtc.turn);
     let turnProbe: TurnProbe | undefined;
@@ -157,7 +169,8 @@ export class App {
       }
       for (const camera of config.cameras) cameras.add(camera);
 
-      const hosts = new KnownHosts({ publicNames: config.publicNames, bindHost: config.host });
+      const hosts = new KnownHosts({ publicNames: [...config.publicNames, ...advertisedHostName(config.cluster)], bindHost: config.host });
+      const routers = cluster && clusterRouters(cluster);
       // One access decision for every entry point: pages, /api, /ws, /whep, /metrics. A login session names its
       // user; the user's permissions are looked up at each use (a removed user's session ends).
       // Viewer tokens and an identity provider's JWTs: one verifier; the viewer tokens also mint.
@@ -178,6 +191,7 @@ export class App {
         peer,
         authenticator: access.authenticator,
         viewers,
+        ...(routers ? { router: routers.whep } : {}),
       });
       const app = createHttpApp({
         cameras,
@@ -199,6 +213,7 @@ export class App {
           allowedOrigins: config.allowedOrigins,
           logger: logger.child({ module: 'api' }),
           bitrateIn: (camera) => metrics.bitsPerSecond(camera),
+          ...(cluster ? { cluster } : {}),
         }),
         pageOffer: async (name, who) => {
           const camera = cameras.get(name);
@@ -222,10 +237,12 @@ export class App {
         logger: logger.child({ module: 'signaling' }),
         peer,
         broker,
-        allowedOrigins: config.allowedOrigins,
+        // A cluster's pages follow redirects between nodes: every node's origin is allowed.
+        allowedOrigins: cluster?.allowedOrigins ?? config.allowedOrigins,
         hosts,
         authenticator: access.authenticator,
         viewers,
+        ...(routers ? { router: routers.signaling } : {}),
       });
       await new Promise<void>((resolve, reject) => {
         http!.once('error', (err: NodeJS.ErrnoException) =>
@@ -243,7 +260,17 @@ export class App {
         });
       });
       if (config.rtsp.enabled) {
-        restream = await Restream.start({ cameras, authenticator: access.authenticator, host: config.host, port: rtspPortOf(config), logger });
+        restream = await Restream.start({
+          cameras,
+          authenticator: access.authenticator,
+          host: config.host,
+          port: rtspPortOf(config),
+          logger,
+          ...(cluster ? { peers: cluster.restreamPeers } : {}),
+        });
+      }
+      if (cluster) {
+        await cluster.start(defaultAdvertise({ host: config.host, port: (http.address() as AddressInfo).port, secure: certificate !== undefined, rtspPort: restream?.port }));
       }
       // In the background: the first viewer then finds werift's handshake code already compiled.
       const warmUp = WebRtcWarmUp.start(logger.child({ module: 'webrtc' }));
@@ -256,9 +283,10 @@ export class App {
           ...(file.pollMs !== undefined ? { pollMs: file.pollMs } : {}),
         });
       }
-      return new App(config, cameras, http, signaling, whep, broker, demo, logger, warmUp, certificate, logins, metrics, control, viewers, watcher, turnProbe, restream);
+      return new App(config, cameras, http, signaling, whep, broker, demo, logger, warmUp, certificate, logins, metrics, control, viewers, watcher, turnProbe, restream, cluster);
     } catch (err) {
       watcher?.close();
+      await cluster?.close();
       await turnProbe?.close();
       await restream?.close().catch(() => undefined);
       await signaling?.close().catch(() => undefined);
@@ -313,11 +341,15 @@ export class App {
       this.configWatcher?.close();
       await this.warmUp.close();
       await this.turnProbe?.close();
+      // A cluster node first tells its viewers to move (they reconnect to other nodes at once).
+      await this.cluster?.drain(this.viewers).catch((err: unknown) => this.logger.error({ err }, 'draining the cluster node failed'));
       await this.signaling.close().catch((err: unknown) => this.logger.error({ err }, 'closing signaling failed'));
       await this.whep.close().catch((err: unknown) => this.logger.error({ err }, 'closing WHEP sessions failed'));
       await this.restream?.close().catch((err: unknown) => this.logger.error({ err }, 'closing the RTSP restream failed'));
       await this.broker.close().catch((err: unknown) => this.logger.error({ err }, 'closing spare viewers failed'));
       await this.cameras.close().catch((err: unknown) => this.logger.error({ err }, 'closing cameras failed'));
+      // After the cameras' TEARDOWN released their leases: the node leaves the registry.
+      await this.cluster?.close().catch((err: unknown) => this.logger.error({ err }, 'leaving the cluster failed'));
       this.http.closeAllConnections?.();
       await new Promise<void>((resolve) => this.http.close(() => resolve()));
       await this.demo?.close().catch((err: unknown) => this.logger.error({ err }, 'closing demo camera failed'));
