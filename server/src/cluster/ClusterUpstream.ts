@@ -201,17 +201,20 @@ export class ClusterUpstream extends TypedEmitter<Events> implements UpstreamSes
   async #run(inner: UpstreamSession): Promise<{ tracks: readonly Track[] }> {
     this.#inner = inner;
     inner.on('rtp', (track: number, packet: Buffer) => this.emit('rtp', track, packet));
+    let started = false;
     inner.on('close', (error?: CamrtcError) => {
-      if (this.#inner !== inner) return;
+      // Before start() settles, a failure is start()'s rejection: the feed must hear of it once.
+      if (this.#inner !== inner || !started) return;
       // The camera (or the owner) ended the session: the lease goes with it, the feed reconnects.
       void this.#lease?.release();
       clearInterval(this.#watch);
       this.#emitClose(this.#reason ?? error);
     });
     try {
-      const started = await inner.start();
+      const result = await inner.start();
       if (this.#reason) throw this.#reason;
-      return started;
+      started = true;
+      return result;
     } catch (err) {
       this.#inner = undefined;
       await inner.close().catch(() => undefined);
