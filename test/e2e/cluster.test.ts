@@ -75,6 +75,14 @@ async function frameClock(page: Page): Promise<void> {
 const pageFrameAfter = (page: Page, since: number): Promise<number | undefined> =>
   page.evaluate((t) => (window as unknown as { frameTimes: number[] }).frameTimes.find((f) => f > t), since);
 
+/** The end of the outage after `since`: the first frame that follows a gap of more than 400 ms. */
+function backAfterGap(times: readonly number[], since: number): number | undefined {
+  const after = times.filter((t) => t > since);
+  const prior = times.filter((t) => t <= since).at(-1) ?? since;
+  for (let i = 0; i < after.length; i++) if (after[i] - (i ? after[i - 1] : prior) > 400) return after[i];
+  return undefined;
+}
+
 describe('a cluster of three nodes, one camera', { skip: missing, timeout: 240_000 }, () => {
   let redis: RedisServer;
   let camera: GstCamera;
@@ -156,8 +164,8 @@ describe('a cluster of three nodes, one camera', { skip: missing, timeout: 240_0
     const killedWall = Date.now();
     nodes[0].signal('SIGKILL');
     await nodes[0].exited();
-    const back = await Promise.all(survivors.map((v) => v.videoAfter(killedAt + 50, 15_000)));
-    const browserBack = await until('Chromium frames after the kill', async () => pageFrameAfter(page!, killedWall + 50), 15_000);
+    const back = await Promise.all(survivors.map((v) => until(`video back at ${v.entry}`, () => backAfterGap(v.videoAt, killedAt), 15_000)));
+    const browserBack = await until('Chromium frames after the kill', async () => backAfterGap(await page!.evaluate(() => (window as unknown as { frameTimes: number[] }).frameTimes), killedWall), 15_000);
     const recovery = { wsRelayedAtNode1: back[0] - killedAt, wsRelayAtNode2: back[1] - killedAt, chromiumAtNode1: browserBack - killedWall };
     report.killRecoveryMs = recovery;
     for (const [who, ms] of Object.entries(recovery)) assert.ok(ms <= LEASE_MS + 1000, `${who}: picture back after ${Math.round(ms)} ms (lease ${LEASE_MS} ms)`);
@@ -226,12 +234,16 @@ describe('a cluster of three nodes, one camera', { skip: missing, timeout: 240_0
     const stoppedAt = performance.now();
     const code = await nodes[index].stop();
     assert.equal(code, 0);
-    const back = (await stayer.videoAfter(stoppedAt + 50, 10_000)) - stoppedAt;
-    report.drainRecoveryMs = Math.round(back);
+    // The longest the stayer went without video over the 3 s after SIGTERM (video flowing at the end).
+    await new Promise((r) => setTimeout(r, 3000));
+    const around = [stayer.videoAt.filter((t) => t <= stoppedAt).at(-1) ?? stoppedAt, ...stayer.videoAt.filter((t) => t > stoppedAt)];
+    const back = Math.max(...around.map((t, i) => (i ? t - around[i - 1] : 0)));
+    assert.ok(performance.now() - stayer.lastVideoAt < 500, 'video flows again');
+    report.drainLongestGapMs = Math.round(back);
     await until('one camera session', () => camera.openConnections === 1, 5_000);
     const info = await clusterOf(nodes[index === 1 ? 2 : 1]);
     assert.notEqual(info.cameras.find((c) => c.name === 'cam')?.owner, ownerId);
     assert.ok(!info.nodes.some((n) => n.id === ownerId), 'the drained node left the registry');
-    assert.ok(back < LEASE_MS, `picture back ${Math.round(back)} ms after SIGTERM, without waiting for the lease`);
+    assert.ok(back < LEASE_MS, `the picture stopped ${Math.round(back)} ms at most: the camera was handed over without waiting for the lease`);
   });
 });

@@ -164,7 +164,7 @@ export class ClusterUpstream extends TypedEmitter<Events> implements UpstreamSes
     this.#mode = 'direct';
     this.#lease = lease;
     this.#log.info({ fence: lease.fence }, `cluster: this node owns camera '${this.camera}'`);
-    lease.once('lost', (reason) => this.#end(reason));
+    lease.once('lost', (reason) => this.#end(new CamrtcError(reason.code, reason.message, { reconnectNow: true })));
     const inner = this.#base(this.#options);
     return this.#run(inner);
   }
@@ -208,7 +208,7 @@ export class ClusterUpstream extends TypedEmitter<Events> implements UpstreamSes
       // The camera (or the owner) ended the session: the lease goes with it, the feed reconnects.
       void this.#lease?.release();
       clearInterval(this.#watch);
-      this.#emitClose(this.#reason ?? error);
+      this.#emitClose(this.#reason ?? (this.#mode === 'relay' ? reconnectNow(error) : error));
     });
     try {
       const result = await inner.start();
@@ -230,14 +230,19 @@ export class ClusterUpstream extends TypedEmitter<Events> implements UpstreamSes
     const source = this.#source;
     if (!source) return;
     let checking = false;
+    /** The lease was absent at the last check: absent twice, the owner is gone (once may be a restarted Redis it is about to refill). */
+    let absent = false;
     this.#watch = setInterval(() => {
       if (checking || this.#closed) return;
       checking = true;
       this.#cluster.leases
         .owner(this.camera)
         .then((owner) => {
-          if (owner?.node === source.node && owner.fence === source.fence) return;
-          this.#end(new CamrtcError('ERR_RTSP_CONNECTION_LOST', `node ${source.node} no longer owns camera '${this.camera}': reconnecting through its new owner`));
+          if (owner?.node === source.node && owner.fence === source.fence) return void (absent = false);
+          if (!owner && !absent) return void (absent = true);
+          this.#end(
+            new CamrtcError('ERR_RTSP_CONNECTION_LOST', `node ${source.node} no longer owns camera '${this.camera}': reconnecting through its new owner`, { reconnectNow: true }),
+          );
         })
         // Redis away: the relay goes on (docs/cluster.md, "Redis lost").
         .catch(() => undefined)
@@ -272,4 +277,10 @@ export class ClusterUpstream extends TypedEmitter<Events> implements UpstreamSes
     this.#cluster.unregister(this);
     this.safeEmit('close', error);
   }
+}
+
+/** A relay's session ended (its owner went away): the feed starts the next one at once, which waits for the owner. */
+function reconnectNow(error: CamrtcError | undefined): CamrtcError {
+  const base = error ?? new CamrtcError('ERR_RTSP_CONNECTION_LOST', 'the owner closed the relay');
+  return new CamrtcError(base.code, base.message, { ...base.details, reconnectNow: true }, { cause: base });
 }
