@@ -125,4 +125,25 @@ describe('cluster leases (real redis)', { skip: missing }, () => {
     assert.equal(owner.fence, a.fence);
     await lease.release();
   });
+
+  it('a node started before its Redis keeps trying, and joins when Redis comes up', async () => {
+    const later = await RedisServer.start();
+    const port = later.port;
+    await later.kill();
+    const early = new RedisLink(`redis://127.0.0.1:${port}`, silentLogger(), { commandTimeoutMs: 300 });
+    try {
+      assert.equal(await early.connect(300), false);
+      await assert.rejects(new LeaseStore(early, 'test2').owner('x'), (err: CamrtcError) => err.code === 'ERR_CLUSTER_UNAVAILABLE');
+      const up = new Promise<void>((r) => early.once('up', () => r()));
+      const back = await RedisServer.start(port);
+      try {
+        await up;
+        assert.equal(await new LeaseStore(early, 'test2').owner('x'), undefined);
+      } finally {
+        await back.kill();
+      }
+    } finally {
+      await early.close();
+    }
+  });
 });
