@@ -30,6 +30,8 @@ export class RedisLink extends TypedEmitter<RedisLinkEvents> {
   readonly client: ScriptedRedis;
   readonly #log: Logger;
   #up = false;
+  /** An outage was logged already (ioredis reports every failed reconnect). */
+  #warned = false;
   #closed = false;
 
   constructor(url: string, logger: Logger, options: { commandTimeoutMs?: number } = {}) {
@@ -65,8 +67,6 @@ export class RedisLink extends TypedEmitter<RedisLinkEvents> {
       this.safeEmit('down');
     });
   }
-
-  #warned = false;
 
   /** Whether Redis answered last time (commands may still fail). */
   get up(): boolean {
