@@ -40,7 +40,8 @@ export async function watchOverWhep(options: WhepOptions): Promise<Watching & { 
     await pc.close();
     throw new Error(`WHEP POST answered ${response.status}: ${await response.text()}`);
   }
-  const sessionUrl = new URL(response.headers.get('Location') ?? '', options.endpoint).href;
+  // Relative to where the POST ended: a cluster node may have redirected it (307) to the camera's owner.
+  const sessionUrl = new URL(response.headers.get('Location') ?? '', response.url || options.endpoint).href;
   await pc.setRemoteDescription({ type: 'answer', sdp: await response.text() });
   let closed = false;
   return {

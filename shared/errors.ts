@@ -49,6 +49,10 @@ export const ERROR_CODES = {
   ERR_VIEWER_UNKNOWN: 'No viewer of that camera has that id (it may have left already)',
   ERR_REQUEST_INVALID: 'An HTTP API request is malformed (control API, POST /api/tokens): wrong Content-Type, not JSON, or an invalid field (the field is named)',
   ERR_CONFIG_WRITE: 'The configuration file could not be written: the change was not made',
+  ERR_CLUSTER_UNAVAILABLE: "The cluster's Redis cannot be reached: this node keeps serving the cameras it serves, and takes no other until Redis is back",
+  ERR_CLUSTER_MOVED: 'This cluster node is shutting down: reconnect (the player does at once), another node serves the camera',
+  ERR_CLUSTER_LEASE_LOST: 'This node lost its ownership of the camera (the lease expired, e.g. while the process was frozen, or another node holds it): it dropped its camera session at once and goes through the owner',
+  ERR_CLUSTER_OFF: 'This server is not part of a cluster (GET /api/cluster)',
   ERR_INTERNAL: 'An unexpected internal error',
 } as const;
 

@@ -176,6 +176,13 @@ export type ServerMessage =
   | { type: 'playback'; id: string; state: PlaybackState; seekable: boolean; position?: number }
   | { type: 'stats'; id: string; camera: string; cameraState: CameraState; playback: PlaybackState; stats: SessionStats }
   | { type: 'error'; id?: string; code: ErrorCode; message: string }
+  /**
+   * A cluster node that does not serve this camera (docs/cluster.md): watch it at `url` instead, the
+   * owner's signaling URL, with a socket of its own (the same watch, in that socket's URL or a
+   * `watch` message). The session ends here without `closed`. The node at `url` never redirects
+   * again; reconnects after a failure go to the first server, not to `url`.
+   */
+  | { type: 'redirect'; id: string; url: string }
   | { type: 'closed'; id: string; reason?: string };
 
 export type ParseResult = { ok: true; message: ClientMessage } | { ok: false; code: ErrorCode; message: string };

@@ -26,6 +26,8 @@ import { CamrtcCore, DEMO_CLIP, WEB_ROOT } from './CamrtcCore.js';
 import { Restream } from './restream/Restream.js';
 import type { IceMux } from './webrtc/ice/IceMux.js';
 import { rtspPortOf } from './config/Config.js';
+import { Cluster } from './cluster/Cluster.js';
+import { defaultAdvertise } from './cluster/clusterWiring.js';
 
 export { DEMO_CLIP, WEB_ROOT };
 
@@ -65,6 +67,8 @@ export class App {
     readonly configWatcher: ConfigWatcher | undefined,
     /** The RTSP restream of the cameras, unless turned off (a port of its own: the library has none). */
     readonly restream: Restream | undefined,
+    /** This node's part in a cluster (config.cluster, docs/cluster.md). */
+    readonly cluster: Cluster | undefined,
   ) {}
 
   static async start(config: Readonly<Config>, options: AppOptions): Promise<App> {
@@ -74,6 +78,10 @@ export class App {
     let http: Server | undefined;
     let watcher: ConfigWatcher | undefined;
     let restream: Restream | undefined;
+    // A cluster node: each live camera is pulled by one node of the cluster (cluster/ClusterUpstream.ts).
+    const cluster = config.cluster
+      ? new Cluster({ config: config.cluster, logger, viewers: () => core?.viewers.size ?? 0, allowedOrigins: config.allowedOrigins })
+      : undefined;
     try {
       // First: unreadable or mismatched files stop the start before a camera or a socket is opened.
       if (config.tls) certificate = TlsCertificate.load(config.tls, { logger: logger.child({ module: 'tls' }) });
@@ -82,6 +90,7 @@ export class App {
         logger,
         ...(options.createSession ? { createSession: options.createSession } : {}),
         ...(options.loginThrottle ? { loginThrottle: options.loginThrottle } : {}),
+        ...(cluster ? { cluster } : {}),
         ...(file ? { configFile: { editor: new ConfigFileEditor(file.path), text: file.text, load: (text: string) => file.load(text) } } : {}),
       });
       core = built;
@@ -126,7 +135,17 @@ export class App {
         });
       });
       if (config.rtsp.enabled) {
-        restream = await Restream.start({ cameras: built.cameras, authenticator: built.access.authenticator, host: config.host, port: rtspPortOf(config), logger });
+        restream = await Restream.start({
+          cameras: built.cameras,
+          authenticator: built.access.authenticator,
+          host: config.host,
+          port: rtspPortOf(config),
+          logger,
+          ...(cluster ? { peers: cluster.restreamPeers } : {}),
+        });
+      }
+      if (cluster) {
+        await cluster.start(defaultAdvertise({ host: config.host, port: (http.address() as AddressInfo).port, secure: certificate !== undefined, rtspPort: restream?.port }));
       }
       if (file) {
         watcher = new ConfigWatcher({
@@ -137,9 +156,10 @@ export class App {
           ...(file.pollMs !== undefined ? { pollMs: file.pollMs } : {}),
         });
       }
-      return new App(built, http, certificate, watcher, restream);
+      return new App(built, http, certificate, watcher, restream, cluster);
     } catch (err) {
       watcher?.close();
+      await cluster?.close().catch(() => undefined);
       await restream?.close().catch(() => undefined);
       await core?.close().catch(() => undefined);
       if (http?.listening) await new Promise((r) => http!.close(r));
@@ -207,9 +227,13 @@ export class App {
     this.closing ??= (async () => {
       this._closed = true;
       this.configWatcher?.close();
+      // A cluster node first tells its viewers to move (they reconnect to other nodes at once).
+      await this.cluster?.drain(this.viewers).catch((err: unknown) => this.core.logger.error({ err }, 'draining the cluster node failed'));
       // Its clients are viewers: they go before the cameras they hold (children first).
       await this.restream?.close().catch((err: unknown) => this.core.logger.error({ err }, 'closing the RTSP restream failed'));
       await this.core.close();
+      // After the cameras' TEARDOWN released their leases: the node leaves the registry.
+      await this.cluster?.close().catch((err: unknown) => this.core.logger.error({ err }, 'leaving the cluster failed'));
       this.http.closeAllConnections?.();
       await new Promise<void>((resolve) => this.http.close(() => resolve()));
       this.certificate?.close();

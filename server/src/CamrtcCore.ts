@@ -42,6 +42,9 @@ import { ViewerDirectory } from './session/ViewerDirectory.js';
 import { CameraControl, type ControlledFile } from './control/CameraControl.js';
 import { cameraApi } from './http/cameraApi.js';
 import { camrtcRoutes } from './http/camrtcRoutes.js';
+import type { Cluster } from './cluster/Cluster.js';
+import { advertisedHostName, clusterRouters } from './cluster/clusterWiring.js';
+import { RtspSession } from './rtsp/RtspSession.js';
 import type { PageOffer } from '../../shared/protocol.js';
 
 export const DEMO_CLIP = fileURLToPath(new URL('../assets/demo.h264', import.meta.url));
@@ -55,6 +58,11 @@ export interface CoreOptions {
   loginThrottle?: LoginThrottleOptions;
   /** The configuration file control API changes are written to (App, started with --config). */
   configFile?: ControlledFile;
+  /**
+   * This node's part in a cluster (App, config.cluster; docs/cluster.md): it pulls each camera or
+   * reads it from its owner, routes watches (redirects) and answers GET /api/cluster.
+   */
+  cluster?: Cluster;
 }
 
 /** Which of camrtc's optional routes to serve (the player script, camera list and WHEP always are). */
@@ -103,11 +111,21 @@ export class CamrtcCore {
     private readonly turnProbe: TurnProbe | undefined,
     /** The WebRTC ports every viewer shares (undefined: `udpPort` and `tcpPort` both off). */
     readonly iceMux: IceMux | undefined,
+    readonly cluster: Cluster | undefined,
+    private readonly routers: ReturnType<typeof clusterRouters> | undefined,
   ) {}
 
   static async create(config: Readonly<Config>, options: CoreOptions): Promise<CamrtcCore> {
     const { logger } = options;
-    const cameras = new CameraRegistry({ logger, createSession: options.createSession });
+    const { cluster } = options;
+    // A cluster node: each live camera is pulled by one node of the cluster (cluster/ClusterUpstream.ts);
+    // recordings (one session per viewer) are always this node's own.
+    let registry: CameraRegistry | undefined;
+    const createSession: UpstreamFactory | undefined = cluster
+      ? cluster.upstreamFactory(options.createSession ?? ((o) => new RtspSession(o)), (name: string): boolean => registry?.configOf(name)?.recording !== true)
+      : options.createSession;
+    const cameras = new CameraRegistry({ logger, createSession });
+    registry = cameras;
     // TURN REST: a credential per viewer and for the server's peers; the secret stays in TurnRest.
     const turn = turnRestOf(config.webrtc.turn);
     let turnProbe: TurnProbe | undefined;
@@ -154,7 +172,8 @@ export class CamrtcCore {
       }
       for (const camera of config.cameras) cameras.add(camera);
 
-      const hosts = new KnownHosts({ publicNames: config.publicNames, bindHost: config.host });
+      const hosts = new KnownHosts({ publicNames: [...config.publicNames, ...advertisedHostName(config.cluster)], bindHost: config.host });
+      const routers = cluster && clusterRouters(cluster);
       // One access decision for every entry point: pages, /api, /ws, /whep, /metrics. A login session names its
       // user; the user's permissions are looked up at each use (a removed user's session ends).
       // Viewer tokens and an identity provider's JWTs: one verifier; the viewer tokens also mint.
@@ -168,10 +187,10 @@ export class CamrtcCore {
         builtIn: withDemo ? ['demo'] : [],
         ...(options.configFile ? { file: options.configFile } : {}),
       });
-      const whep = new WhepEndpoint({ cameras, logger: logger.child({ module: 'whep' }), peer, authenticator: access.authenticator, viewers });
+      const whep = new WhepEndpoint({ cameras, logger: logger.child({ module: 'whep' }), peer, authenticator: access.authenticator, viewers, ...(routers ? { router: routers.whep } : {}) });
       // In the background: the first viewer then finds werift's handshake code already compiled.
       const warmUp = WebRtcWarmUp.start(logger.child({ module: 'webrtc' }));
-      return new CamrtcCore(config, logger, cameras, control, viewers, metrics, access, logins, hosts, peer, broker, whep, tokens.viewerTokens, demo, warmUp, turnProbe, iceMux);
+      return new CamrtcCore(config, logger, cameras, control, viewers, metrics, access, logins, hosts, peer, broker, whep, tokens.viewerTokens, demo, warmUp, turnProbe, iceMux, cluster, routers);
     } catch (err) {
       await turnProbe?.close();
       await broker.close().catch(() => undefined);
@@ -217,6 +236,7 @@ export class CamrtcCore {
       allowedOrigins: this.config.allowedOrigins,
       logger: this.logger.child({ module: 'api' }),
       bitrateIn: (camera) => this.metrics.bitsPerSecond(camera),
+      ...(this.cluster ? { cluster: this.cluster } : {}),
     });
   }
 
@@ -240,10 +260,12 @@ export class CamrtcCore {
       logger: this.logger.child({ module: 'signaling' }),
       peer: this.peer,
       broker: this.broker,
-      allowedOrigins: this.config.allowedOrigins,
+      // A cluster's pages follow redirects between nodes: every node's origin is allowed.
+      allowedOrigins: this.cluster?.allowedOrigins ?? this.config.allowedOrigins,
       hosts: this.hosts,
       authenticator: this.access.authenticator,
       viewers: this.viewers,
+      ...(this.routers ? { router: this.routers.signaling } : {}),
     });
     this.#signaling.add(signaling);
     return signaling;

@@ -26,8 +26,11 @@ const FATAL_CODES: ReadonlySet<string> = new Set([
   'ERR_CAMERA_REMOVED',
   'ERR_VIEWER_DISCONNECTED',
 ]);
-/** The camera was changed on the server: the new one is there already, so reconnect without a delay. */
-const RECONNECT_NOW_CODES: ReadonlySet<string> = new Set(['ERR_CAMERA_CHANGED']);
+/**
+ * Reconnect without a delay: the camera was changed on the server (the new one is there already), or
+ * a cluster node is shutting down (another node serves the camera: docs/cluster.md).
+ */
+const RECONNECT_NOW_CODES: ReadonlySet<string> = new Set(['ERR_CAMERA_CHANGED', 'ERR_CLUSTER_MOVED']);
 /**
  * Refusals of access (a missing, invalid, expired or insufficient login or token): the player stops
  * and says so, instead of reconnecting every few seconds to be refused again. A new token (the
@@ -65,6 +68,10 @@ export class CamrtcClient {
   #pageOfferSdp: string | undefined;
   /** The current #pc's STUN/TURN errors: why it failed, when a server is the cause. */
   #iceTrouble: IceTrouble | undefined;
+  /** A cluster node's `redirect`: the next connection goes there (once; later ones go to the first server). */
+  #redirectTo: string | undefined;
+  /** The current connection came by a redirect (a second redirect is not followed). */
+  #viaRedirect = false;
 
   constructor(options: CamrtcClientOptions) {
     this.camera = options.camera;
@@ -137,7 +144,9 @@ export class CamrtcClient {
   #connect(): void {
     if (this.#closed) return;
     this.#setStatus({ state: 'connecting' });
-    const url = this.#options.url ? signalingUrl(this.#options.url, location.href) : defaultSignalingUrl();
+    const url = this.#redirectTo ?? (this.#options.url ? signalingUrl(this.#options.url, location.href) : defaultSignalingUrl());
+    this.#viaRedirect = this.#redirectTo !== undefined;
+    this.#redirectTo = undefined;
     // The camera page started watching before this player existed: carry on with that session.
     // The camera page's early socket carries no token: a player given one opens its own.
     const adopted = this.#earlyChecked || this.#token() ? undefined : adoptEarlySignal(this.camera, url, hasOwnIce(this.#options));
@@ -254,6 +263,9 @@ export class CamrtcClient {
         this.#retry(message.reason ?? this.#lastError?.reason ?? 'the server ended the session', now);
         return;
       }
+      case 'redirect':
+        this.#redirect(message.url);
+        return;
       case 'playback':
         this.#options.onPlayback?.({ seekable: message.seekable, ...(message.position !== undefined ? { position: message.position } : {}) });
         return;
@@ -342,6 +354,27 @@ export class CamrtcClient {
       this.#backoff.reset();
       this.#setStatus({ state: 'live' });
     });
+  }
+
+  /**
+   * A cluster node sends this watch to the node that owns the camera: connect there at once. A
+   * reconnect after a failure goes back to the first server (its load balancer picks a live node).
+   */
+  #redirect(url: string): void {
+    if (this.#closed) return;
+    let target: URL | undefined;
+    try {
+      target = new URL(url);
+    } catch {
+      target = undefined;
+    }
+    if (this.#viaRedirect || !target || (target.protocol !== 'ws:' && target.protocol !== 'wss:')) {
+      this.#retry('the server redirected this camera somewhere it cannot be watched');
+      return;
+    }
+    this.#teardown();
+    this.#redirectTo = target.href;
+    this.#connect();
   }
 
   #retry(reason: string, now = false): void {

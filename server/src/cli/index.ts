@@ -13,6 +13,7 @@ import { probeCommand } from './probe.js';
 import { hashPasswordCommand } from './hashPassword.js';
 import { tokenCommand } from './token.js';
 import { parseConfigText, readConfigText } from '../config/configFile.js';
+import { addClusterOptions, clusterFromFlags, type ClusterFlags } from '../cluster/clusterFlags.js';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -32,7 +33,7 @@ function parsePortOrOff(value: string): number | 'off' {
   return n;
 }
 
-export interface ServeFlags {
+export interface ServeFlags extends ClusterFlags {
   camera: string[];
   port: number;
   host: string;
@@ -104,6 +105,7 @@ export function configFromFlags(flags: ServeFlags, file: ConfigInput = {}, sourc
     publicNames: [...(file.publicNames ?? []), ...(flags.publicName ?? [])],
     tls: tlsFromFlags(flags, file.tls),
     rtsp: rtspFromFlags(flags, file.rtsp, given),
+    cluster: clusterFromFlags(flags, file.cluster),
   };
 }
 
@@ -219,7 +221,8 @@ async function serve(flags: ServeFlags, command: Command): Promise<void> {
 }
 
 export function buildProgram(): Command {
-  const program = new Command('camrtc')
+  const program = new Command('camrtc');
+  program
     .description('Watch RTSP IP cameras in a browser over WebRTC with sub-second latency.')
     .showHelpAfterError()
     // Options after a subcommand are that subcommand's: `camrtc token --config FILE` is token's --config.
@@ -251,7 +254,8 @@ export function buildProgram(): Command {
     .option('--tls-key <file>', 'the PEM private key of --tls-cert')
     .option('--rtsp-port <port>', `serve every camera at rtsp://HOST:PORT/NAME on this port (default ${DEFAULT_RTSP_PORT}; any free port when --port is 0)`, parsePort)
     .option('--no-rtsp', 'do not restream the cameras over RTSP')
-    .option('--config <file>', 'read settings and cameras from a YAML (or JSON) file; flags given here override it (see README)')
+    .option('--config <file>', 'read settings and cameras from a YAML (or JSON) file; flags given here override it (see README)');
+  addClusterOptions(program)
     .action(async (flags: ServeFlags, command: Command) => serve(flags, command));
   program.addCommand(probeCommand());
   program.addCommand(hashPasswordCommand());

@@ -10,6 +10,7 @@ import { HOST_NAME } from '../http/knownHosts.js';
 import { AuthSchema, authConfigProblems, resolveAuthSecrets } from '../auth/authConfig.js';
 import { processSecretSources, resolvePassword, type SecretSources } from './secrets.js';
 import { IceServerSchema, IceTransportPolicySchema, TurnSchema, iceServerProblems, resolveTurnSecret } from './turnConfig.js';
+import { ClusterSchema, resolveClusterSecret } from '../cluster/clusterConfig.js';
 
 /**
  * auto (default, like MediaMTX): UDP first, TCP when the camera refuses UDP or no UDP packet arrives
@@ -167,6 +168,8 @@ export const ConfigSchema = z.strictObject({
    * Absent: open as the demo is (anyone who reaches the server watches; API and metrics from loopback only).
    */
   auth: AuthSchema.optional(),
+  /** Several nodes coordinated by Redis (cluster/clusterConfig.ts, docs/cluster.md). Absent: one node on its own. */
+  cluster: ClusterSchema.optional(),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
@@ -210,6 +213,7 @@ export function loadConfig(input: ConfigInput, secrets: SecretSources = processS
   const iceProblems = iceServerProblems(config.webrtc.iceServers);
   if (iceProblems.length) throw new CamrtcError('ERR_CONFIG_INVALID', `invalid configuration: ${iceProblems.join('; ')}`);
   if (config.webrtc.turn) resolveTurnSecret(config.webrtc.turn, secrets);
+  if (config.cluster) resolveClusterSecret(config.cluster, config.auth !== undefined, secrets);
   if (config.demo !== false && seen.has('demo') && (config.demo === true)) {
     throw new CamrtcError('ERR_CONFIG_INVALID', "camera name 'demo' is taken by the built-in demo camera; pick another name or pass --no-demo");
   }

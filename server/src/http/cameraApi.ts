@@ -34,6 +34,8 @@ export interface CameraApiOptions {
   logger: Logger;
   /** A camera's bits per second in (ServerMetrics samples the feeds' byte counters). */
   bitrateIn: (camera: Camera) => number;
+  /** GET /api/cluster, when this node is part of a cluster (cluster/Cluster.ts describe()). */
+  cluster?: { describe(cameras: readonly string[]): Promise<unknown> };
 }
 
 /** JSON bodies are a camera's settings: a few hundred bytes. */
@@ -90,6 +92,8 @@ function statusOf(error: CamrtcError): number {
     ERR_CAMERA_EXISTS: 409,
     ERR_CONFIG_INVALID: 409,
     ERR_CLOSED: 503,
+    ERR_CLUSTER_OFF: 404,
+    ERR_CLUSTER_UNAVAILABLE: 503,
   };
   return byCode[error.code] ?? 500;
 }
@@ -187,6 +191,14 @@ export function cameraApi(options: CameraApiOptions): Router {
     if (status === 201) res.setHeader('Location', `${req.baseUrl}/cameras/${encodeURIComponent(name)}`);
     res.json({ ...describe(name), persisted: result.persisted });
   };
+
+  router.get('/cluster', route(async (req, res) => {
+    if (!(await admit(req, res, undefined))) return;
+    if (!options.cluster) throw new CamrtcError('ERR_CLUSTER_OFF', 'this server is not part of a cluster (see docs/cluster.md)');
+    const info = await options.cluster.describe(registry.all().filter((c) => !c.seekable).map((c) => c.name));
+    res.setHeader('Cache-Control', 'no-store');
+    res.json(info);
+  }));
 
   router.get('/openapi.json', route(async (req, res) => {
     if (!(await admit(req, res, undefined))) return;

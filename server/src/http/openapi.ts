@@ -134,6 +134,18 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
       },
+      '/api/cluster': {
+        get: {
+          operationId: 'getCluster',
+          summary: "The cluster this node is part of (docs/cluster.md): its nodes, and each camera's owner",
+          responses: {
+            '200': { description: 'The cluster as Redis knows it now', content: json(ref('Cluster')) },
+            ...REFUSALS,
+            '404': error('This server is not part of a cluster (ERR_CLUSTER_OFF)'),
+            '503': error('Redis cannot be reached (ERR_CLUSTER_UNAVAILABLE)'),
+          },
+        },
+      },
       '/api/openapi.json': {
         get: {
           operationId: 'openApi',
@@ -209,6 +221,48 @@ export function openApiDocument(): Record<string, unknown> {
             recording: { type: 'boolean' },
           },
           required: ['url', 'hasPassword', 'transport', 'preload', 'idleTimeoutMs', 'recording'],
+        },
+        Cluster: {
+          type: 'object',
+          properties: {
+            node: { type: 'string', description: 'The node that answered' },
+            redis: { type: 'string', enum: ['up', 'down'] },
+            leaseMs: { type: 'integer' },
+            busyViewers: { type: 'integer', description: 'Owners with this many viewers are busy: other nodes relay instead of redirecting' },
+            nodes: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  id: { type: 'string' },
+                  http: { type: 'string' },
+                  rtsp: { type: ['string', 'null'] },
+                  viewers: { type: 'integer' },
+                  owned: { type: 'array', items: { type: 'string' }, description: 'Cameras it pulls from the camera (it holds their lease)' },
+                  relayed: { type: 'array', items: { type: 'string' }, description: "Cameras it reads from their owner's restream" },
+                  draining: { type: 'boolean' },
+                  startedAt: { type: 'string', format: 'date-time' },
+                  expiresInMs: { type: 'integer', description: 'Until the node counts as gone without a heartbeat' },
+                },
+                required: ['id', 'http', 'rtsp', 'viewers', 'owned', 'relayed', 'draining', 'startedAt', 'expiresInMs'],
+              },
+            },
+            cameras: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  name: { type: 'string' },
+                  owner: { type: ['string', 'null'], description: 'The node holding the lease, null when nobody pulls the camera' },
+                  fence: { type: ['integer', 'null'], description: "The owner's fencing number (rises with every new owner)" },
+                  expiresInMs: { type: ['integer', 'null'] },
+                  relayedBy: { type: 'array', items: { type: 'string' } },
+                },
+                required: ['name', 'owner', 'fence', 'expiresInMs', 'relayedBy'],
+              },
+            },
+          },
+          required: ['node', 'redis', 'leaseMs', 'busyViewers', 'nodes', 'cameras'],
         },
         Viewer: {
           type: 'object',

@@ -22,7 +22,7 @@ export const LibraryOptionsShape = {
   metrics: z.boolean().default(false),
 };
 
-export const CamrtcOptionsSchema = ConfigSchema.omit({ host: true, port: true, tls: true, rtsp: true }).extend(LibraryOptionsShape);
+export const CamrtcOptionsSchema = ConfigSchema.omit({ host: true, port: true, tls: true, rtsp: true, cluster: true }).extend(LibraryOptionsShape);
 
 export interface ParsedOptions {
   readonly config: Readonly<Config>;

@@ -335,7 +335,9 @@ export class UpstreamFeed extends TypedEmitter<UpstreamFeedEvents> {
       this.#setStatus({ state: 'unplayable', error: { code: error.code, message } });
       return;
     }
-    const delay = this.#backoff.next();
+    // A cluster relay whose owner went away or changed (cluster/ClusterUpstream.ts): the next session
+    // waits for the new owner itself, so it starts now rather than after a growing backoff.
+    const delay = error.details.reconnectNow === true ? 0 : this.#backoff.next();
     this.#setStatus({ state: 'retrying', error: { code: error.code, message } });
     this.#log.info({ delayMs: delay }, 'reconnecting to camera %s after %d ms', redactUrl(this.#camera.url), delay);
     clearTimeout(this.#retryTimer);

@@ -14,7 +14,7 @@ import type { Logger } from '../log/logger.js';
 import type { Camera } from '../media/Camera.js';
 import { RtspServer } from '../rtsp/server/RtspServer.js';
 import type { RequestHook } from '../rtsp/server/ServerHooks.js';
-import { restreamAccessHook, cameraOfPath } from './restreamAccess.js';
+import { restreamAccessHook, cameraOfPath, type RestreamPeers } from './restreamAccess.js';
 import { RestreamMount } from './RestreamMount.js';
 
 /** A client address holding more RTSP connections than this is refused more (a NAT of many NVRs stays far below). */
@@ -32,6 +32,8 @@ export interface RestreamOptions {
   readonly sessionTimeoutS?: number;
   /** Default MAX_CONNECTIONS_PER_ADDRESS. */
   readonly maxConnectionsPerAddress?: number;
+  /** Cluster peers that relay this node's cameras (docs/cluster.md). */
+  readonly peers?: RestreamPeers;
   /** For tests: DESCRIBE's wait for a camera (RestreamMount.PREPARE_TIMEOUT_MS). */
   readonly prepareTimeoutMs?: number;
 }
@@ -54,7 +56,7 @@ export class Restream {
       serverName: 'camrtc',
       ...(options.sessionTimeoutS !== undefined ? { sessionTimeoutS: options.sessionTimeoutS } : {}),
       // Access first (the decision comes before the camera's existence), then the camera's mount.
-      hooks: [restreamAccessHook({ authenticator: options.authenticator, logger: this.#log }), this.#mountHook],
+      hooks: [restreamAccessHook({ authenticator: options.authenticator, logger: this.#log, ...(options.peers ? { peers: options.peers } : {}) }), this.#mountHook],
     });
     this.server.on('session', (session) => {
       if (session.mount instanceof RestreamMount) session.mount.attach(session);

@@ -20,7 +20,7 @@
 import { retryAfterSeconds } from '../auth/LoginThrottle.js';
 import type { Authenticator } from '../auth/Authenticator.js';
 import type { Principal } from '../auth/Principal.js';
-import { toCamrtcError } from '../errors.js';
+import { CamrtcError, toCamrtcError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { RtspRequest } from '../rtsp/message.js';
 import type { ServerConnection } from '../rtsp/server/ServerConnection.js';
@@ -48,6 +48,14 @@ export function tokenOfUri(uri: string): string | undefined {
   return value || undefined;
 }
 
+/** The node a relay's request URI names (`?peer=NODE`), if any. */
+export function peerOfUri(uri: string, param: string): string | undefined {
+  const q = uri.indexOf('?');
+  if (q < 0) return undefined;
+  const value = new URLSearchParams(uri.slice(q + 1).split('#')[0]).get(param);
+  return value ?? undefined;
+}
+
 /** The password of a Basic Authorization when it is a token, so that it is verified as one. */
 export function tokenOfBasic(authorization: string): string | undefined {
   const m = /^Basic\s+([A-Za-z0-9+/=]{1,12000})\s*$/i.exec(authorization);
@@ -57,9 +65,33 @@ export function tokenOfBasic(authorization: string): string | undefined {
   return decoded.includes(':') && TOKEN_SHAPE.test(password) ? password : undefined;
 }
 
+/** The password of a Basic Authorization, whatever it is. */
+function basicPassword(authorization: string): string | undefined {
+  const m = /^Basic\s+([A-Za-z0-9+/=]{1,12000})\s*$/i.exec(authorization);
+  if (!m) return undefined;
+  const decoded = Buffer.from(m[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon >= 0 ? decoded.slice(colon + 1) : undefined;
+}
+
+/**
+ * Cluster peers (docs/cluster.md): another node relays a camera this node owns with a peer
+ * credential (Basic password or `?token=`), valid for that camera only; its DESCRIBE names it with
+ * `?PARAM=NODE`, and is refused (503) unless this node owns the camera, so relays never chain.
+ */
+export interface RestreamPeers {
+  /** Whether `value` has a peer credential's shape (it is then checked here, not as a login or token). */
+  isCredential(value: string): boolean;
+  /** The principal a valid peer credential proves for `camera`, or undefined. */
+  principal(credential: string, camera: string): Principal | undefined;
+  owns(camera: string): boolean;
+  readonly param: string;
+}
+
 export interface RestreamAccessOptions {
   readonly authenticator: Authenticator;
   readonly logger: Logger;
+  readonly peers?: RestreamPeers;
 }
 
 export function restreamAccessHook(options: RestreamAccessOptions): RequestHook {
@@ -68,12 +100,19 @@ export function restreamAccessHook(options: RestreamAccessOptions): RequestHook 
   /** What each connection last proved (a WeakMap: it goes with the connection). */
   const proven = new WeakMap<ServerConnection, Principal>();
 
-  const principalOf = async (req: RtspRequest, ctx: RequestContext): Promise<Principal> => {
+  const { peers } = options;
+  const principalOf = async (req: RtspRequest, ctx: RequestContext, camera: string): Promise<Principal> => {
     const address = ctx.connection.remoteAddress;
     const token = tokenOfUri(req.uri);
     const authorization = req.headers.get('Authorization');
+    const peerCredential = peers && [token, authorization && basicPassword(authorization)].find((v) => v && peers.isCredential(v));
     let principal: Principal;
-    if (token !== undefined) {
+    if (peers && peerCredential) {
+      // Never the web side's throttle or token keys: the cluster secret alone decides.
+      const peer = peers.principal(peerCredential, camera);
+      if (!peer) throw new CamrtcError('ERR_AUTH_INVALID', 'not a valid peer credential for this camera');
+      principal = peer;
+    } else if (token !== undefined) {
       principal = await authenticator.authenticate({ token, address });
     } else if (authorization !== undefined && authorization !== '') {
       const basicToken = tokenOfBasic(authorization);
@@ -94,7 +133,7 @@ export function restreamAccessHook(options: RestreamAccessOptions): RequestHook 
     if (camera === undefined) return undefined;
     let principal: Principal;
     try {
-      principal = await principalOf(req, ctx);
+      principal = await principalOf(req, ctx, camera);
     } catch (err) {
       const error = toCamrtcError(err, 'ERR_AUTH_INVALID');
       proven.delete(ctx.connection);
@@ -103,7 +142,14 @@ export function restreamAccessHook(options: RestreamAccessOptions): RequestHook 
       return retryAfter !== undefined ? response(503, { 'Retry-After': retryAfter }) : challenge();
     }
     const decision = authenticator.policy.decide(principal, 'view', camera);
-    if (decision.allowed) return undefined;
+    if (decision.allowed) {
+      // A relay reads the owner only: a node that does not own the camera would relay a relay.
+      if (peers && req.method === 'DESCRIBE' && peerOfUri(req.uri, peers.param) !== undefined && !peers.owns(camera)) {
+        log.info({ camera }, 'rtsp restream: refused a peer relay of a camera this node does not own');
+        return response(503);
+      }
+      return undefined;
+    }
     log.debug({ camera, remote: ctx.connection.remoteAddress, code: decision.code }, 'rtsp restream: refused');
     return decision.status === 401 ? challenge() : response(403);
   };

@@ -9,7 +9,7 @@ import type { WebSocket, RawData } from 'ws';
 import { CamrtcError, toCamrtcError, type ErrorCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { redactText } from '../log/redact.js';
-import type { CameraDirectory } from '../media/Camera.js';
+import type { Camera, CameraDirectory } from '../media/Camera.js';
 import {
   MAX_MESSAGE_BYTES,
   PROTOCOL_VERSION,
@@ -75,6 +75,18 @@ export interface ClientConnectionOptions {
   viewers?: ViewerDirectory;
   /** The client's address (the socket's remote address), for the viewer list. */
   address?: string;
+  /**
+   * A cluster node's viewer routing (docs/cluster.md): a watch is served here, redirected to the
+   * camera's owner (`redirect` message) or refused. Absent: every watch is served here.
+   */
+  router?: WatchRouter;
+  /** The socket came by a cluster redirect: it is served here, never redirected again. */
+  redirected?: boolean;
+}
+
+/** Where a watch is served (cluster/Cluster.ts route()); `url` of a redirect is the owner's signaling URL. */
+export interface WatchRouter {
+  route(camera: string, redirected: boolean): Promise<{ kind: 'local' } | { kind: 'redirect'; url: string } | { kind: 'refused'; error: CamrtcError }>;
 }
 
 /** Messages held while a watch's token is verified, so the ones after it keep their order. */
@@ -97,8 +109,12 @@ export class ClientConnection {
   #h265 = false;
   readonly #policy: AccessPolicy;
   readonly #principal: Principal;
-  /** Set while a watch's token is verified: later messages wait here, in order. */
+  /** Set while a watch's token is verified or its route decided: later messages wait here, in order. */
   #held: string[] | undefined;
+  /** Holds in progress (a token check, then a route), nested. */
+  #holds = 0;
+  /** Sessions redirected to another node: their late messages (a held `pause`) are dropped quietly. */
+  readonly #redirectedIds = new Set<string>();
   /** A session was started on this socket (the server closes sockets that never watch). */
   #watched = false;
   #closePromise: Promise<void> | undefined;
@@ -255,6 +271,7 @@ export class ClientConnection {
       }
     }
     const entry = this.#sessions.get(message.id);
+    if (!entry && this.#redirectedIds.has(message.id)) return;
     if (!entry) {
       this.#violation('ERR_SIGNALING_INVALID', `no session ${message.id} on this connection`, message.id);
       return;
@@ -291,20 +308,29 @@ export class ClientConnection {
   /** A watch admitted by its own token: the messages after it wait (in order) until it is checked. */
   #watchWithToken(message: WatchMessage, token: string): void {
     const h265 = message.capabilities?.h265 ?? this.#h265;
-    this.#held = [];
     const authenticator = this.#options.authenticator;
     const verified = authenticator
       ? authenticator.authenticate({ token })
       : Promise.reject(new CamrtcError('ERR_AUTH_INVALID', 'this server accepts no tokens'));
-    void verified
-      .then(
+    this.#holdWhile(
+      verified.then(
         (principal) => this.#watch(message, h265, principal),
         (err: unknown) => {
           const error = toCamrtcError(err, 'ERR_AUTH_INVALID');
           this.#violation(error.code, error.message, message.id);
         },
-      )
+      ),
+    );
+  }
+
+  /** The socket's later messages wait until `work` settles, then run in order (holds nest). */
+  #holdWhile(work: Promise<unknown>): void {
+    this.#held ??= [];
+    this.#holds++;
+    void work
+      .catch((err: unknown) => this.#logger.error({ err }, 'signaling hold failed'))
       .finally(() => {
+        if (--this.#holds > 0) return;
         const held = this.#held ?? [];
         this.#held = undefined;
         for (const raw of held) this.#onText(raw);
@@ -337,6 +363,35 @@ export class ClientConnection {
     const check = message.offer !== undefined ? checkClientSdp(message.offer, 'offer') : undefined;
     if (check && !check.ok) {
       this.#violation(check.error.code, check.error.message, id);
+      return;
+    }
+    const router = this.#options.router;
+    if (router) {
+      // A cluster node: the camera may be served by another node (docs/cluster.md).
+      this.#holdWhile(
+        router.route(camera, this.#options.redirected === true).then((route) => {
+          if (this.closed) return;
+          if (route.kind === 'local') return this.#startSession(message, h265, principal, target);
+          if (this.#sessions.has(id)) return this.#violation('ERR_SIGNALING_INVALID', `session ${id} already exists on this connection`, id);
+          if (route.kind === 'redirect') {
+            this.#logger.debug({ camera, url: route.url }, 'redirected a watch to the camera owner');
+            this.#watched = true;
+            if (this.#redirectedIds.size < 64) this.#redirectedIds.add(id);
+            return this.#send({ type: 'redirect', id, url: route.url });
+          }
+          this.#send({ type: 'error', id, code: route.error.code, message: route.error.message });
+          this.#send({ type: 'closed', id, reason: route.error.message });
+        }),
+      );
+      return;
+    }
+    this.#startSession(message, h265, principal, target);
+  }
+
+  #startSession(message: WatchMessage, h265: boolean, principal: Principal, target: Camera): void {
+    const { id, camera } = message;
+    if (this.#sessions.has(id)) {
+      this.#violation('ERR_SIGNALING_INVALID', `session ${id} already exists on this connection`, id);
       return;
     }
     const logger = this.#logger.child({ session: id, camera });

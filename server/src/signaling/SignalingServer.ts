@@ -20,7 +20,7 @@ import type { Authenticator } from '../auth/Authenticator.js';
 import type { Principal } from '../auth/Principal.js';
 import { toCamrtcError, type CamrtcError } from '../errors.js';
 import { credentialsOf } from '../http/requestCredentials.js';
-import { ClientConnection, CLOSE_POLICY_VIOLATION, DEFAULT_SIGNALING_LIMITS, type SignalingLimits } from './ClientConnection.js';
+import { ClientConnection, CLOSE_POLICY_VIOLATION, DEFAULT_SIGNALING_LIMITS, type SignalingLimits, type WatchRouter } from './ClientConnection.js';
 
 export const SIGNALING_PATH = '/ws';
 /** Sockets are pinged this often; one that has not answered the previous ping is dropped. */
@@ -77,7 +77,12 @@ export interface SignalingServerOptions {
   authenticator?: Authenticator;
   /** Where every session is registered for the control API. */
   viewers?: ViewerDirectory;
+  /** A cluster node's routing of watches (docs/cluster.md). */
+  router?: WatchRouter;
 }
+
+/** The query parameter a cluster redirect adds to the owner's signaling URL. */
+export const REDIRECTED_PARAM = 'redirected';
 
 /** What the upgrade request proved: a principal, or why its proof is not valid. */
 type UpgradeProof = { principal: Principal } | { error: CamrtcError };
@@ -214,6 +219,7 @@ export class SignalingServer {
       origin: req.headers.origin,
       viewers: this.#options.viewers,
       address: req.socket.remoteAddress,
+      ...(this.#options.router ? { router: this.#options.router, redirected: redirectedUrl(req.url ?? '') } : {}),
     });
     this.#clients.set(ws, client);
     this.#alive.add(ws);
@@ -247,6 +253,12 @@ export class SignalingServer {
   #originAllowed(req: IncomingMessage): boolean {
     return originAllowed(req.headers.origin, req.headers.host, this.#options.allowedOrigins);
   }
+}
+
+/** Whether the socket's URL says it came by a cluster redirect. */
+function redirectedUrl(requestUrl: string): boolean {
+  const q = requestUrl.indexOf('?');
+  return q >= 0 && new URLSearchParams(requestUrl.slice(q + 1)).has(REDIRECTED_PARAM);
 }
 
 /** Refuses an upgrade with an HTTP status, and a text for the person reading it when there is one. */

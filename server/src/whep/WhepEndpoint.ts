@@ -24,6 +24,8 @@ import { createAccess } from '../auth/access.js';
 import { watchAction } from '../auth/AccessPolicy.js';
 import type { Authenticator } from '../auth/Authenticator.js';
 import { requestPrincipal } from '../http/requestCredentials.js';
+import type { WatchRouter } from '../signaling/ClientConnection.js';
+import { REDIRECTED_PARAM } from '../signaling/SignalingServer.js';
 
 export const WHEP_PATH = '/whep';
 /** WHEP sessions open at once on this server (each is a peer connection with its UDP sockets). */
@@ -61,6 +63,11 @@ export interface WhepEndpointOptions {
   authenticator?: Authenticator;
   /** Where every session is registered for the control API. */
   viewers?: ViewerDirectory;
+  /**
+   * A cluster node's routing (docs/cluster.md): a POST for a camera another node should serve is
+   * answered 307 with the owner's WHEP URL (`url`), which serves it without redirecting again.
+   */
+  router?: WatchRouter;
 }
 
 interface WhepSession {
@@ -162,6 +169,18 @@ export class WhepEndpoint {
     // Before a session takes a slot or starts the camera: a hostile offer costs one line scan.
     const check = checkClientSdp(req.body as string, 'offer');
     if (!check.ok) return void problem(res, statusOf(check.error.code), check.error.message, check.error.code);
+    if (this.#options.router) {
+      const route = await this.#options.router.route(name, req.query[REDIRECTED_PARAM] !== undefined);
+      if (route.kind === 'redirect') {
+        res.setHeader('Cache-Control', 'no-store');
+        res.setHeader('Location', route.url);
+        return void res.status(307).end();
+      }
+      if (route.kind === 'refused') {
+        res.setHeader('Retry-After', String(RETRY_AFTER_S));
+        return void problem(res, 503, route.error.message, route.error.code);
+      }
+    }
     if (this.#sessions.size >= MAX_WHEP_SESSIONS) {
       res.setHeader('Retry-After', String(RETRY_AFTER_S));
       return void problem(res, 503, `at most ${MAX_WHEP_SESSIONS} WHEP sessions`);

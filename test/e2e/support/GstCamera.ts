@@ -32,6 +32,8 @@ export interface GstCameraOptions {
 
 export class GstCamera {
   readonly requests: string[] = [];
+  /** RTSP connections open now (a client keeps its connection for as long as its session lasts). */
+  openConnections = 0;
   private constructor(private readonly child: ChildProcess, readonly port: number, readonly path: string) {}
 
   /** Why the e2e suite cannot run here, or undefined when it can. */
@@ -77,6 +79,10 @@ export class GstCamera {
           resolve(camera);
         } else if (event.event === 'request' && camera) {
           camera.requests.push(event.method!);
+        } else if (event.event === 'client-connected' && camera) {
+          camera.openConnections++;
+        } else if (event.event === 'client-closed' && camera) {
+          camera.openConnections--;
         }
       });
     });

@@ -57,6 +57,17 @@ export class CamrtcProcess {
     });
   }
 
+  /** Sends a signal: SIGKILL (a crash), SIGSTOP and SIGCONT (a frozen process). */
+  signal(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+
+  /** Resolves when the process has exited (at once when it has). */
+  exited(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve();
+    return new Promise((r) => this.child.once('exit', () => r()));
+  }
+
   /** SIGTERM, as a user's Ctrl-C or a service manager would; resolves with the exit code. */
   async stop(): Promise<number | null> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;

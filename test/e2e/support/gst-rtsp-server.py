@@ -5,6 +5,7 @@ gir1.2-gst-rtsp-server-1.0, python3-gi, gstreamer1.0-plugins-{base,good,ugly}).
 Prints one JSON line per event on stdout:
   {"event": "ready", "port": N}            once listening
   {"event": "request", "method": "PLAY"}   for each RTSP request the server received (tests assert on them)
+  {"event": "client-connected"} / {"event": "client-closed"}   for each RTSP connection
 
 --stamp (used by bench/): instead of videotestsrc, frames are made here and pushed through an appsrc,
 each carrying the wall clock at its creation (ms since the Unix epoch) in its top 32 rows as 48 black
@@ -210,6 +211,9 @@ def main():
         factory.connect("media-configure", on_silent_configure)
 
     def on_client(_server, client):
+        # Connections open now: a client holds its RTSP connection for as long as its session lasts.
+        emit({"event": "client-connected"})
+        client.connect("closed", lambda _c: emit({"event": "client-closed"}))
         for method in ("options", "describe", "setup", "play", "pause", "teardown", "get-parameter"):
             def handler(_client, _ctx, m=method):
                 emit({"event": "request", "method": m.upper().replace("-", "_")})
