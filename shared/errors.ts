@@ -28,7 +28,7 @@ export const ERROR_CODES = {
   ERR_PARSE_H264: 'An H.264 RTP payload is malformed',
   ERR_PARSE_H265: 'An H.265 RTP payload is malformed',
   ERR_PARSE_AAC: 'An AAC RTP payload (MPEG4-GENERIC or MP4A-LATM) or its SDP config is malformed',
-  ERR_TRANSCODER: 'The audio transcoder (ffmpeg, AAC to Opus) is missing or failed',
+  ERR_TRANSCODER: 'The audio transcoder (ffmpeg: AAC to Opus, or talk audio to the camera\'s codec) is missing or failed',
   ERR_LIMIT: 'A size or count limit was exceeded',
   ERR_SIGNALING_INVALID: 'A signaling message is malformed or not allowed',
   ERR_SIGNALING_RATE: 'Too many signaling messages',
@@ -49,6 +49,8 @@ export const ERROR_CODES = {
   ERR_VIEWER_UNKNOWN: 'No viewer of that camera has that id (it may have left already)',
   ERR_REQUEST_INVALID: 'An HTTP API request is malformed (control API, POST /api/tokens): wrong Content-Type, not JSON, or an invalid field (the field is named)',
   ERR_CONFIG_WRITE: 'The configuration file could not be written: the change was not made',
+  ERR_TALK_UNAVAILABLE: 'Two-way audio is not possible with this camera: it has no ONVIF audio backchannel (or one in a codec camrtc cannot send), or talk is off for it',
+  ERR_TALK_BUSY: 'Another viewer is talking to this camera (one talker at a time): the message names them',
   ERR_INTERNAL: 'An unexpected internal error',
 } as const;
 

@@ -22,3 +22,9 @@ export function principalLabel(p: Principal): string {
   if (p.kind === 'anonymous') return 'anonymous';
   return `${p.kind}:${p.name ?? '(unnamed)'}`;
 }
+
+/** How other viewers are told who this is (the talker holding a camera's speaker): its name, never a secret. */
+export function displayName(p: Principal): string {
+  if (p.name !== undefined) return p.name;
+  return p.kind === 'anonymous' ? 'another viewer' : 'a token holder';
+}
