@@ -30,7 +30,7 @@ const ALICE_HZ = 1000;
 const BOB_HZ = 600;
 /** From pressing the talk button to the first audible sample at the camera's speaker (issue 17). */
 const TALK_LIMIT_MS = 500;
-/** Louder than this is the tone, not silence (the fake microphone plays a 0.5 full-scale sine). */
+/** Louder than this is the tone, not silence (the fake microphone plays a sine of 0.5 full scale, 0.35 RMS). */
 const AUDIBLE_RMS = 0.02;
 
 interface PlayerTalk {
@@ -110,7 +110,7 @@ describe('push-to-talk to an ONVIF camera backchannel in Chromium', { skip: miss
     dir = mkdtempSync(join(tmpdir(), 'camrtc-talk-'));
     const tone = (hz: number, file: string): string => {
       const path = join(dir, file);
-      execFileSync(ffmpeg!, ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `sine=frequency=${hz}:sample_rate=48000:duration=30`, '-af', 'volume=0.5', '-ac', '1', '-c:a', 'pcm_s16le', path]);
+      execFileSync(ffmpeg!, ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `sine=frequency=${hz}:sample_rate=48000:duration=30`, '-af', 'volume=4', '-ac', '1', '-c:a', 'pcm_s16le', path]);
       return path;
     };
     const aliceTone = tone(ALICE_HZ, 'alice.wav');

@@ -2,7 +2,8 @@
  * The one RTP stream camrtc sends to a camera's backchannel, whoever talks: its own SSRC, sequence
  * and timestamps, continuous across talkers and pauses. A pause moves the timestamp on by the time
  * that passed (the camera's jitter buffer then plays the next words at once rather than treat them
- * as late), and the first packet after one carries the marker (RFC 3551 4.1, a talk spurt).
+ * as late), and the first packet after one carries the marker (RFC 3551 4.1, a talk spurt). For
+ * AAC (RFC 3640 3.2.1) the marker says instead that the packet ends an access unit: every packet.
  */
 import { randomBytes } from 'node:crypto';
 import { serializeRtpPacket } from '../rtp/RtpPacket.js';
@@ -22,6 +23,8 @@ export class BackchannelRtp {
     readonly payloadType: number,
     readonly clockRate: number,
     random: (n: number) => Buffer = randomBytes,
+    /** Every packet is whole access units (AAC): the marker on each. */
+    private readonly wholeUnits = false,
   ) {
     const r = random(10);
     this.ssrc = r.readUInt32BE(0);
@@ -35,7 +38,7 @@ export class BackchannelRtp {
     const spurt = gap > TALK_SPURT_GAP_MS;
     if (spurt && Number.isFinite(this.#lastAt)) this.#timestamp = (this.#timestamp + Math.round((gap * this.clockRate) / 1000)) >>> 0;
     const packet = serializeRtpPacket({
-      marker: spurt,
+      marker: spurt || this.wholeUnits,
       payloadType: this.payloadType,
       sequenceNumber: this.#sequence,
       timestamp: this.#timestamp,

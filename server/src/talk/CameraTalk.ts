@@ -216,7 +216,7 @@ export class CameraTalk {
           return;
         }
         link.format = format;
-        link.rtp = new BackchannelRtp(format.payloadType, format.clockRate);
+        link.rtp = new BackchannelRtp(format.payloadType, format.clockRate, undefined, format.codec === 'AAC');
         this.#makeEncoder();
       },
       (err: unknown) => {
