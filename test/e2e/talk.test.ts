@@ -6,7 +6,7 @@
  * (gst-rtsp-server.py --backchannel). Asserts: alice's tone reaches the camera's speaker, at its
  * frequency, within TALK_LIMIT_MS of her pressing the talk button (the figure is printed); bob,
  * pressing while she talks, is refused with her name on his button and never heard; once she lets go
- * he talks and is heard; the button is hidden on a camera without a backchannel and for a user
+ * he talks and is heard; the floor is free again when a talker's page closes; the button is hidden on a camera without a backchannel and for a user
  * without the `talk` permission.
  */
 import { after, before, describe, it } from 'node:test';
@@ -213,9 +213,17 @@ describe('push-to-talk to an ONVIF camera backchannel in Chromium', { skip: miss
     await releaseTalk(bob);
     await waitForTalk(bob, (t) => t.talkState === 'idle', 'bob idle again');
 
+    // Alice takes the floor again and her page goes away without a word: the floor is free at once.
+    await pressTalk(alice);
+    await waitForTalk(bob, (t) => t.talkState === 'busy' && t.talkHolder === 'alice', 'bob sees alice talking again');
+    const leftAt = Date.now();
+    await alice.context().close();
+    await waitForTalk(bob, (t) => t.talkState === 'idle', 'the floor freed when alice left', 5_000);
+    const freedMs = Date.now() - leftAt;
+
     console.log(
       `talk: press -> first audible sample at the camera: alice ${aliceLatency} ms (first talk: microphone and backchannel opened), ` +
-        `bob ${bobLatency} ms (backchannel still open); heard ${Math.round(aliceHeard.hz)} Hz and ${Math.round(bobHeard.hz)} Hz; ` +
+        `bob ${bobLatency} ms (backchannel still open); floor free ${freedMs} ms after alice's page closed; heard ${Math.round(aliceHeard.hz)} Hz and ${Math.round(bobHeard.hz)} Hz; ` +
         `camera requires: ${JSON.stringify(door.requires)}`,
     );
     assert.ok(Math.abs(aliceHeard.hz - ALICE_HZ) < 50, `alice's tone at ${aliceHeard.hz} Hz`);
