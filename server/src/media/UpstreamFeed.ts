@@ -297,7 +297,11 @@ export class UpstreamFeed extends TypedEmitter<UpstreamFeedEvents> {
         this.#aacWarned = true;
         this.#log.warn('the camera sends AAC audio, which browsers cannot play over WebRTC: install ffmpeg (apt-get install ffmpeg) to hear it transcoded to Opus; playing without sound meanwhile');
       }
-      this.#backchannel = session.describedTracks?.find((t) => t.kind === 'audio' && isBackchannel(t));
+      // A camera described without the header for a while (it refused a session with it) keeps the
+      // backchannel it showed before: talk does not depend on this session.
+      if (session.describedWithBackchannel !== false || !this.#askBackchannel) {
+        this.#backchannel = session.describedTracks?.find((t) => t.kind === 'audio' && isBackchannel(t));
+      }
       const stable = this.#tracks.adopt(forwarded);
       // Keyed by the session's index (its SDP position); frames carry the stable index.
       forwarded.forEach((t, i) => pipelines.set(t.index, createTrackPipeline(stable[i], this.#pipelineOutput)));

@@ -24,7 +24,7 @@ import { locationCredentials, redirectTarget, resolveBaseUrl, sameOrigin, withhe
 import { playHeaders } from './headers/Range.js';
 import { looksLikeRtp } from '../rtp/RtpPacket.js';
 import { udpRefused } from './TransportMemory.js';
-import { describeWithBackchannel, ONVIF_BACKCHANNEL, sharedBackchannelMemory } from './backchannel.js';
+import { BACKCHANNEL_SETUP_REFUSAL_MS, describeWithBackchannel, ONVIF_BACKCHANNEL, sharedBackchannelMemory } from './backchannel.js';
 
 export type { PlayOptions, RtspSessionEvents, RtspSessionOptions, RtspSessionState, RtspTransportMode } from './RtspSessionTypes.js';
 
@@ -92,6 +92,11 @@ export class RtspSession extends TypedEmitter<RtspSessionEvents> implements Link
   /** The transport in use ('udp', 'tcp' or 'multicast'), once set up. */
   get transport(): LinkTransport | undefined {
     return this.link?.transport;
+  }
+
+  /** The last DESCRIBE carried the backchannel's Require header and the camera took it. */
+  get describedWithBackchannel(): boolean {
+    return this.withBackchannel;
   }
 
   /** Every track of the camera's session description (metadata and backchannels included), once described. */
@@ -272,6 +277,11 @@ export class RtspSession extends TypedEmitter<RtspSessionEvents> implements Link
       this.lastRtpAt = performance.now();
       this.log.info({ transport: link.transport ?? mode, tracks: this.tracks.map((t) => `${t.kind} ${t.codec}`) }, 'RTSP session playing');
     } catch (err) {
+      if (this.withBackchannel && err instanceof RtspStatusError && err.code !== 'ERR_RTSP_AUTH') {
+        // Described with the backchannel, then refused: the next attempt goes without it for a while.
+        (this.options.backchannelMemory ?? sharedBackchannelMemory).remember(this.memoryKey, BACKCHANNEL_SETUP_REFUSAL_MS);
+        this.log.info({ status: err.status }, 'the camera refused a session described with its backchannel: describing without it for a while');
+      }
       // A redirect target that wants the credentials camrtc kept back would otherwise read as "wrong password".
       if (err instanceof RtspStatusError && err.status === 401 && withheldFrom(url, configured, this.credentials(configured))) throw withheldCredentialsError(this.name, url, configured);
       throw err;

@@ -14,18 +14,33 @@ export const ONVIF_BACKCHANNEL = 'www.onvif.org/ver20/backchannel';
 /** Oldest entries are forgotten beyond this many cameras (as TransportMemory). */
 export const MAX_REMEMBERED_REFUSALS = 1024;
 
-/** Cameras (credential-free URLs) that refused the Require header. */
+/**
+ * A camera described with the header that then refused a SETUP or PLAY is asked without it for this
+ * long: some Dahua and Amcrest cameras refuse a second session while a backchannel is set up (as
+ * camrtc's own talk session does), and the picture must not wait for the talk to end.
+ */
+export const BACKCHANNEL_SETUP_REFUSAL_MS = 60_000;
+
+/** Cameras (credential-free URLs) that refused the Require header, for good or until a time. */
 export class BackchannelMemory {
-  private readonly refused = new Set<string>();
+  /** Key -> until when (performance.now() ms; Infinity: for good). */
+  private readonly refused = new Map<string, number>();
+
+  constructor(private readonly now: () => number = () => performance.now()) {}
 
   refuses(key: string): boolean {
-    return this.refused.has(key);
+    const until = this.refused.get(key);
+    if (until === undefined) return false;
+    if (until > this.now()) return true;
+    this.refused.delete(key);
+    return false;
   }
 
-  remember(key: string): void {
+  /** For good, or for `forMs`. */
+  remember(key: string, forMs = Infinity): void {
     this.refused.delete(key);
-    this.refused.add(key);
-    if (this.refused.size > MAX_REMEMBERED_REFUSALS) this.refused.delete(this.refused.values().next().value!);
+    this.refused.set(key, this.now() + forMs);
+    if (this.refused.size > MAX_REMEMBERED_REFUSALS) this.refused.delete(this.refused.keys().next().value!);
   }
 
   forget(key: string): void {

@@ -71,7 +71,12 @@ export class CameraTalk {
   #lastAudioAt = 0;
   #lastLoudAt = 0;
   #link: Link | undefined;
+  /**
+   * Kept from talk to talk while the backchannel is open (its codec pair permitting): an ffmpeg that
+   * is running saves the next talk its start, and pressing in a loop cannot spawn one per press.
+   */
   #encoder: TalkEncoder | undefined;
+  #encoderCodec: BrowserTalkCodec | undefined;
   #watch: NodeJS.Timeout | undefined;
   #linger: NodeJS.Timeout | undefined;
   #closed = false;
@@ -148,8 +153,6 @@ export class CameraTalk {
     this.#holder = undefined;
     clearInterval(this.#watch);
     this.#watch = undefined;
-    this.#encoder?.close();
-    this.#encoder = undefined;
     this.#log.info({ talker: member.label, ...(error ? { code: error.code } : {}) }, error ? `talk ended: ${redactText(error.message)}` : 'talk ended');
     if (this.#link && !this.#closed) {
       this.#linger = setTimeout(() => this.#closeLink(), this.#timings.lingerMs);
@@ -202,8 +205,7 @@ export class CameraTalk {
     session.on('close', (error) => {
       if (this.#link !== link) return;
       this.#link = undefined;
-      this.#encoder?.close();
-      this.#encoder = undefined;
+      this.#closeEncoder();
       const holder = this.#holder;
       if (holder) this.release(holder, error ?? new CamrtcError('ERR_RTSP_CONNECTION_LOST', `the camera closed its backchannel`));
     });
@@ -227,6 +229,7 @@ export class CameraTalk {
 
   #fail(link: Link, error: CamrtcError): void {
     this.#link = undefined;
+    this.#closeEncoder();
     void link.session.close();
     const holder = this.#holder;
     if (holder) this.release(holder, error);
@@ -235,17 +238,26 @@ export class CameraTalk {
   /** The encoder for the holder's codec, once both the holder and the camera's format are known. */
   #makeEncoder(): void {
     const link = this.#link;
-    if (!this.#holder || this.#encoder || !link?.format || !link.rtp) return;
+    if (!this.#holder || !link?.format || !link.rtp) return;
+    if (this.#encoder && this.#encoderCodec === this.#holderCodec) return;
+    this.#closeEncoder();
     const rtp = link.rtp;
     const encoder = createTalkEncoder(this.#holderCodec, link.format, {
       packet: (payload, samples, level) => {
+        // What ffmpeg still held when the talker stopped is not sent.
+        if (!this.#holder) return;
         const now = this.#now();
         if (level === undefined || level >= this.#timings.silenceLevel) this.#lastLoudAt = now;
         link.session.send(rtp.packet(payload, samples, now));
       },
       error: (error) => {
-        if (error.code === 'ERR_TRANSCODER' && this.#holder) this.release(this.#holder, error);
-        else this.#log.debug({ code: error.code }, error.message);
+        if (error.code !== 'ERR_TRANSCODER' || /resynchronised/.test(error.message)) {
+          this.#log.debug({ code: error.code }, error.message);
+          return;
+        }
+        // ffmpeg died: the next talk starts a new one.
+        if (this.#encoder === encoder) this.#closeEncoder();
+        if (this.#holder) this.release(this.#holder, error);
       },
     });
     if (encoder instanceof CamrtcError) {
@@ -253,11 +265,19 @@ export class CameraTalk {
       return;
     }
     this.#encoder = encoder;
+    this.#encoderCodec = this.#holderCodec;
+  }
+
+  #closeEncoder(): void {
+    this.#encoder?.close();
+    this.#encoder = undefined;
+    this.#encoderCodec = undefined;
   }
 
   #closeLink(): void {
     clearTimeout(this.#linger);
     this.#linger = undefined;
+    this.#closeEncoder();
     const link = this.#link;
     this.#link = undefined;
     if (link) void link.session.close();

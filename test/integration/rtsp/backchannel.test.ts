@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { silentLogger } from '../../../server/src/log/logger.js';
-import { BackchannelMemory, ONVIF_BACKCHANNEL } from '../../../server/src/rtsp/backchannel.js';
+import { BACKCHANNEL_SETUP_REFUSAL_MS, BackchannelMemory, ONVIF_BACKCHANNEL } from '../../../server/src/rtsp/backchannel.js';
 import { BackchannelSession } from '../../../server/src/rtsp/BackchannelSession.js';
 import { RtspSession } from '../../../server/src/rtsp/RtspSession.js';
 import { parseTransport } from '../../../server/src/rtsp/headers/Transport.js';
@@ -101,6 +101,33 @@ test('a camera with a backchannel: the live session sees its sendonly track, set
     assert.equal(play.headers.get('Range'), undefined, 'GStreamer-based cameras fail the seek of a backchannel media');
     assert.equal(play.headers.get('Require'), undefined, 'only DESCRIBE carries the header');
     await session.close();
+  } finally {
+    await server.close();
+  }
+});
+
+test('a camera that refuses SETUP after a DESCRIBE with the header (a backchannel busy elsewhere) is described without it for a while', async () => {
+  let describedWith = false;
+  const script = camera(true);
+  const server = await FakeRtspServer.start((req, conn) => {
+    if (req.method === 'DESCRIBE') describedWith = req.headers.get('Require') !== undefined;
+    // Amcrest, Dahua: one backchannel session at a time.
+    if (req.method === 'SETUP' && describedWith) conn.reply(req, 453, {});
+    else script(req, conn);
+  });
+  let now = 0;
+  const memory = new BackchannelMemory(() => now);
+  try {
+    const options = { url: server.url(), cameraName: 'door', transport: 'tcp' as const, backchannel: true, backchannelMemory: memory, readTimeoutMs: 2000 };
+    const first = new RtspSession(options);
+    await assert.rejects(first.start(), (err: CamrtcError) => err.code === 'ERR_RTSP_BAD_STATUS');
+    const second = new RtspSession(options);
+    await second.start();
+    assert.equal(second.describedWithBackchannel, false);
+    await second.close();
+    now += BACKCHANNEL_SETUP_REFUSAL_MS + 1;
+    assert.equal(memory.refuses(server.url()), false, 'asked again after a while');
+    assert.deepEqual(describes(server), [ONVIF_BACKCHANNEL, undefined]);
   } finally {
     await server.close();
   }

@@ -169,7 +169,7 @@ test('the room closes with its camera, and a new one is made for the next talk',
   const { talk, camera } = room();
   const alice = seat(talk, 'alice');
   alice.seat.start();
-  camera.emit('closed', new CamrtcError('ERR_CAMERA_REMOVED', 'removed'));
+  (camera as unknown as EventEmitter).emit('closed', new CamrtcError('ERR_CAMERA_REMOVED', 'removed'));
   assert.equal(talk.closed, true);
   assert.deepEqual(alice.seat.status.state, 'idle');
   const next = CameraTalk.of(camera, silentLogger());
