@@ -6,7 +6,8 @@
  * (gst-rtsp-server.py --backchannel). Asserts: alice's tone reaches the camera's speaker, at its
  * frequency, within TALK_LIMIT_MS of her pressing the talk button (the figure is printed); bob,
  * pressing while she talks, is refused with her name on his button and never heard; once she lets go
- * he talks and is heard; the floor is free again when a talker's page closes; the button is hidden on a camera without a backchannel and for a user
+ * he talks and is heard; the floor is free again when a talker's page closes; a camera whose audio the
+ * browser gets as Opus hears the talker through ffmpeg, in the same time; the button is hidden on a camera without a backchannel and for a user
  * without the `talk` permission.
  */
 import { after, before, describe, it } from 'node:test';
@@ -101,6 +102,7 @@ describe('push-to-talk to an ONVIF camera backchannel in Chromium', { skip: miss
   let dir: string;
   let door: GstCamera;
   let plain: GstCamera;
+  let gate: GstCamera;
   let camrtc: CamrtcProcess;
   let aliceBrowser: Browser;
   let bobBrowser: Browser;
@@ -119,6 +121,8 @@ describe('push-to-talk to an ONVIF camera backchannel in Chromium', { skip: miss
     // of its audio section), camrtc converts it by table.
     door = await GstCamera.start({ audio: 'pcma', backchannel: 'pcmu' });
     plain = await GstCamera.start({ audio: 'pcma' });
+    // AAC audio reaches browsers as Opus: the browser talks Opus, which ffmpeg turns into PCMU.
+    gate = await GstCamera.start({ audio: 'aac', backchannel: 'pcmu' });
     const hash = await hashPassword(PASSWORD);
     const user = (name: string, permissions: string): string[] => [`    - name: ${name}`, `      passwordHash: '${hash}'`, `      permissions: ${permissions}`];
     const config = join(dir, 'camrtc.yaml');
@@ -128,6 +132,7 @@ describe('push-to-talk to an ONVIF camera backchannel in Chromium', { skip: miss
         'cameras:',
         `  door: { url: '${door.url()}', transport: tcp }`,
         `  plain: { url: '${plain.url()}', transport: tcp }`,
+        `  gate: { url: '${gate.url()}', transport: tcp }`,
         'auth:',
         '  users:',
         ...user('alice', '{ view: ["*"], talk: ["*"] }'),
@@ -148,6 +153,7 @@ describe('push-to-talk to an ONVIF camera backchannel in Chromium', { skip: miss
     await camrtc?.stop();
     await door?.close();
     await plain?.close();
+    await gate?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -173,9 +179,9 @@ describe('push-to-talk to an ONVIF camera backchannel in Chromium', { skip: miss
   }
 
   /** A failure to hear a tone, with what the camera played and what camrtc logged about talk. */
-  function explain(err: Error): never {
+  function explain(this: void, err: Error, camera: GstCamera = door): never {
     const lines = camrtc.logs.filter((l) => /talk|backchannel/i.test(`${String(l.msg)} ${String(l.module)}`)).map((l) => `${String(l.msg)} ${String(l.talker ?? '')} ${String(l.code ?? '')}`);
-    throw new Error(`${err.message}; speaker ${JSON.stringify(door.speaker.slice(-3))}; camera saw ${door.requests.join(',')}; camrtc: ${lines.slice(-12).join(' | ')}`);
+    throw new Error(`${err.message}; speaker ${JSON.stringify(camera.speaker.slice(-3))}; camera saw ${camera.requests.join(',')}; camrtc: ${lines.slice(-12).join(' | ')}`);
   }
 
   it('alice is heard at the camera within 500 ms, bob is told she holds the floor, then he talks', async () => {
@@ -233,6 +239,19 @@ describe('push-to-talk to an ONVIF camera backchannel in Chromium', { skip: miss
     assert.ok(aliceLatency < TALK_LIMIT_MS, `alice heard ${aliceLatency} ms after her press`);
     assert.ok(bobLatency < TALK_LIMIT_MS, `bob heard ${bobLatency} ms after his press`);
     assert.ok(door.requires.includes('SETUP: www.onvif.org/ver20/backchannel'), 'the backchannel was set up with the Require header');
+  });
+
+  it('a camera whose audio the browser gets as Opus hears the talker through ffmpeg (Opus to PCMU)', async () => {
+    const alice = await loggedIn(aliceBrowser, 'alice', 'gate');
+    await waitForTalk(alice, (t) => t.talkState === 'idle' && !t.buttonHidden, "alice's talk button");
+    const pressed = await pressTalk(alice);
+    const got = await heard(gate, pressed, 5_000).catch((err: Error) => explain(err, gate));
+    await releaseTalk(alice);
+    const latency = Math.round(got.first.at - pressed);
+    console.log(`talk through ffmpeg (Opus from the browser, PCMU to the camera): press -> first audible sample ${latency} ms; heard ${Math.round(got.hz)} Hz`);
+    assert.ok(Math.abs(got.hz - ALICE_HZ) < 50, `alice's tone at ${got.hz} Hz`);
+    assert.ok(got.audible >= got.total * 0.9 && got.total > 20, `not silent: ${got.audible}/${got.total}`);
+    assert.ok(latency < TALK_LIMIT_MS, `heard ${latency} ms after the press`);
   });
 
   it('hides the talk button on a camera without a backchannel and from a user without the talk permission', async () => {

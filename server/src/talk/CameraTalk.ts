@@ -17,7 +17,11 @@ import type { Camera } from '../media/Camera.js';
 import type { BackchannelSession } from '../rtsp/BackchannelSession.js';
 import { BackchannelRtp } from './BackchannelRtp.js';
 import { createTalkEncoder, type TalkEncoder } from './TalkEncoder.js';
-import { chooseTalkFormat, type BrowserTalkCodec, type CameraTalkFormat } from './talkPlan.js';
+import { chooseTalkFormat, talkFormatOf, type BrowserTalkCodec, type CameraTalkFormat } from './talkPlan.js';
+
+function sameFormat(a: CameraTalkFormat, b: CameraTalkFormat): boolean {
+  return a.codec === b.codec && a.payloadType === b.payloadType && a.clockRate === b.clockRate && a.channels === b.channels;
+}
 
 export interface TalkTimings {
   /** The talker sent no audio for this long: the floor is taken back. */
@@ -77,6 +81,7 @@ export class CameraTalk {
    */
   #encoder: TalkEncoder | undefined;
   #encoderCodec: BrowserTalkCodec | undefined;
+  #encoderFormat: CameraTalkFormat | undefined;
   #watch: NodeJS.Timeout | undefined;
   #linger: NodeJS.Timeout | undefined;
   #closed = false;
@@ -219,6 +224,8 @@ export class CameraTalk {
         }
         link.format = format;
         link.rtp = new BackchannelRtp(format.payloadType, format.clockRate, undefined, format.codec === 'AAC');
+        // The encoder made for the format the camera's DESCRIBE showed is kept when this is the same.
+        if (this.#encoderFormat && !sameFormat(this.#encoderFormat, format)) this.#closeEncoder();
         this.#makeEncoder();
       },
       (err: unknown) => {
@@ -235,20 +242,25 @@ export class CameraTalk {
     if (holder) this.release(holder, error);
   }
 
-  /** The encoder for the holder's codec, once both the holder and the camera's format are known. */
+  /**
+   * The encoder for the holder's codec. Made at the grant already, for the format the camera's last
+   * DESCRIBE showed, so an ffmpeg starts while the backchannel opens rather than after; its output
+   * goes out once the backchannel is open.
+   */
   #makeEncoder(): void {
     const link = this.#link;
-    if (!this.#holder || !link?.format || !link.rtp) return;
+    const format = link?.format ?? talkFormatOf(this.camera);
+    if (!this.#holder || !link || !format) return;
     if (this.#encoder && this.#encoderCodec === this.#holderCodec) return;
     this.#closeEncoder();
-    const rtp = link.rtp;
-    const encoder = createTalkEncoder(this.#holderCodec, link.format, {
+    const encoder = createTalkEncoder(this.#holderCodec, format, {
       packet: (payload, samples, level) => {
-        // What ffmpeg still held when the talker stopped is not sent.
-        if (!this.#holder) return;
+        // What ffmpeg still held when the talker stopped is not sent, nor anything before the backchannel is open.
+        const rtp = this.#link?.rtp;
+        if (!this.#holder || !rtp) return;
         const now = this.#now();
         if (level === undefined || level >= this.#timings.silenceLevel) this.#lastLoudAt = now;
-        link.session.send(rtp.packet(payload, samples, now));
+        this.#link!.session.send(rtp.packet(payload, samples, now));
       },
       error: (error) => {
         if (error.code !== 'ERR_TRANSCODER' || /resynchronised/.test(error.message)) {
@@ -266,12 +278,14 @@ export class CameraTalk {
     }
     this.#encoder = encoder;
     this.#encoderCodec = this.#holderCodec;
+    this.#encoderFormat = format;
   }
 
   #closeEncoder(): void {
     this.#encoder?.close();
     this.#encoder = undefined;
     this.#encoderCodec = undefined;
+    this.#encoderFormat = undefined;
   }
 
   #closeLink(): void {
