@@ -171,7 +171,8 @@ export class ViewerSession extends TypedEmitter<ViewerSessionEvents> {
         // Fresh for each viewer: a TURN REST credential expires.
         iceServers: this.#options.peer.serverIceServers(),
         network: this.#options.peer.network,
-        talk: talkFormatOf(this.camera),
+        // A client-made offer is answered as it asks (receive only): no talk in it.
+        talk: this.#options.offer === undefined ? talkFormatOf(this.camera) : undefined,
         logger: this.#logger,
       });
       this.#viewer = viewer;
