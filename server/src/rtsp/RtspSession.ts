@@ -277,8 +277,10 @@ export class RtspSession extends TypedEmitter<RtspSessionEvents> implements Link
       this.lastRtpAt = performance.now();
       this.log.info({ transport: link.transport ?? mode, tracks: this.tracks.map((t) => `${t.kind} ${t.codec}`) }, 'RTSP session playing');
     } catch (err) {
-      if (this.withBackchannel && err instanceof RtspStatusError && err.code !== 'ERR_RTSP_AUTH') {
-        // Described with the backchannel, then refused: the next attempt goes without it for a while.
+      // Described with the backchannel, then refused: the next attempt goes without it for a while
+      // (not for a UDP SETUP that transport 'auto' retries over TCP: that may be the UDP refused).
+      const fallsBackToTcp = mode !== 'tcp' && this.options.transport === 'auto' && udpRefused(err);
+      if (this.withBackchannel && err instanceof RtspStatusError && err.code !== 'ERR_RTSP_AUTH' && !fallsBackToTcp) {
         (this.options.backchannelMemory ?? sharedBackchannelMemory).remember(this.memoryKey, BACKCHANNEL_SETUP_REFUSAL_MS);
         this.log.info({ status: err.status }, 'the camera refused a session described with its backchannel: describing without it for a while');
       }
