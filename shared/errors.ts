@@ -28,7 +28,7 @@ export const ERROR_CODES = {
   ERR_PARSE_H264: 'An H.264 RTP payload is malformed',
   ERR_PARSE_H265: 'An H.265 RTP payload is malformed',
   ERR_PARSE_AAC: 'An AAC RTP payload (MPEG4-GENERIC or MP4A-LATM) or its SDP config is malformed',
-  ERR_TRANSCODER: 'The audio transcoder (ffmpeg, AAC to Opus) is missing or failed',
+  ERR_TRANSCODER: 'The audio transcoder (ffmpeg: AAC to Opus, or talk audio to the camera\'s codec) is missing or failed',
   ERR_LIMIT: 'A size or count limit was exceeded',
   ERR_SIGNALING_INVALID: 'A signaling message is malformed or not allowed',
   ERR_SIGNALING_RATE: 'Too many signaling messages',
@@ -53,6 +53,8 @@ export const ERROR_CODES = {
   ERR_CLUSTER_MOVED: 'This cluster node is shutting down: reconnect (the player does at once), another node serves the camera',
   ERR_CLUSTER_LEASE_LOST: 'This node lost its ownership of the camera (the lease expired, e.g. while the process was frozen, or another node holds it): it dropped its camera session at once and goes through the owner',
   ERR_CLUSTER_OFF: 'This server is not part of a cluster (GET /api/cluster)',
+  ERR_TALK_UNAVAILABLE: 'Two-way audio is not possible with this camera: it has no ONVIF audio backchannel (or one in a codec camrtc cannot send), or talk is off for it',
+  ERR_TALK_BUSY: 'Another viewer is talking to this camera (one talker at a time): the message names them',
   ERR_INTERNAL: 'An unexpected internal error',
 } as const;
 

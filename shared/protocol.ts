@@ -123,6 +123,14 @@ export const ClientMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('stats'), id: sessionId }),
   /** Ends the session (the server answers `closed`). */
   z.object({ type: z.literal('stop'), id: sessionId }),
+  /**
+   * Asks for the camera's speaker (two-way audio, docs/signaling.md "Talk"): the browser's audio on
+   * this session's audio section goes to the camera while the server's `talk` says `talking`. Only
+   * when the offer said `talk: true`.
+   */
+  z.object({ type: z.literal('talk'), id: sessionId }),
+  /** Gives the speaker back. */
+  z.object({ type: z.literal('stoptalk'), id: sessionId }),
 ]);
 export type ClientMessage = z.infer<typeof ClientMessageSchema>;
 
@@ -156,11 +164,28 @@ export interface SessionStats {
 
 export type PlaybackState = 'playing' | 'paused';
 
+/**
+ * Two-way audio, for a session whose offer said `talk: true`: `idle` (nobody talks: the viewer may),
+ * `talking` (this viewer has the camera's speaker), `busy` (another viewer has it: `holder` names
+ * them). `error` says why this viewer's talk ended or was refused (ERR_TALK_BUSY, ERR_TIMEOUT...).
+ */
+export const TALK_STATES = ['idle', 'talking', 'busy'] as const;
+export type TalkState = (typeof TALK_STATES)[number];
+export interface TalkStatus {
+  state: TalkState;
+  holder?: string;
+  error?: { code: ErrorCode; message: string };
+}
+
 export type ServerMessage =
   | { type: 'welcome'; version: number; server: string }
   | { type: 'cameras'; cameras: CameraInfo[] }
-  /** The server-made offer, with the ICE configuration to answer it with (IceConfig) when the server has one. */
-  | ({ type: 'offer'; id: string; sdp: string } & Partial<IceConfig>)
+  /**
+   * The server-made offer, with the ICE configuration to answer it with (IceConfig) when the server has
+   * one. `talk: true`: this viewer may talk to the camera (it has an audio backchannel and the viewer
+   * the `talk` permission); the offer's audio section then receives too, and `talk` messages follow.
+   */
+  | ({ type: 'offer'; id: string; sdp: string; talk?: boolean } & Partial<IceConfig>)
   /**
    * The server's answer to a client-made offer (`watch` with `offer`), with the ICE configuration as
    * on `offer`: a client that sent its offer before setLocalDescription can still apply it.
@@ -175,6 +200,8 @@ export type ServerMessage =
    */
   | { type: 'playback'; id: string; state: PlaybackState; seekable: boolean; position?: number }
   | { type: 'stats'; id: string; camera: string; cameraState: CameraState; playback: PlaybackState; stats: SessionStats }
+  /** Who has the camera's speaker, after the offer and on every change (sessions with `talk: true` only). */
+  | ({ type: 'talk'; id: string } & TalkStatus)
   | { type: 'error'; id?: string; code: ErrorCode; message: string }
   /**
    * A cluster node that does not serve this camera (docs/cluster.md): watch it at `url` instead, the

@@ -9,8 +9,9 @@
  */
 import type { ClientMessage, ServerMessage } from '../../shared/protocol.js';
 import type { ErrorCode } from '../../shared/errors.js';
-import type { CamrtcClientOptions, ClientStatus } from './CamrtcClientTypes.js';
-import { adoptEarlySignal, candidateMessage, newSessionId, openWatchSocket, type EarlySignal } from './earlySignaling.js';
+import type { CamrtcClientOptions, ClientStatus, TalkInfo } from './CamrtcClientTypes.js';
+import { adoptEarlySignal, allowTalk, candidateMessage, newSessionId, openWatchSocket, type EarlySignal } from './earlySignaling.js';
+import { TalkMicrophone } from './TalkMicrophone.js';
 import { defaultSignalingUrl, signalingUrl } from './signalingUrl.js';
 import { ReceivedStream } from './ReceivedStream.js';
 import { ReconnectBackoff } from './ReconnectBackoff.js';
@@ -41,7 +42,7 @@ export const REFUSAL_CODES: ReadonlySet<string> = new Set(['ERR_AUTH_REQUIRED', 
 let sessionCounter = 0;
 
 export { canReceiveH265, defaultSignalingUrl, signalingUrl } from './signalingUrl.js';
-export type { CamrtcClientOptions, ClientState, ClientStatus } from './CamrtcClientTypes.js';
+export type { CamrtcClientOptions, ClientState, ClientStatus, TalkInfo, TalkState } from './CamrtcClientTypes.js';
 
 export class CamrtcClient {
   readonly camera: string;
@@ -72,6 +73,10 @@ export class CamrtcClient {
   #redirectTo: string | undefined;
   /** The current connection came by a redirect (a second redirect is not followed). */
   #viaRedirect = false;
+  #talk: TalkInfo = { state: 'unavailable' };
+  /** talk() was called and stopTalk() not yet: the microphone goes to the camera while the server agrees. */
+  #wantTalk = false;
+  readonly #mic: TalkMicrophone;
 
   constructor(options: CamrtcClientOptions) {
     this.camera = options.camera;
@@ -79,6 +84,7 @@ export class CamrtcClient {
     this.#paused = options.paused ?? false;
     this.#received = new ReceivedStream(options.video);
     this.stream = this.#received.stream;
+    this.#mic = new TalkMicrophone(options.talkConstraints);
   }
 
   get status(): ClientStatus {
@@ -93,6 +99,45 @@ export class CamrtcClient {
   }
   get closed(): boolean {
     return this.#closed;
+  }
+  /** Two-way audio: whether this viewer may talk, and who talks now. */
+  get talkInfo(): TalkInfo {
+    return this.#talk;
+  }
+
+  /**
+   * Starts talking to the camera (push-to-talk pressed): asks the server for the camera's speaker and
+   * puts the microphone on the connection at once (no renegotiation). Rejects when talk is unavailable
+   * or the microphone is refused; a refused floor shows as talk state `busy`, with the holder named.
+   */
+  async talk(): Promise<void> {
+    if (this.#closed || this.#talk.state === 'unavailable') throw new Error('talk is not available for this camera');
+    this.#wantTalk = true;
+    this.#send({ type: 'talk', id: this.#sessionId });
+    const pc = this.#pc;
+    let track: MediaStreamTrack;
+    try {
+      track = await this.#mic.acquire();
+    } catch (err) {
+      this.stopTalk();
+      throw err;
+    }
+    if (!this.#wantTalk || pc !== this.#pc || !pc) return;
+    await this.#mic.attach(pc, track);
+  }
+
+  /** The microphone's constraints from the next talk() on (see CamrtcClientOptions.talkConstraints). */
+  set talkConstraints(constraints: MediaTrackConstraints | undefined) {
+    this.#mic.constraints = constraints;
+  }
+
+  /** Stops talking (push-to-talk released): the microphone comes off and the camera's speaker is free. */
+  stopTalk(): void {
+    const wanted = this.#wantTalk;
+    this.#wantTalk = false;
+    if (this.#pc) void this.#mic.detach(this.#pc);
+    this.#mic.releaseLater();
+    if (wanted || this.#talk.state === 'talking') this.#send({ type: 'stoptalk', id: this.#sessionId });
   }
 
   start(): void {
@@ -139,6 +184,7 @@ export class CamrtcClient {
     this.#send({ type: 'stop', id: this.#sessionId });
     this.#teardown();
     this.#received.stop();
+    this.#mic.close();
   }
 
   #connect(): void {
@@ -214,9 +260,13 @@ export class CamrtcClient {
     if ('id' in message && message.id !== undefined && message.id !== this.#sessionId) return;
     switch (message.type) {
       case 'offer':
+        this.#setTalk(message.talk ? { state: 'idle' } : { state: 'unavailable' });
         // The page's own offer, which the early script answers already.
         if (message.sdp === this.#pageOfferSdp && this.#pc) return;
         await this.#answer(message.sdp, rtcConfiguration(this.#options, serverIce(message)));
+        return;
+      case 'talk':
+        this.#onTalk(message);
         return;
       case 'candidate':
         if (message.candidate) await this.#pc?.addIceCandidate(message.candidate);
@@ -297,6 +347,7 @@ export class CamrtcClient {
     this.#pc = pc;
     this.#attach(pc, true);
     await pc.setRemoteDescription({ type: 'offer', sdp });
+    allowTalk(pc);
     const answer = await pc.createAnswer();
     if (pc !== this.#pc) return;
     // Sent before setLocalDescription, which takes 10-140 ms on a busy machine: the server applies the
@@ -387,7 +438,34 @@ export class CamrtcClient {
     this.#retryTimer = setTimeout(() => this.#connect(), retryInMs);
   }
 
+  /** The server's `talk` message: who has the camera's speaker now. */
+  #onTalk(message: { state: TalkInfo['state']; holder?: string; error?: { code: ErrorCode; message: string } }): void {
+    if (this.#talk.state === 'unavailable') return;
+    const info: TalkInfo = { state: message.state, ...(message.holder !== undefined ? { holder: message.holder } : {}), ...(message.error ? { error: message.error } : {}) };
+    if (message.state !== 'talking' && this.#wantTalk) {
+      // Refused (busy) or ended by the server (silence, time up, camera gone): the microphone comes off.
+      this.#wantTalk = false;
+      if (this.#pc) void this.#mic.detach(this.#pc);
+      this.#mic.releaseLater();
+    } else if (message.state === 'talking' && !this.#wantTalk) {
+      // Granted after the button was released already.
+      this.#send({ type: 'stoptalk', id: this.#sessionId });
+    }
+    this.#setTalk(info);
+  }
+
+  #setTalk(info: TalkInfo): void {
+    const same = JSON.stringify(info) === JSON.stringify(this.#talk);
+    this.#talk = info;
+    if (!same) this.#options.onTalk?.(info);
+  }
+
   #teardown(): void {
+    if (this.#wantTalk) {
+      this.#wantTalk = false;
+      this.#mic.releaseLater();
+    }
+    this.#setTalk({ state: 'unavailable' });
     const ws = this.#ws;
     this.#ws = undefined;
     if (ws) {

@@ -23,6 +23,19 @@ export type ClientStatus =
 
 export type ClientState = ClientStatus['state'];
 
+/**
+ * Two-way audio (docs/signaling.md "Talk"): `unavailable` (the camera has no backchannel, or this
+ * viewer lacks the `talk` permission: no button), `idle` (talk() may start), `talking` (the
+ * microphone goes to the camera), `busy` (another viewer talks: `holder` names them). `error` says
+ * why the last talk ended or was refused.
+ */
+export type TalkState = 'unavailable' | 'idle' | 'talking' | 'busy';
+export interface TalkInfo {
+  state: TalkState;
+  holder?: string;
+  error?: { code?: ErrorCode; message: string };
+}
+
 export interface CamrtcClientOptions {
   camera: string;
   /**
@@ -56,4 +69,11 @@ export interface CamrtcClientOptions {
   paused?: boolean;
   /** The server said whether this camera can seek (a recording). */
   onPlayback?: (playback: { seekable: boolean; position?: number }) => void;
+  /** Two-way audio changed: available or not, who talks (see TalkInfo). */
+  onTalk?: (talk: TalkInfo) => void;
+  /**
+   * The microphone's constraints for talk(). Default: echo cancellation, noise suppression and
+   * automatic gain on (the camera's sound plays while the viewer talks).
+   */
+  talkConstraints?: MediaTrackConstraints;
 }

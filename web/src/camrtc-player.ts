@@ -18,13 +18,20 @@
  *   ice-transport-policy  relay: the browser sends and receives media through a TURN server only
  *                      (the server hands each viewer its TURN servers and credentials); all: any path.
  *                      Default: what the server says (webrtc.iceTransportPolicy), else all.
- * Methods: play(), pause(), seek(seconds) (recordings), snapshot() -> Promise<Blob> (PNG, video size).
+ * Methods: play(), pause(), seek(seconds) (recordings), snapshot() -> Promise<Blob> (PNG, video size),
+ * talk() -> Promise (starts two-way audio: the microphone goes to the camera's speaker), stopTalk(),
+ * and the talkConstraints property (the microphone's MediaTrackConstraints).
  * Properties: state ('connecting' | 'live' | 'paused' | 'reconnecting' | 'offline' | 'error'), error
- * ({ code?, message } | null), seekable, video.
+ * ({ code?, message } | null), seekable, video, talkState ('unavailable' | 'idle' | 'talking' |
+ * 'busy'), talkHolder (who talks when busy).
  * Events: 'statechange' on every state change (detail: { state, error }), then one named after the
- * new state ('live', 'paused', ...). It reconnects by itself with backoff, and stops when removed.
+ * new state ('live', 'paused', ...); 'talkchange' (detail: { state, holder, error }). It reconnects by
+ * itself with backoff, and stops when removed.
+ * Talk: with `controls`, a push-to-talk button (hold it, or hold Space or Enter on it) when the camera
+ * has an audio backchannel and the viewer the `talk` permission; hidden otherwise. While another
+ * viewer talks it names them ("alice is talking"): one talker per camera.
  */
-import { CamrtcClient, REFUSAL_CODES, type ClientState, type ClientStatus } from './CamrtcClient.js';
+import { CamrtcClient, REFUSAL_CODES, type ClientState, type ClientStatus, type TalkInfo, type TalkState } from './CamrtcClient.js';
 import type { StatsSample } from './statsModel.js';
 import { StatsOverlay } from './statsOverlay.js';
 
@@ -50,6 +57,9 @@ button[hidden], .bar[hidden], .status[hidden] { display: none; }
 .unmute { position: absolute; right: 8px; bottom: 8px; }
 .bar { position: absolute; left: 0; right: 0; bottom: 0; display: flex; gap: 6px; padding: 6px 8px; background: linear-gradient(transparent, rgb(0 0 0 / 70%)); }
 .bar .spacer { flex: 1; }
+.talk { touch-action: none; user-select: none; }
+.talk[data-talk="talking"] { background: rgb(220 40 40 / 90%); color: #fff; }
+.talk[data-talk="busy"] { opacity: 0.7; }
 `;
 
 const STATUS_TEXT: Record<ClientState, string> = {
@@ -86,6 +96,11 @@ export class CamrtcPlayerElement extends HTMLElement {
   readonly #bar: HTMLDivElement;
   readonly #playButton: HTMLButtonElement;
   readonly #muteButton: HTMLButtonElement;
+  readonly #talkButton: HTMLButtonElement;
+  #talk: TalkInfo = { state: 'unavailable' };
+  #talkConstraints: MediaTrackConstraints | undefined;
+  /** The push-to-talk button is held (pointer or key). */
+  #talkHeld = false;
   readonly #root: ShadowRoot;
   /** Made the first time stats are shown (statsOverlay.ts). */
   #statsOverlay: StatsOverlay | undefined;
@@ -135,6 +150,8 @@ export class CamrtcPlayerElement extends HTMLElement {
     this.#playButton.addEventListener('click', () => (this.#state === 'paused' ? this.play() : this.pause()));
     this.#muteButton = button('mute', 'Unmute', 'Sound on / off');
     this.#muteButton.addEventListener('click', () => this.#toggleMute());
+    this.#talkButton = button('talk', 'Talk', 'Hold to talk to the camera');
+    this.#holdToTalk(this.#talkButton);
     const full = button('fullscreen', 'Fullscreen', 'Full screen');
     full.addEventListener('click', () => void this.#toggleFullscreen());
     const shot = button('snapshot', 'Snapshot', 'Save the current frame as PNG');
@@ -143,7 +160,7 @@ export class CamrtcPlayerElement extends HTMLElement {
     statsToggle.addEventListener('click', () => this.toggleAttribute('stats'));
     const spacer = document.createElement('span');
     spacer.className = 'spacer';
-    this.#bar.append(this.#playButton, this.#muteButton, spacer, statsToggle, shot, full);
+    this.#bar.append(this.#playButton, this.#muteButton, this.#talkButton, spacer, statsToggle, shot, full);
     root.append(style, this.#video, this.#status, this.#unmute, this.#bar);
     this.#applyChrome();
   }
@@ -182,6 +199,37 @@ export class CamrtcPlayerElement extends HTMLElement {
   get video(): HTMLVideoElement {
     return this.#video;
   }
+  /**
+   * The microphone's constraints for talk (MediaTrackConstraints). Default: echo cancellation, noise
+   * suppression and automatic gain on, as speech wants; turn them off to send music or test tones,
+   * which noise suppression takes for noise.
+   */
+  get talkConstraints(): MediaTrackConstraints | undefined {
+    return this.#talkConstraints;
+  }
+  set talkConstraints(constraints: MediaTrackConstraints | undefined) {
+    this.#talkConstraints = constraints;
+    if (this.#client) this.#client.talkConstraints = constraints;
+  }
+
+  /** Two-way audio: 'unavailable' (no talk button), 'idle', 'talking' or 'busy' (another viewer talks). */
+  get talkState(): TalkState {
+    return this.#talk.state;
+  }
+  /** Who talks to the camera while talkState is 'busy'. */
+  get talkHolder(): string | null {
+    return this.#talk.holder ?? null;
+  }
+
+  /** Starts talking to the camera (as pressing the talk button does); rejects when talk is unavailable or the microphone is refused. */
+  talk(): Promise<void> {
+    return this.#client ? this.#client.talk() : Promise.reject(new Error('the player is not started'));
+  }
+
+  stopTalk(): void {
+    this.#client?.stopTalk();
+  }
+
   /** The latest stats sample (also while the overlay is hidden, once stats were shown). */
   get stats(): StatsSample | undefined {
     return this.#statsOverlay?.latest;
@@ -278,6 +326,8 @@ export class CamrtcPlayerElement extends HTMLElement {
       onPlayback: ({ seekable }) => {
         this.#seekable = seekable;
       },
+      onTalk: (talk) => this.#talkChanged(talk),
+      ...(this.#talkConstraints ? { talkConstraints: this.#talkConstraints } : {}),
     });
     this.#setState(this.#client.status);
     this.#client.start();
@@ -295,6 +345,8 @@ export class CamrtcPlayerElement extends HTMLElement {
     this.#client?.close();
     this.#client = undefined;
     this.#hasAudio = false;
+    this.#talkHeld = false;
+    this.#talkChanged({ state: 'unavailable' });
     this.#applyChrome();
   }
 
@@ -320,6 +372,10 @@ export class CamrtcPlayerElement extends HTMLElement {
     this.#muteButton.textContent = this.#video.muted ? 'Unmute' : 'Mute';
     this.#unmute.textContent = this.#video.muted ? 'Unmute' : 'Mute';
     this.#playButton.textContent = this.#state === 'paused' ? 'Play' : 'Pause';
+    const talk = this.#talk;
+    this.#talkButton.hidden = talk.state === 'unavailable';
+    this.#talkButton.dataset.talk = talk.state;
+    this.#talkButton.textContent = talk.state === 'talking' ? 'Talking…' : talk.state === 'busy' ? `${talk.holder ?? 'Someone'} is talking` : 'Talk';
     if (this.hasAttribute('stats') && this.#client !== undefined) {
       this.#statsOverlay ??= new StatsOverlay(this.#root, {
         peerConnection: () => this.#client?.peerConnection,
@@ -329,6 +385,45 @@ export class CamrtcPlayerElement extends HTMLElement {
     } else {
       this.#statsOverlay?.hide();
     }
+  }
+
+  /** Push-to-talk: talks while the pointer (or Space or Enter) is held on the button. */
+  #holdToTalk(b: HTMLButtonElement): void {
+    const press = (): void => {
+      if (this.#talkHeld) return;
+      this.#talkHeld = true;
+      this.talk().catch(() => (this.#talkHeld = false));
+    };
+    const release = (): void => {
+      if (!this.#talkHeld) return;
+      this.#talkHeld = false;
+      this.stopTalk();
+    };
+    b.addEventListener('pointerdown', (e) => {
+      if (e.button !== 0) return;
+      b.setPointerCapture(e.pointerId);
+      press();
+    });
+    for (const type of ['pointerup', 'pointercancel', 'lostpointercapture'] as const) b.addEventListener(type, release);
+    b.addEventListener('keydown', (e) => {
+      if ((e.key === ' ' || e.key === 'Enter') && !e.repeat) {
+        e.preventDefault();
+        press();
+      }
+    });
+    b.addEventListener('keyup', (e) => {
+      if (e.key === ' ' || e.key === 'Enter') release();
+    });
+    b.addEventListener('blur', release);
+    b.addEventListener('contextmenu', (e) => e.preventDefault());
+  }
+
+  #talkChanged(talk: TalkInfo): void {
+    const same = JSON.stringify(talk) === JSON.stringify(this.#talk);
+    this.#talk = talk;
+    this.dataset.talk = talk.state;
+    this.#applyChrome();
+    if (!same) this.dispatchEvent(new CustomEvent('talkchange', { detail: { state: talk.state, holder: talk.holder ?? null, error: talk.error ?? null } }));
   }
 
   #toggleMute(): void {

@@ -113,6 +113,7 @@ function whenOpen(ws: WebSocket): Promise<void> {
  */
 async function answerPageOffer(pc: RTCPeerConnection, remote: Promise<void>, ws: WebSocket, id: string, offer: PageOffer): Promise<void> {
   await remote;
+  allowTalk(pc);
   const answer = await pc.createAnswer();
   await whenOpen(ws);
   // Before setLocalDescription, as the player does: the server applies it meanwhile.
@@ -121,6 +122,23 @@ async function answerPageOffer(pc: RTCPeerConnection, remote: Promise<void>, ws:
     if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(candidateMessage(id, event.candidate)));
   };
   await pc.setLocalDescription(answer);
+}
+
+/**
+ * Two-way audio: an audio section the server offered to receive on (a=sendrecv or a=recvonly: the
+ * camera has a backchannel) is answered ready to send, though nothing is sent until the player talks
+ * (its sender has no track before): the microphone then goes on without a new negotiation. Call
+ * between setRemoteDescription and createAnswer.
+ */
+export function allowTalk(pc: RTCPeerConnection): void {
+  const sdp = pc.remoteDescription?.sdp ?? '';
+  for (const section of sdp.split(/\r?\nm=/).slice(1)) {
+    if (!section.startsWith('audio')) continue;
+    const mid = /\na=mid:(\S+)/.exec(section)?.[1];
+    const receives = /\na=(sendrecv|recvonly)\b/.exec(section)?.[1];
+    const transceiver = pc.getTransceivers().find((t) => t.mid === mid);
+    if (transceiver && receives) transceiver.direction = receives === 'sendrecv' ? 'sendrecv' : 'sendonly';
+  }
 }
 
 export function newSessionId(prefix: string): string {

@@ -22,3 +22,12 @@ export function principalLabel(p: Principal): string {
   if (p.kind === 'anonymous') return 'anonymous';
   return `${p.kind}:${p.name ?? '(unnamed)'}`;
 }
+
+/**
+ * How other viewers are told who this is (the talker holding a camera's speaker): its name, never a
+ * secret. Capitalised when there is none, as it starts the player's sentence ("Another viewer is talking").
+ */
+export function displayName(p: Principal): string {
+  if (p.name !== undefined) return p.name;
+  return p.kind === 'anonymous' ? 'Another viewer' : 'A token holder';
+}

@@ -59,6 +59,12 @@ export const CameraConfigSchema = z.strictObject({
    * and seek act on that viewer's playback only. Default false (a live camera, shared by its viewers).
    */
   recording: z.boolean().optional(),
+  /**
+   * Two-way audio through the camera's ONVIF audio backchannel (README "Talk"). Default true: camrtc
+   * asks the camera for it and offers viewers with the `talk` permission a talk button when it has
+   * one. false: never asked (some doorbells lose their call button while a backchannel is open).
+   */
+  talk: z.boolean().optional(),
 });
 export type CameraConfig = z.infer<typeof CameraConfigSchema>;
 

@@ -58,6 +58,8 @@ export interface PublicCameraConfig {
   readTimeoutMs?: number;
   tlsInsecure?: boolean;
   recording: boolean;
+  /** false: the camera is never asked for its audio backchannel (two-way audio off). */
+  talk?: boolean;
 }
 
 export function publicCameraConfig(camera: CameraConfig): PublicCameraConfig {
@@ -78,6 +80,7 @@ export function publicCameraConfig(camera: CameraConfig): PublicCameraConfig {
     ...(camera.readTimeoutMs !== undefined ? { readTimeoutMs: camera.readTimeoutMs } : {}),
     ...(camera.tlsInsecure !== undefined ? { tlsInsecure: camera.tlsInsecure } : {}),
     recording: camera.recording === true,
+    ...(camera.talk !== undefined ? { talk: camera.talk } : {}),
   };
 }
 

@@ -219,6 +219,7 @@ export function openApiDocument(): Record<string, unknown> {
             readTimeoutMs: { type: 'integer' },
             tlsInsecure: { type: 'boolean' },
             recording: { type: 'boolean' },
+            talk: { type: 'boolean', description: 'false: never asked for its audio backchannel (two-way audio off)' },
           },
           required: ['url', 'hasPassword', 'transport', 'preload', 'idleTimeoutMs', 'recording'],
         },

@@ -10,6 +10,8 @@ import type { CameraStatus } from './CameraState.js';
 import type { CameraCounters } from './CameraCounters.js';
 import type { CameraInfo } from '../../../shared/protocol.js';
 import type { CamrtcError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import type { BackchannelSession } from '../rtsp/BackchannelSession.js';
 
 /**
  * Something that receives a camera's frames in the same tick they arrive: a Viewer (one peer
@@ -70,6 +72,13 @@ export interface Camera {
    * waiting (status events say why), because the camera may come back.
    */
   tracks(): Promise<readonly Track[]>;
+  /**
+   * Two-way audio: the camera's ONVIF audio backchannel (its a=sendonly audio track) as its last
+   * DESCRIBE showed it; undefined when it has none, talk is off for it, or it is not a live camera.
+   */
+  readonly backchannel?: Track;
+  /** A new RTSP session that sets up the backchannel and sends to it (talk/CameraTalk.ts starts and closes it). */
+  openBackchannel?(logger: Logger): BackchannelSession;
   /** Demand: starts the camera on the first lease (on demand). */
   acquire(): CameraLease;
   info(): CameraInfo;

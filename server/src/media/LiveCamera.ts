@@ -21,6 +21,7 @@ import { GopCache } from './GopCache.js';
 import type { MediaFrame } from './MediaFrame.js';
 import { TracksWaiters } from './TracksWaiters.js';
 import { UpstreamFeed, type UpstreamFactory } from './UpstreamFeed.js';
+import { BackchannelSession } from '../rtsp/BackchannelSession.js';
 
 export interface LiveCameraOptions {
   camera: CameraConfig;
@@ -87,6 +88,8 @@ export class LiveCamera extends TypedEmitter<CameraEvents> implements Camera {
       ...(options.createSession ? { createSession: options.createSession } : {}),
       ...(options.backoff ? { backoff: options.backoff } : {}),
       ...(options.mediaTimeoutMs !== undefined ? { mediaTimeoutMs: options.mediaTimeoutMs } : {}),
+      // Two-way audio unless turned off: DESCRIBE asks for the backchannel (cameras that refuse are remembered).
+      backchannel: options.camera.talk !== false,
     });
     this.#feed.on('status', (status) => this.#statusChanged(status));
     this.#feed.on('restart', () => this.#gop.clear());
@@ -105,6 +108,23 @@ export class LiveCamera extends TypedEmitter<CameraEvents> implements Camera {
   }
   get knownTracks(): readonly Track[] | undefined {
     return this.#feed.tracks;
+  }
+  get backchannel(): Track | undefined {
+    return this.#feed.backchannel;
+  }
+
+  openBackchannel(logger: Logger): BackchannelSession {
+    const c = this.#camera;
+    return new BackchannelSession({
+      url: c.url,
+      username: c.username,
+      password: c.password,
+      cameraName: c.name,
+      tlsInsecure: c.tlsInsecure,
+      logger,
+      ...(c.connectTimeoutMs !== undefined ? { connectTimeoutMs: c.connectTimeoutMs } : {}),
+      ...(c.readTimeoutMs !== undefined ? { readTimeoutMs: c.readTimeoutMs } : {}),
+    });
   }
   get closed(): boolean {
     return this.#closed;

@@ -27,6 +27,7 @@ import type { UpstreamFactory, UpstreamSession } from './UpstreamSession.js';
 import { createTrackPipeline, isAac, type PipelineOutput, type TrackPipeline } from './TrackPipeline.js';
 import { FeedTracks } from './FeedTracks.js';
 import { describeTracks, honestTrack, selectForwardedTracks } from './trackSelection.js';
+import { isBackchannel } from '../sdp/SessionDescription.js';
 
 export type { UpstreamFactory, UpstreamSession } from './UpstreamSession.js';
 
@@ -54,6 +55,8 @@ export interface UpstreamFeedOptions {
   mediaTimeoutMs?: number;
   /** Where the feed counts what it receives (the camera's, shared by a recording's feeds). Default: its own. */
   counters?: CameraCounters;
+  /** Ask the camera for its ONVIF audio backchannel when describing it (two-way audio). Default false. */
+  backchannel?: boolean;
 }
 
 /** At most one keyframe request to the camera per this many ms, whatever the viewers ask. */
@@ -95,6 +98,8 @@ export class UpstreamFeed extends TypedEmitter<UpstreamFeedEvents> {
   #bFramesWarned = false;
   #aacWarned = false;
   #closed = false;
+  readonly #askBackchannel: boolean;
+  #backchannel: Track | undefined;
 
   constructor(options: UpstreamFeedOptions) {
     super();
@@ -106,6 +111,7 @@ export class UpstreamFeed extends TypedEmitter<UpstreamFeedEvents> {
     this.#backoff = options.backoff ?? new Backoff();
     this.#range = options.range ?? (() => undefined);
     this.#counters = options.counters ?? new CameraCounters();
+    this.#askBackchannel = options.backchannel ?? false;
     this.#tracks = new FeedTracks(this.#log, (tracks, compatible) => this.safeEmit('tracks', tracks, compatible));
     this.#watch = new MediaWatch(
       options.mediaTimeoutMs ?? MEDIA_TIMEOUT_MS,
@@ -124,6 +130,10 @@ export class UpstreamFeed extends TypedEmitter<UpstreamFeedEvents> {
   /** What the feed received and went through (the camera's counters when it gave them). */
   get counters(): CameraCounters {
     return this.#counters;
+  }
+  /** The camera's ONVIF audio backchannel as its last DESCRIBE showed it (undefined: none, or not asked). */
+  get backchannel(): Track | undefined {
+    return this.#backchannel;
   }
   get running(): boolean {
     return this.#running;
@@ -241,6 +251,7 @@ export class UpstreamFeed extends TypedEmitter<UpstreamFeedEvents> {
       ...sessionOptions(this.#camera, this.#log),
       selectTracks: selectForwardedTracks,
       ...(range !== undefined ? { range } : {}),
+      ...(this.#askBackchannel ? { backchannel: true } : {}),
     });
     this.#session = session;
     this.#counters.sessionOpened(session);
@@ -285,6 +296,11 @@ export class UpstreamFeed extends TypedEmitter<UpstreamFeedEvents> {
       if (!this.#aacWarned && !findFfmpeg() && tracks.some(isAac)) {
         this.#aacWarned = true;
         this.#log.warn('the camera sends AAC audio, which browsers cannot play over WebRTC: install ffmpeg (apt-get install ffmpeg) to hear it transcoded to Opus; playing without sound meanwhile');
+      }
+      // A camera described without the header for a while (it refused a session with it) keeps the
+      // backchannel it showed before: talk does not depend on this session.
+      if (session.describedWithBackchannel !== false || !this.#askBackchannel) {
+        this.#backchannel = session.describedTracks?.find((t) => t.kind === 'audio' && isBackchannel(t));
       }
       const stable = this.#tracks.adopt(forwarded);
       // Keyed by the session's index (its SDP position); frames carry the stable index.

@@ -16,6 +16,10 @@ export interface UpstreamSession {
   readonly invalidPacketCount?: number;
   /** RTP packets never received so far (RtspSession counts them from sequence gaps). */
   readonly lostPacketCount?: number;
+  /** Whether the last DESCRIBE asked for the ONVIF backchannel (RtspSession; false: asked without it). */
+  readonly describedWithBackchannel?: boolean;
+  /** Every track the camera described (backchannels included), once described. */
+  readonly describedTracks?: readonly Track[];
   /** Asks the camera for a keyframe on a track (RTCP PLI). Most cameras ignore it. */
   requestKeyframe?(trackIndex: number): void;
   on(event: 'rtp', listener: (trackIndex: number, packet: Buffer) => void): unknown;

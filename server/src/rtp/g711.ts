@@ -79,3 +79,37 @@ export function encodeG711(codec: G711Codec, samples: ArrayLike<number>): Buffer
   for (let i = 0; i < samples.length; i++) out[i] = encode(samples[i]);
   return out;
 }
+
+/** A-law byte to µ-law byte and back, through 16-bit linear (two 256-entry tables, built once). */
+let tables: { a2u: Uint8Array; u2a: Uint8Array } | undefined;
+function crossTables(): { a2u: Uint8Array; u2a: Uint8Array } {
+  if (tables) return tables;
+  const a2u = new Uint8Array(256);
+  const u2a = new Uint8Array(256);
+  for (let i = 0; i < 256; i++) {
+    a2u[i] = linearToUlaw(alawToLinear(i));
+    u2a[i] = linearToAlaw(ulawToLinear(i));
+  }
+  return (tables = { a2u, u2a });
+}
+
+/** G.711 bytes of one law as the other (the same length, one table lookup per sample). */
+export function convertG711(from: G711Codec, to: G711Codec, payload: Buffer): Buffer {
+  if (from === to) return payload;
+  const table = from === 'PCMA' ? crossTables().a2u : crossTables().u2a;
+  const out = Buffer.allocUnsafe(payload.length);
+  for (let i = 0; i < payload.length; i++) out[i] = table[payload[i]];
+  return out;
+}
+
+/** Root mean square of G.711 samples, 0 (silence) to 1 (full scale). */
+export function g711Level(codec: G711Codec, payload: Buffer): number {
+  if (payload.length === 0) return 0;
+  const decode = codec === 'PCMA' ? alawToLinear : ulawToLinear;
+  let sum = 0;
+  for (let i = 0; i < payload.length; i++) {
+    const v = decode(payload[i]);
+    sum += v * v;
+  }
+  return Math.sqrt(sum / payload.length) / 32768;
+}

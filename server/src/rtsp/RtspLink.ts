@@ -29,6 +29,8 @@ export interface TrackRoute {
   udp?: UdpPair;
   /** Camera's RTCP port (UDP) for receiver reports. */
   serverRtcpPort?: number;
+  /** Camera's RTP port (UDP): where a backchannel's RTP goes. */
+  serverRtpPort?: number;
   /** Address the camera sends UDP media from: the RTSP peer, or the Transport `source`. */
   sourceAddress?: string;
   /** Multicast group the track arrives on (delivery multicast). */
@@ -167,7 +169,7 @@ export class RtspLink {
    * SETUP one track; `index` is its position among the selected tracks (interleaved channels 2i, 2i+1).
    * A UDP request the camera answers with multicast (cameras set to multicast only) is followed.
    */
-  async setup(track: Track, index: number, mode: LinkTransport): Promise<TrackRoute> {
+  async setup(track: Track, index: number, mode: LinkTransport, extra: Record<string, string> = {}): Promise<TrackRoute> {
     const route: TrackRoute = {
       track,
       reporter: new ReceiverReporter(this.options.ssrc, this.options.cname),
@@ -191,7 +193,7 @@ export class RtspLink {
       this.listenUdp(route);
       requested = { profile: 'RTP/AVP', protocol: 'UDP', delivery: 'unicast', clientPort: [route.udp.rtpPort, route.udp.rtcpPort] };
     }
-    const res = await this.request('SETUP', track.control, { Transport: serializeTransport(requested) });
+    const res = await this.request('SETUP', track.control, { ...extra, Transport: serializeTransport(requested) });
 
     const sessionValue = res.headers.get('Session');
     if (sessionValue !== undefined) {
@@ -221,6 +223,7 @@ export class RtspLink {
     if (mode !== 'tcp' && (t?.delivery === 'multicast' || mode === 'multicast')) {
       await this.joinMulticast(route, t);
     } else if (mode === 'udp') {
+      route.serverRtpPort = t?.serverPort?.[0];
       route.serverRtcpPort = t?.serverPort?.[1];
       if (t?.source !== undefined && net.isIP(t.source)) route.sourceAddress = t.source;
     }
@@ -284,6 +287,20 @@ export class RtspLink {
     } else {
       this.conn.sendInterleaved(route.rtcpChannel, packet);
     }
+  }
+
+  /**
+   * Sends an RTP packet to the camera on a track it receives (the ONVIF backchannel): interleaved on
+   * its channel, or to its RTP port. Never waits.
+   */
+  sendRtp(route: TrackRoute, packet: Buffer): void {
+    if (this.isClosed) return;
+    if (!route.udp) {
+      this.conn.sendInterleaved(route.rtpChannel, packet);
+      return;
+    }
+    const host = stripMappedV4(this.conn.remoteAddress);
+    if (route.serverRtpPort !== undefined && host !== undefined) route.udp.rtp.send(packet, route.serverRtpPort, host);
   }
 
   /** TEARDOWN, waiting at most `timeoutMs` for the answer, then close. */

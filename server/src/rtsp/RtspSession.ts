@@ -12,6 +12,7 @@ import { parseSessionDescription, selectPlayableTracks } from '../sdp/SessionDes
 import type { Track } from '../sdp/Track.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
 import type { Credentials } from './auth.js';
+import type { RtspResponse } from './message.js';
 import { DEFAULT_SESSION_TIMEOUT_S } from './headers/Session.js';
 import { parsePublic } from './headers/Public.js';
 import { DEFAULT_READ_TIMEOUT_MS } from './RtspConnection.js';
@@ -23,6 +24,7 @@ import { locationCredentials, redirectTarget, resolveBaseUrl, sameOrigin, withhe
 import { playHeaders } from './headers/Range.js';
 import { looksLikeRtp } from '../rtp/RtpPacket.js';
 import { udpRefused } from './TransportMemory.js';
+import { BACKCHANNEL_SETUP_REFUSAL_MS, describeWithBackchannel, ONVIF_BACKCHANNEL, sharedBackchannelMemory } from './backchannel.js';
 
 export type { PlayOptions, RtspSessionEvents, RtspSessionOptions, RtspSessionState, RtspTransportMode } from './RtspSessionTypes.js';
 
@@ -62,6 +64,8 @@ export class RtspSession extends TypedEmitter<RtspSessionEvents> implements Link
   private fallbackTimer: NodeJS.Timeout | undefined;
   private lastRtpAt = 0;
   private receivedRtp = false;
+  /** The last DESCRIBE carried the backchannel's Require header and the camera took it. */
+  private withBackchannel = false;
   private closing: Promise<void> | undefined;
 
   constructor(options: RtspSessionOptions) {
@@ -88,6 +92,11 @@ export class RtspSession extends TypedEmitter<RtspSessionEvents> implements Link
   /** The transport in use ('udp', 'tcp' or 'multicast'), once set up. */
   get transport(): LinkTransport | undefined {
     return this.link?.transport;
+  }
+
+  /** The last DESCRIBE carried the backchannel's Require header and the camera took it. */
+  get describedWithBackchannel(): boolean {
+    return this.withBackchannel;
   }
 
   /** Every track of the camera's session description (metadata and backchannels included), once described. */
@@ -260,11 +269,21 @@ export class RtspSession extends TypedEmitter<RtspSessionEvents> implements Link
         this.checkOpen();
       }
       if (mode !== 'tcp') this.sendReports();
-      await link.request('PLAY', this.sessionUrl, playHeaders(this.options.range ?? DEFAULT_PLAY_RANGE, this.options.scale));
+      // A media described with its backchannel is live by nature; GStreamer's ONVIF server (and the
+      // cameras built on it) fails the seek a Range asks for on it (503), so none is sent then.
+      const range = this.options.range ?? (this.withBackchannel ? undefined : DEFAULT_PLAY_RANGE);
+      await link.request('PLAY', this.sessionUrl, playHeaders(range, this.options.scale));
       this.checkOpen();
       this.lastRtpAt = performance.now();
       this.log.info({ transport: link.transport ?? mode, tracks: this.tracks.map((t) => `${t.kind} ${t.codec}`) }, 'RTSP session playing');
     } catch (err) {
+      // Described with the backchannel, then refused: the next attempt goes without it for a while
+      // (not for a UDP SETUP that transport 'auto' retries over TCP: that may be the UDP refused).
+      const fallsBackToTcp = mode !== 'tcp' && this.options.transport === 'auto' && udpRefused(err);
+      if (this.withBackchannel && err instanceof RtspStatusError && err.code !== 'ERR_RTSP_AUTH' && !fallsBackToTcp) {
+        (this.options.backchannelMemory ?? sharedBackchannelMemory).remember(this.memoryKey, BACKCHANNEL_SETUP_REFUSAL_MS);
+        this.log.info({ status: err.status }, 'the camera refused a session described with its backchannel: describing without it for a while');
+      }
       // A redirect target that wants the credentials camrtc kept back would otherwise read as "wrong password".
       if (err instanceof RtspStatusError && err.status === 401 && withheldFrom(url, configured, this.credentials(configured))) throw withheldCredentialsError(this.name, url, configured);
       throw err;
@@ -286,7 +305,7 @@ export class RtspSession extends TypedEmitter<RtspSessionEvents> implements Link
     }
     this.checkOpen();
 
-    const res = await link.request('DESCRIBE', url.href, { Accept: 'application/sdp' });
+    const res = await this.requestDescribe(link, url);
     this.checkOpen();
     if (res.status >= 300) return redirectTarget(res.headers.get('Location'), this.name);
 
@@ -304,6 +323,19 @@ export class RtspSession extends TypedEmitter<RtspSessionEvents> implements Link
     }
     this.tracks = selected;
     return undefined;
+  }
+
+  /** DESCRIBE, asking for the ONVIF backchannel when the options say so (rtsp/backchannel.ts). */
+  private async requestDescribe(link: RtspLink, url: RtspUrl): Promise<RtspResponse> {
+    const describe = (require: boolean): Promise<RtspResponse> =>
+      link.request('DESCRIBE', url.href, { Accept: 'application/sdp', ...(require ? { Require: ONVIF_BACKCHANNEL } : {}) });
+    if (!this.options.backchannel) return describe(false);
+    const memory = this.options.backchannelMemory ?? sharedBackchannelMemory;
+    const known = memory.refuses(this.memoryKey);
+    const res = await describeWithBackchannel(describe, memory, this.memoryKey);
+    this.withBackchannel = !memory.refuses(this.memoryKey);
+    if (!known && !this.withBackchannel) this.log.info('the camera has no ONVIF audio backchannel (it refused the Require header): described without it');
+    return res;
   }
 
   // ---- timers ----------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ import type { CamrtcError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Track } from '../sdp/Track.js';
 import type { TransportMemory } from './TransportMemory.js';
+import type { BackchannelMemory } from './backchannel.js';
 
 /**
  * `auto`: UDP first, TCP when UDP is refused or no packet arrives within `autoFallbackMs`; the
@@ -56,6 +57,15 @@ export interface RtspSessionOptions {
   readonly scale?: number;
   /** Where transport 'auto' remembers what worked. Default: one memory for the whole process. */
   readonly transportMemory?: TransportMemory;
+  /**
+   * DESCRIBE asks for the camera's ONVIF audio backchannel (`Require: www.onvif.org/ver20/backchannel`),
+   * so describedTracks include its sendonly track (two-way audio). A camera that refuses the header is
+   * described again without it, and remembered (rtsp/backchannel.ts). Only DESCRIBE carries it: this
+   * session never sets the backchannel up. Default false.
+   */
+  readonly backchannel?: boolean;
+  /** Where refusals of the backchannel are remembered. Default: one memory for the whole process. */
+  readonly backchannelMemory?: BackchannelMemory;
 }
 
 /** What PLAY after PAUSE asks for: a new position or speed (recordings). */

@@ -14,7 +14,10 @@ import type { CameraStatus } from '../media/CameraState.js';
 import type { Track } from '../sdp/Track.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
 import { Viewer, type ViewerState } from '../webrtc/Viewer.js';
-import type { CameraState, IceCandidate, PlaybackState, SessionStats } from '../../../shared/protocol.js';
+import type { CameraState, IceCandidate, PlaybackState, SessionStats, TalkStatus } from '../../../shared/protocol.js';
+import { CameraTalk } from '../talk/CameraTalk.js';
+import { TalkSeat } from '../talk/TalkSeat.js';
+import { talkFormatOf } from '../talk/talkPlan.js';
 import type { SuppliedViewer, ViewerSupply } from './OfferBroker.js';
 import { checkClientSdp, assertClientSdp } from './clientSdp.js';
 import { restrictOfferToH264 } from './offerCodecs.js';
@@ -49,6 +52,8 @@ export type ViewerSessionEvents = {
   connected: [];
   /** The session ends because of this error; `closed` follows. */
   failed: [CamrtcError];
+  /** Two-way audio: who has the camera's speaker (sessions that may talk, from the offer on). */
+  talk: [TalkStatus];
   /** The session ended (stop, failure, shutdown); `reason` is for the client. Once. */
   closed: [string | undefined];
   /** Everything the session held (viewer, lease) is released; its owner may forget it. Once. */
@@ -73,6 +78,11 @@ export interface ViewerSessionOptions {
    * offer; told when the viewer connected so the next watch finds a spare.
    */
   supply?: ViewerSupply;
+  /**
+   * The viewer may talk to the camera (the `talk` permission): `label` names it to other talkers;
+   * `logger` is the camera's talk room's when this session makes it.
+   */
+  talk?: { label: string; logger: Logger };
 }
 
 /** What the session has sent so far, for a `stats` request. */
@@ -99,6 +109,7 @@ export class ViewerSession extends TypedEmitter<ViewerSessionEvents> {
   #position: number | undefined;
   readonly #startedAt = performance.now();
   #connectTimer: NodeJS.Timeout | undefined;
+  #talk: TalkSeat | undefined;
   #closePromise: Promise<void> | undefined;
   readonly #onStatus = (status: CameraStatus): void => {
     this.safeEmit('status', status);
@@ -160,9 +171,12 @@ export class ViewerSession extends TypedEmitter<ViewerSessionEvents> {
         // Fresh for each viewer: a TURN REST credential expires.
         iceServers: this.#options.peer.serverIceServers(),
         network: this.#options.peer.network,
+        // A client-made offer is answered as it asks (receive only): no talk in it.
+        talk: this.#options.offer === undefined ? talkFormatOf(this.camera) : undefined,
         logger: this.#logger,
       });
       this.#viewer = viewer;
+      this.#joinTalk(viewer);
       // The viewer subscribes to the camera's frames and asks it for keyframes (its PLIs included)
       // through the lease: one keyframe path, one rate limit.
       viewer.attach(lease);
@@ -236,6 +250,24 @@ export class ViewerSession extends TypedEmitter<ViewerSessionEvents> {
     this.#emitPlayback();
   }
 
+  /** Whether this viewer may talk to the camera (said with the offer). */
+  get talkAvailable(): boolean {
+    return this.#talk !== undefined;
+  }
+  get talkStatus(): TalkStatus | undefined {
+    return this.#talk?.status;
+  }
+
+  /** Asks for the camera's speaker: a `talk` event answers (talking, or busy with the holder). */
+  startTalk(): void {
+    if (!this.#talk || this.closed) throw new CamrtcError('ERR_TALK_UNAVAILABLE', `session ${this.id} cannot talk to camera '${this.camera.name}'`);
+    this.#talk.start();
+  }
+
+  stopTalk(): void {
+    this.#talk?.stop();
+  }
+
   /** Recording cameras: plays from `seconds` into the recording (this viewer's own RTSP session). */
   async seek(seconds: number): Promise<void> {
     if (!this.camera.seekable || !this.#lease) {
@@ -290,9 +322,21 @@ export class ViewerSession extends TypedEmitter<ViewerSessionEvents> {
     this.camera.off('tracks', this.#onTracks);
     this.camera.off('closed', this.#onCameraClosed);
     this.#lease?.release();
+    this.#talk?.close();
     this.#closePromise = (this.#viewer?.close() ?? Promise.resolve()).finally(() => this.safeEmit('ended'));
     this.safeEmit('closed', reason);
     return this.#closePromise;
+  }
+
+  /** A viewer that can carry talk audio, of a session that may talk, gets its seat in the camera's room. */
+  #joinTalk(viewer: Viewer): void {
+    const talk = this.#options.talk;
+    // A client-made offer is answered as it asks (receive only): the browser would not send.
+    if (!talk || viewer.talkCodec === undefined || this.#options.offer !== undefined) return;
+    const room = CameraTalk.of(this.camera, talk.logger);
+    if (!room) return;
+    this.#talk = new TalkSeat(room, viewer, talk.label);
+    this.#talk.on('status', (status) => this.safeEmit('talk', status));
   }
 
   /** A prepared viewer: only for a server-made offer with every candidate in it, as they are made. */

@@ -28,7 +28,7 @@ import type { ViewerDirectory } from '../session/ViewerDirectory.js';
 import { sendSessionEvents, statsMessage } from './sessionMessages.js';
 import { AccessPolicy, watchAction } from '../auth/AccessPolicy.js';
 import type { Authenticator } from '../auth/Authenticator.js';
-import { principalLabel, type Principal } from '../auth/Principal.js';
+import { displayName, principalLabel, type Principal } from '../auth/Principal.js';
 
 export interface SignalingLimits {
   /** Sustained messages per second per socket. */
@@ -302,6 +302,17 @@ export class ClientConnection {
       case 'stats':
         this.#send(statsMessage(session.id, session.stats()));
         return;
+      case 'talk':
+        try {
+          session.startTalk();
+        } catch (err) {
+          const error = toCamrtcError(err);
+          this.#send({ type: 'error', id: session.id, code: error.code, message: error.message });
+        }
+        return;
+      case 'stoptalk':
+        session.stopTalk();
+        return;
     }
   }
 
@@ -396,6 +407,8 @@ export class ClientConnection {
     }
     const logger = this.#logger.child({ session: id, camera });
     const broker = this.#options.broker;
+    // Two-way audio needs its own permission; the offer says whether this viewer has it.
+    const mayTalk = this.#policy.allows(principal, 'talk', camera, { origin: this.#options.origin });
     // Prepared viewers carry a full server-made offer: a page claim only makes sense for that watch.
     const claim = message.ticket !== undefined && message.offer === undefined && !message.trickle ? broker?.claim(message.ticket, logger) : undefined;
     const supply: ViewerSupply | undefined = claim ?? broker;
@@ -409,6 +422,7 @@ export class ClientConnection {
       offer: message.offer,
       trickle: message.trickle,
       supply,
+      ...(mayTalk ? { talk: { label: displayName(principal), logger: this.#logger.child({ camera }) } } : {}),
     });
     // Only a watch the policy admitted gets here: its ICE configuration (a TURN credential) is its own.
     const peer = this.#options.peer;

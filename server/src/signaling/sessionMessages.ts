@@ -5,7 +5,7 @@
 import { redactText } from '../log/redact.js';
 import type { CameraStatus } from '../media/CameraState.js';
 import type { ViewerSession, ViewerSessionStats } from '../session/ViewerSession.js';
-import type { IceConfig, ServerMessage } from '../../../shared/protocol.js';
+import type { IceConfig, ServerMessage, TalkStatus } from '../../../shared/protocol.js';
 
 /**
  * Sends every event of `session` as its message, from now on (call before session.start()). `ice`
@@ -16,7 +16,12 @@ export function sendSessionEvents(session: ViewerSession, send: (message: Server
   const id = session.id;
   const camera = session.camera.name;
   session.on('status', (status) => send(statusMessage(id, camera, status)));
-  session.on('offer', (sdp) => send({ type: 'offer', id, sdp, ...ice() }));
+  session.on('offer', (sdp) => {
+    send({ type: 'offer', id, sdp, ...ice(), ...(session.talkAvailable ? { talk: true } : {}) });
+    const talk = session.talkStatus;
+    if (talk) send(talkMessage(id, talk));
+  });
+  session.on('talk', (status) => send(talkMessage(id, status)));
   session.on('answer', (sdp) => send({ type: 'answer', id, sdp, ...ice() }));
   session.on('candidate', (candidate) => send({ type: 'candidate', id, candidate }));
   session.on('playback', (playback) => send({ type: 'playback', id, ...playback }));
@@ -30,6 +35,17 @@ export function statusMessage(id: string, camera: string, status: CameraStatus):
     id,
     camera,
     state: status.state,
+    ...(status.error ? { error: { code: status.error.code, message: redactText(status.error.message) } } : {}),
+  };
+}
+
+/** A `talk` message (two-way audio status), its error redacted. */
+export function talkMessage(id: string, status: TalkStatus): ServerMessage {
+  return {
+    type: 'talk',
+    id,
+    state: status.state,
+    ...(status.holder !== undefined ? { holder: status.holder } : {}),
     ...(status.error ? { error: { code: status.error.code, message: redactText(status.error.message) } } : {}),
   };
 }

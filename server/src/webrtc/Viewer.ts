@@ -6,7 +6,7 @@
  * invisible to the browser apart from the gap in time), which writes them through the RtpOutput
  * chosen once when the connection came up.
  */
-import { MediaStream, MediaStreamTrack, RTCDtlsTransport, RTCPeerConnection } from 'werift';
+import { MediaStream, MediaStreamTrack, RTCDtlsTransport, RTCPeerConnection, type RTCRtpTransceiver } from 'werift';
 import { CamrtcError, toCamrtcError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { CameraLease, FrameSink } from '../media/Camera.js';
@@ -14,7 +14,9 @@ import type { MediaFrame } from '../media/MediaFrame.js';
 import type { Track } from '../sdp/Track.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
 import type { IceCandidate } from '../../../shared/protocol.js';
-import { planCodecs } from './codecs.js';
+import { planCodecs, talkCodecParameters } from './codecs.js';
+import { browserTalkCodec, type BrowserTalkCodec } from '../talk/talkPlan.js';
+import { mimeCodec, receiveTalk } from './talkReceiver.js';
 import { peerConfig } from './peerConfig.js';
 import { OutboundTrack, type OutboundCounters, type OutboundTrackHooks } from './OutboundTrack.js';
 import { chooseRtpOutputs } from './RtpOutput.js';
@@ -81,6 +83,9 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
     pictureSent: (frame) => this.#pictureSent(frame),
   };
   #lastPliReplayAt = -Infinity;
+  /** Two-way audio: what the browser sends, and where it goes (talk/TalkSeat.ts). */
+  readonly #talkCodec: BrowserTalkCodec | undefined;
+  #talkSink: ((payload: Buffer) => void) | undefined;
   #state: ViewerState = 'new';
   #connected = false;
   #paused = false;
@@ -117,16 +122,21 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
     this.tracks = plan.choices.map((c) => c.track);
     useNativeX25519(this.#logger);
     parseCertificateOnce(this.#logger);
-    this.#pc = new RTCPeerConnection(peerConfig(plan.choices, options.iceServers ?? [], options.network ?? {}));
+    const audioChoice = plan.choices.find((c) => c.kind === 'audio');
+    this.#talkCodec = options.talk ? browserTalkCodec(audioChoice && mimeCodec(audioChoice.codec.mimeType), options.talk) : undefined;
+    const talkOnly = this.#talkCodec && !audioChoice ? talkCodecParameters(this.#talkCodec) : undefined;
+    this.#pc = new RTCPeerConnection(peerConfig(plan.choices, options.iceServers ?? [], options.network ?? {}, talkOnly));
     // One stream id for both tracks so the browser keeps audio and video in sync.
     const stream = new MediaStream({ id: `camrtc-${options.id}` });
     // The picture is the video; a camera without video is watched for its sound.
     const pictureKind = plan.choices.some((c) => c.kind === 'video') ? 'video' : 'audio';
     for (const choice of plan.choices) {
+      const talks = choice.kind === 'audio' && this.#talkCodec !== undefined;
       const transceiver = this.#pc.addTransceiver(new MediaStreamTrack({ kind: choice.kind }), {
-        direction: 'sendonly',
+        direction: talks ? 'sendrecv' : 'sendonly',
         streams: [stream],
       });
+      if (talks) this.#receiveTalk(transceiver);
       const out = new OutboundTrack({
         trackIndex: choice.track.index,
         kind: choice.kind,
@@ -145,6 +155,8 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
         transceiver.sender.onGenericNack.subscribe((nack) => out.output?.retransmit(nack.lost));
       }
     }
+    // A camera with a backchannel but no audio a browser plays: an audio section for talk alone.
+    if (talkOnly) this.#receiveTalk(this.#pc.addTransceiver('audio', { direction: 'recvonly' }));
     this.#pc.connectionStateChange.subscribe((state) => this.#onConnectionState(state));
     this.#pc.onIceCandidate.subscribe((candidate) => {
       if (!this.#trickle || this.closed) return;
@@ -207,6 +219,16 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
     const rtt = videoRtt ?? anyRtt;
     if (rtt !== undefined) out.rttMs = Math.round(Math.max(0, rtt) * 10_000) / 10;
     return out;
+  }
+
+  /** Two-way audio: the codec the browser sends its talk audio in (undefined: this viewer cannot talk). */
+  get talkCodec(): BrowserTalkCodec | undefined {
+    return this.#talkCodec;
+  }
+
+  /** Where the browser's talk audio goes, one RTP payload at a time (undefined: dropped). */
+  setTalkSink(sink: ((payload: Buffer) => void) | undefined): void {
+    this.#talkSink = sink;
   }
 
   /** SSRC of the outbound stream for a camera track (stable for the viewer's life), for stats. */
@@ -369,6 +391,10 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
     });
     this.safeEmit('close');
     return this.#closePromise;
+  }
+
+  #receiveTalk(transceiver: RTCRtpTransceiver): void {
+    receiveTalk(transceiver, (payload) => this.#talkSink?.(payload));
   }
 
   #onConnectionState(state: RTCPeerConnection['connectionState']): void {

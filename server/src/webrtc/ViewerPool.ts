@@ -19,6 +19,7 @@ import type { IceServer, ViewerNetworkOptions } from './peerConfig.js';
 import { settleWithin } from '../util/settleWithin.js';
 import type { PageOffer } from '../../../shared/protocol.js';
 import { Viewer } from './Viewer.js';
+import { talkFormatOf } from '../talk/talkPlan.js';
 
 /** A spare nobody took for this long is closed (its UDP socket released). */
 export const SPARE_IDLE_MS = 5 * 60_000;
@@ -195,6 +196,7 @@ export class ViewerPool {
         h265,
         iceServers: typeof this.#options.iceServers === 'function' ? this.#options.iceServers() : this.#options.iceServers,
         network: this.#options.network,
+        talk: talkFormatOf(source),
         logger: this.#options.logger,
       });
     } catch (err) {

@@ -7,6 +7,7 @@ import type { Track } from '../sdp/Track.js';
 import type { IceCandidate } from '../../../shared/protocol.js';
 import type { IceServer, ViewerNetworkOptions } from './peerConfig.js';
 import type { RtpPath } from './RtpOutput.js';
+import type { CameraTalkFormat } from '../talk/talkPlan.js';
 
 export type ViewerState = 'new' | 'connecting' | 'connected' | 'disconnected' | 'failed' | 'closed';
 
@@ -36,6 +37,11 @@ export interface ViewerOptions {
    * the live picture without waiting for the camera's next keyframe.
    */
   requestKeyframe?: () => readonly MediaFrame[] | void;
+  /**
+   * Two-way audio: the camera's backchannel format (talk/talkPlan.ts talkFormatOf). The audio section
+   * then receives the browser's audio too (sendrecv; recvonly when the camera's audio is not carried).
+   */
+  talk?: CameraTalkFormat;
   logger: Logger;
 }
 

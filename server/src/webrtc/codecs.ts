@@ -144,3 +144,10 @@ export function planCodecs(tracks: readonly Track[], options: CodecPlanOptions =
   if (audio) choices.push(audio);
   return { choices, unsupported };
 }
+
+/** The browser's talk codec (two-way audio) when the viewer gets no camera audio to carry it. */
+export function talkCodecParameters(codec: 'PCMU' | 'PCMA' | 'OPUS'): RTCRtpCodecParameters {
+  return codec === 'OPUS'
+    ? new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2, payloadType: PAYLOAD_TYPES.OPUS })
+    : new RTCRtpCodecParameters({ mimeType: `audio/${codec}`, clockRate: 8000, channels: 1, payloadType: PAYLOAD_TYPES[codec] });
+}

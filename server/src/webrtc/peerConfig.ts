@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import type { PeerConfig, RTCIceServer } from 'werift';
+import type { PeerConfig, RTCIceServer, RTCRtpCodecParameters } from 'werift';
 import type { CodecChoice } from './codecs.js';
 import type { IceMux } from './ice/IceMux.js';
 
@@ -33,11 +33,14 @@ export function peerConfig(
   choices: readonly CodecChoice[],
   iceServers: readonly IceServer[],
   network: ViewerNetworkOptions,
+  /** The talk codec of an audio section that only receives (a camera with a backchannel and no audio). */
+  talkOnly?: RTCRtpCodecParameters,
 ): Partial<PeerConfig> {
+  const audio = choices.filter((c) => c.kind === 'audio').map((c) => c.codec);
   const config: Partial<PeerConfig> = {
     codecs: {
       video: choices.filter((c) => c.kind === 'video').flatMap((c) => [c.codec, ...(c.alternatives ?? [])]),
-      audio: choices.filter((c) => c.kind === 'audio').map((c) => c.codec),
+      audio: audio.length === 0 && talkOnly ? [talkOnly] : audio,
     },
     // werift defaults to Google's public STUN server: a LAN bridge must not talk to the Internet unasked.
     iceServers: iceServers.map((s) => ({ ...s }) as RTCIceServer),

@@ -28,12 +28,29 @@ export interface GstCameraOptions {
   tone?: number;
   /** Answer every request, PLAY included, but never send a packet (a camera with a stuck encoder). */
   silent?: boolean;
+  /** An ONVIF camera with an audio backchannel in this codec, measured as it plays (backchannel events). */
+  backchannel?: 'pcmu' | 'pcma' | 'aac';
+}
+
+/** What the camera's speaker played: one decoded buffer of backchannel audio (gst-rtsp-server.py --backchannel). */
+export interface SpeakerSample {
+  /** Wall clock (ms since the Unix epoch) when it reached the speaker. */
+  at: number;
+  samples: number;
+  /** Loudness, 0-1 RMS of full scale. */
+  rms: number;
+  /** Frequency from the zero crossings of the last 100 ms. */
+  hz: number;
 }
 
 export class GstCamera {
   readonly requests: string[] = [];
   /** RTSP connections open now (a client keeps its connection for as long as its session lasts). */
   openConnections = 0;
+  /** The Require header of each request that had one, as "METHOD: value". */
+  readonly requires: string[] = [];
+  /** What the backchannel played, in order (with `backchannel`). */
+  readonly speaker: SpeakerSample[] = [];
   private constructor(private readonly child: ChildProcess, readonly port: number, readonly path: string) {}
 
   /** Why the e2e suite cannot run here, or undefined when it can. */
@@ -52,6 +69,7 @@ export class GstCamera {
     if (options.audioFirst) args.push('--audio-first');
     if (options.tone) args.push('--tone', String(options.tone));
     if (options.silent) args.push('--silent');
+    if (options.backchannel) args.push('--backchannel', options.backchannel);
     const child = spawn(SYSTEM_PYTHON, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
@@ -67,7 +85,7 @@ export class GstCamera {
         if (!camera) reject(new Error(`gst-rtsp-server exited with ${code}: ${stderr}`));
       });
       lines.on('line', (line) => {
-        let event: { event: string; port?: number; path?: string; method?: string };
+        let event: { event: string; port?: number; path?: string; method?: string; require?: string } & Partial<SpeakerSample>;
         try {
           event = JSON.parse(line);
         } catch {
@@ -83,6 +101,10 @@ export class GstCamera {
           camera.openConnections++;
         } else if (event.event === 'client-closed' && camera) {
           camera.openConnections--;
+          if (event.require) camera.requires.push(`${event.method}: ${event.require}`);
+        } else if (event.event === 'backchannel' && camera) {
+          camera.speaker.push({ at: event.at!, samples: event.samples!, rms: event.rms!, hz: event.hz! });
+          if (camera.speaker.length > 20_000) camera.speaker.splice(0, 5_000);
         }
       });
     });

@@ -11,7 +11,8 @@ export function browserMissing(): string | undefined {
   return existsSync(CHROMIUM) ? undefined : `${CHROMIUM} not found (apt-get install chromium)`;
 }
 
-export async function launchChromium(): Promise<Browser> {
+/** `extraArgs`: more command-line switches (a fake microphone for the talk test, say). */
+export async function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -28,6 +29,7 @@ export async function launchChromium(): Promise<Browser> {
       // addresses behind mDNS names that cannot resolve here.
       '--allow-loopback-in-peer-connection',
       '--disable-features=WebRtcHideLocalIpsWithMdns',
+      ...extraArgs,
     ],
   });
 }

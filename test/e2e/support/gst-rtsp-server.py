@@ -4,8 +4,19 @@ gir1.2-gst-rtsp-server-1.0, python3-gi, gstreamer1.0-plugins-{base,good,ugly}).
 
 Prints one JSON line per event on stdout:
   {"event": "ready", "port": N}            once listening
-  {"event": "request", "method": "PLAY"}   for each RTSP request the server received (tests assert on them)
+  {"event": "request", "method": "PLAY"}   for each RTSP request the server received (tests assert on them);
+                                           "require" holds its Require header when it has one
   {"event": "client-connected"} / {"event": "client-closed"}   for each RTSP connection
+  {"event": "backchannel", ...}            with --backchannel: what the camera's speaker would play (below)
+
+--backchannel pcmu|pcma|aac: an ONVIF camera with an audio backchannel (GstRtspServer.RTSPOnvifServer):
+DESCRIBE with `Require: www.onvif.org/ver20/backchannel` gets a third, a=sendonly audio track, and
+what a client sends on it is decoded and measured here, one line per buffer:
+  {"event": "backchannel", "at": MS, "samples": N, "rms": R, "hz": F}
+`at` is the wall clock (ms since the Unix epoch) when the decoded buffer reached the speaker's
+place, `rms` its loudness (0-1 of full scale), `hz` the frequency its zero crossings give over the
+last 100 ms. Without --backchannel the server is the plain one, which answers a Require with
+551 Option not supported, as most real cameras do.
 
 --stamp (used by bench/): instead of videotestsrc, frames are made here and pushed through an appsrc,
 each carrying the wall clock at its creation (ms since the Unix epoch) in its top 32 rows as 48 black
@@ -15,7 +26,9 @@ sit on H.264 macroblock boundaries and stay flat after encoding. The rest of the
 --bitrate, as a busy real scene does.
 """
 import argparse
+import array
 import json
+import math
 import os
 import sys
 import threading
@@ -91,6 +104,59 @@ class StampFeeder:
                 next_at = time.monotonic()  # fell behind: do not burst to catch up
 
 
+BACKCHANNEL_CAPS = {
+    "pcmu": ("application/x-rtp, media=audio, payload=0, clock-rate=8000, encoding-name=PCMU", "rtppcmudepay ! mulawdec"),
+    "pcma": ("application/x-rtp, media=audio, payload=8, clock-rate=8000, encoding-name=PCMA", "rtppcmadepay ! alawdec"),
+    # AAC-hbr (RFC 3640) at 16 kHz mono, as Dahua and Hikvision backchannels announce it.
+    "aac": ("application/x-rtp, media=audio, payload=96, clock-rate=16000, encoding-name=MPEG4-GENERIC, "
+            "streamtype=(string)5, mode=(string)AAC-hbr, config=(string)1408, sizelength=(string)13, "
+            "indexlength=(string)3, indexdeltalength=(string)3",
+            "rtpmp4gdepay ! aacparse ! faad"),
+}
+
+
+class SpeakerMeter:
+    """Measures the decoded backchannel audio (S16LE mono) and reports each buffer on stdout."""
+
+    WINDOW = 0.1  # seconds of audio the frequency estimate spans
+
+    def __init__(self, rate):
+        self.rate = rate
+        self.history = array.array("h")
+
+    def on_sample(self, sink):
+        sample = sink.emit("pull-sample")
+        if sample is None:
+            return Gst.FlowReturn.EOS
+        buf = sample.get_buffer()
+        ok, info = buf.map(Gst.MapFlags.READ)
+        if not ok:
+            return Gst.FlowReturn.OK
+        samples = array.array("h", bytes(info.data[: len(info.data) // 2 * 2]))
+        buf.unmap(info)
+        if sys.byteorder != "little":
+            samples.byteswap()
+        n = len(samples)
+        rms = math.sqrt(sum(v * v for v in samples) / n) / 32768 if n else 0.0
+        self.history.extend(samples)
+        keep = int(self.rate * self.WINDOW)
+        if len(self.history) > keep:
+            del self.history[: len(self.history) - keep]
+        h = self.history
+        crossings = sum(1 for i in range(1, len(h)) if (h[i - 1] < 0) != (h[i] < 0))
+        hz = crossings / 2 / (len(h) / self.rate) if len(h) > 1 else 0.0
+        emit({"event": "backchannel", "at": round(time.time() * 1000, 1), "samples": n, "rms": round(rms, 4), "hz": round(hz, 1)})
+        return Gst.FlowReturn.OK
+
+
+def backchannel_launch(kind, rate):
+    caps, decode = BACKCHANNEL_CAPS[kind]
+    return (
+        f'( capsfilter caps="{caps}" name=depay_backchannel ! {decode} ! audioconvert ! audioresample '
+        f"! audio/x-raw,format=S16LE,channels=1,rate={rate} ! appsink name=speaker emit-signals=true sync=false async=false )"
+    )
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, default=0)
@@ -114,12 +180,15 @@ def main():
     ap.add_argument("--stamp", action="store_true", help="wall-clock stamp in every frame (see above)")
     ap.add_argument("--threads", type=int, default=0,
                     help="x264 threads; 0 = auto (with tune=zerolatency: one slice per thread), 1 = one slice per picture")
+    ap.add_argument("--backchannel", default="none", choices=["none", "pcmu", "pcma", "aac"],
+                    help="an ONVIF audio backchannel in this codec, measured as it plays (see above)")
     ap.add_argument("--frame-threads", action="store_true",
                     help="x264 threads work on whole frames (one slice per picture, one frame more latency) instead of slices")
     args = ap.parse_args()
 
     Gst.init(None)
-    server = GstRtspServer.RTSPServer()
+    onvif = args.backchannel != "none"
+    server = GstRtspServer.RTSPOnvifServer.new() if onvif else GstRtspServer.RTSPServer()
     server.set_address("127.0.0.1")
     server.set_service(str(args.port))
 
@@ -164,7 +233,24 @@ def main():
         "aac-latm": f" audiotestsrc is-live=true wave=sine freq={args.tone} volume=0.3 ! audioconvert ! audioresample ! audio/x-raw,rate=16000,channels=1 ! voaacenc ! rtpmp4apay name=pay{ai} pt=97",
     }[args.audio]
 
-    factory = GstRtspServer.RTSPMediaFactory()
+    factory = GstRtspServer.RTSPOnvifMediaFactory.new() if onvif else GstRtspServer.RTSPMediaFactory()
+    if onvif:
+        # The ONVIF factory builds only ONVIF media (its construct refuses the default GstRTSPMedia).
+        factory.set_media_gtype(GstRtspServer.RTSPOnvifMedia)
+        speaker_rate = 16000 if args.backchannel == "aac" else 8000
+        factory.set_backchannel_launch(backchannel_launch(args.backchannel, speaker_rate))
+        factory.set_backchannel_bandwidth(64000)
+        # The speaker's jitter buffer: a camera plays what arrives at once; 200 ms (the default)
+        # would be measured as camrtc's latency.
+        factory.set_latency(20)
+        meter = SpeakerMeter(speaker_rate)
+
+        def on_backchannel_configure(_factory, media):
+            speaker = media.get_element().get_by_name("speaker")
+            if speaker is not None:
+                speaker.connect("new-sample", meter.on_sample)
+
+        factory.connect("media-configure", on_backchannel_configure)
     factory.set_launch(f"( {audio} {video} )" if vi == 1 else f"( {video}{audio} )")
     factory.set_shared(True)
     protocols = GstRtsp.RTSPLowerTrans(0)
@@ -215,8 +301,12 @@ def main():
         emit({"event": "client-connected"})
         client.connect("closed", lambda _c: emit({"event": "client-closed"}))
         for method in ("options", "describe", "setup", "play", "pause", "teardown", "get-parameter"):
-            def handler(_client, _ctx, m=method):
-                emit({"event": "request", "method": m.upper().replace("-", "_")})
+            def handler(_client, ctx, m=method):
+                event = {"event": "request", "method": m.upper().replace("-", "_")}
+                res, require = ctx.request.get_header(GstRtsp.RTSPHeaderField.REQUIRE, 0)
+                if res == GstRtsp.RTSPResult.OK and require:
+                    event["require"] = require
+                emit(event)
                 return 200  # GST_RTSP_STS_OK: proceed
             try:
                 client.connect(f"pre-{method}-request", handler)
