@@ -7,9 +7,9 @@
  *
  * Only type imports from shared/: the runtime schemas there would pull zod into the bundle.
  */
-import type { ClientMessage, ServerMessage } from '../../shared/protocol.js';
+import type { ClientMessage, ServerMessage, StreamName } from '../../shared/protocol.js';
 import type { ErrorCode } from '../../shared/errors.js';
-import type { CamrtcClientOptions, ClientStatus } from './CamrtcClientTypes.js';
+import type { CamrtcClientOptions, ClientStatus, ClientStream } from './CamrtcClientTypes.js';
 import { adoptEarlySignal, candidateMessage, newSessionId, openWatchSocket, type EarlySignal } from './earlySignaling.js';
 import { defaultSignalingUrl, signalingUrl } from './signalingUrl.js';
 import { ReceivedStream } from './ReceivedStream.js';
@@ -38,7 +38,7 @@ export const REFUSAL_CODES: ReadonlySet<string> = new Set(['ERR_AUTH_REQUIRED', 
 let sessionCounter = 0;
 
 export { canReceiveH265, defaultSignalingUrl, signalingUrl } from './signalingUrl.js';
-export type { CamrtcClientOptions, ClientState, ClientStatus } from './CamrtcClientTypes.js';
+export type { CamrtcClientOptions, ClientState, ClientStatus, ClientStream } from './CamrtcClientTypes.js';
 
 export class CamrtcClient {
   readonly camera: string;
@@ -65,11 +65,15 @@ export class CamrtcClient {
   #pageOfferSdp: string | undefined;
   /** The current #pc's STUN/TURN errors: why it failed, when a server is the cause. */
   #iceTrouble: IceTrouble | undefined;
+  /** The stream asked for (setStream), and the last `stream` message: what the server sends. */
+  #wantedStream: StreamName | undefined;
+  #stream: ClientStream | undefined;
 
   constructor(options: CamrtcClientOptions) {
     this.camera = options.camera;
     this.#options = options;
     this.#paused = options.paused ?? false;
+    if (typeof options.stream === 'string') this.#wantedStream = options.stream;
     this.#received = new ReceivedStream(options.video);
     this.stream = this.#received.stream;
   }
@@ -86,6 +90,21 @@ export class CamrtcClient {
   }
   get closed(): boolean {
     return this.#closed;
+  }
+  /** The stream the server sends and the camera's streams, once it said (undefined before). */
+  get activeStream(): ClientStream | undefined {
+    return this.#stream;
+  }
+
+  /**
+   * Switches to the camera's `main` or `sub` stream on the current connection: the server keeps the
+   * picture going until the new stream's keyframe is there, then cuts over (no new offer). Kept
+   * across reconnects. onStream tells when it happened (or why not).
+   */
+  setStream(stream: StreamName): void {
+    if (this.#closed || this.#wantedStream === stream) return;
+    this.#wantedStream = stream;
+    this.#send({ type: 'stream', id: this.#sessionId, stream });
   }
 
   start(): void {
@@ -146,7 +165,8 @@ export class CamrtcClient {
     if (adopted?.warmPc) this.#warmPc = adopted.warmPc;
     this.#sessionId = early?.id ?? newSessionId(`s${++sessionCounter}`);
     // The socket's URL carries the watch (shared/watchUrl.ts): the server starts at once.
-    const ws = early?.ws ?? openWatchSocket(url, this.#sessionId, this.camera, this.#paused, undefined, this.#token());
+    if (!early && typeof this.#options.stream === 'function') this.#wantedStream ??= this.#options.stream();
+    const ws = early?.ws ?? openWatchSocket(url, this.#sessionId, this.camera, this.#paused, undefined, this.#token(), this.#wantedStream);
     this.#ws = ws;
     ws.onmessage = (event) => {
       if (ws !== this.#ws || typeof event.data !== 'string') return;
@@ -257,6 +277,17 @@ export class CamrtcClient {
       case 'playback':
         this.#options.onPlayback?.({ seekable: message.seekable, ...(message.position !== undefined ? { position: message.position } : {}) });
         return;
+      case 'stream': {
+        const stream: ClientStream = { stream: message.stream, streams: message.streams, ...(message.error ? { error: message.error } : {}) };
+        this.#stream = stream;
+        const wanted = this.#wantedStream;
+        if (message.error) this.#wantedStream = message.stream;
+        // A session that started on another stream than the one wanted now (the camera page's early
+        // socket watches main; a setStream() while the socket was opening): ask once more.
+        else if (wanted && wanted !== message.stream && message.streams.some((s) => s.name === wanted)) this.#send({ type: 'stream', id: this.#sessionId, stream: wanted });
+        this.#options.onStream?.(stream);
+        return;
+      }
       case 'welcome':
       case 'cameras':
       case 'answer':

@@ -169,6 +169,7 @@ export class ClientConnection {
         camera: watch.camera,
         capabilities: { h265: watch.h265 },
         ...(watch.ticket !== undefined ? { ticket: watch.ticket } : {}),
+        ...(watch.stream !== undefined ? { stream: watch.stream } : {}),
       },
     ];
     if (watch.paused) messages.push({ type: 'pause', id: watch.id });
@@ -285,6 +286,9 @@ export class ClientConnection {
       case 'stats':
         this.#send(statsMessage(session.id, session.stats()));
         return;
+      case 'stream':
+        session.switchStream(message.stream);
+        return;
     }
   }
 
@@ -354,6 +358,7 @@ export class ClientConnection {
       offer: message.offer,
       trickle: message.trickle,
       supply,
+      ...(message.stream !== undefined ? { stream: message.stream } : {}),
     });
     // Only a watch the policy admitted gets here: its ICE configuration (a TURN credential) is its own.
     const peer = this.#options.peer;
@@ -390,5 +395,8 @@ export function publicCameraInfo(info: CameraInfo): CameraInfo {
     ...(info.codecs ? { codecs: [...info.codecs] } : {}),
     ...(info.error ? { error: { code: info.error.code, message: redactText(info.error.message) } } : {}),
     ...(info.warning ? { warning: { code: info.warning.code, message: redactText(info.warning.message) } } : {}),
+    ...(info.substream
+      ? { substream: { state: info.substream.state, ...(info.substream.error ? { error: { code: info.substream.error.code, message: redactText(info.substream.error.message) } } : {}) } }
+      : {}),
   };
 }

@@ -28,11 +28,29 @@ export interface GstCameraOptions {
   tone?: number;
   /** Answer every request, PLAY included, but never send a packet (a camera with a stuck encoder). */
   silent?: boolean;
+  /** Picture size of the main mount (default 640x360). */
+  width?: number;
+  height?: number;
+  /** A second mount, the camera's sub stream: the same pipeline at another picture size. */
+  substream?: { path: string; width: number; height: number };
+}
+
+/** One RTSP request the camera received, with the mount it named ("/cam" of rtsp://host/cam/stream=0). */
+export interface GstRequest {
+  method: string;
+  path: string;
 }
 
 export class GstCamera {
   readonly requests: string[] = [];
-  private constructor(private readonly child: ChildProcess, readonly port: number, readonly path: string) {}
+  /** The same requests with their mounts. */
+  readonly requestLog: GstRequest[] = [];
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly port: number,
+    readonly path: string,
+    readonly subPath: string | undefined,
+  ) {}
 
   /** Why the e2e suite cannot run here, or undefined when it can. */
   static missing(): string | undefined {
@@ -50,6 +68,12 @@ export class GstCamera {
     if (options.audioFirst) args.push('--audio-first');
     if (options.tone) args.push('--tone', String(options.tone));
     if (options.silent) args.push('--silent');
+    if (options.width) args.push('--width', String(options.width));
+    if (options.height) args.push('--height', String(options.height));
+    if (options.substream) {
+      const sub = options.substream;
+      args.push('--sub-path', sub.path, '--sub-width', String(sub.width), '--sub-height', String(sub.height));
+    }
     const child = spawn(SYSTEM_PYTHON, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
@@ -73,10 +97,11 @@ export class GstCamera {
         }
         if (event.event === 'ready') {
           clearTimeout(timer);
-          camera = new GstCamera(child, event.port!, event.path!);
+          camera = new GstCamera(child, event.port!, event.path!, options.substream?.path);
           resolve(camera);
         } else if (event.event === 'request' && camera) {
           camera.requests.push(event.method!);
+          camera.requestLog.push({ method: event.method!, path: event.path ?? '' });
         }
       });
     });
@@ -85,6 +110,27 @@ export class GstCamera {
   url(credentials?: { user: string; password: string }): string {
     const auth = credentials ? `${encodeURIComponent(credentials.user)}:${encodeURIComponent(credentials.password)}@` : '';
     return `rtsp://${auth}127.0.0.1:${this.port}${this.path}`;
+  }
+
+  /** The sub stream's URL (the camera was started with `substream`). */
+  subUrl(credentials?: { user: string; password: string }): string {
+    if (!this.subPath) throw new Error('this camera serves no sub stream');
+    const auth = credentials ? `${encodeURIComponent(credentials.user)}:${encodeURIComponent(credentials.password)}@` : '';
+    return `rtsp://${auth}127.0.0.1:${this.port}${this.subPath}`;
+  }
+
+  /**
+   * RTSP sessions the camera had on `path` and not torn down: DESCRIBEs minus TEARDOWNs (camrtc
+   * describes once per session and always tears it down when it lets the camera go).
+   */
+  openSessions(path: string): number {
+    let open = 0;
+    for (const r of this.requestLog) {
+      if (r.path !== path) continue;
+      if (r.method === 'DESCRIBE') open++;
+      else if (r.method === 'TEARDOWN') open--;
+    }
+    return open;
   }
 
   /** SIGKILL: the camera vanishes without a TEARDOWN or RTCP BYE, as a camera losing power does. */
