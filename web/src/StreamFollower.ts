@@ -28,7 +28,8 @@ export class StreamFollower {
   readonly #host: HTMLElement;
   readonly #video: HTMLVideoElement;
   readonly #hooks: StreamFollowerHooks;
-  readonly #resize = new ResizeObserver(() => this.soon(STREAM_SETTLE_MS));
+  // Entering or leaving fullscreen resizes the element too: that decision does not wait.
+  readonly #resize = new ResizeObserver(() => this.soon(this.#fullscreen() !== this.#decidedFullscreen ? 0 : STREAM_SETTLE_MS));
   readonly #onFullscreen = (): void => this.soon(0);
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** What the server sends (its `stream` message). */
@@ -37,6 +38,8 @@ export class StreamFollower {
   #subWidth: number | undefined;
   /** A stream the server could not switch to. */
   #refused: StreamName | undefined;
+  /** Whether the element was fullscreen at the last decision. */
+  #decidedFullscreen = false;
 
   constructor(host: HTMLElement, video: HTMLVideoElement, hooks: StreamFollowerHooks) {
     this.#host = host;
@@ -81,8 +84,12 @@ export class StreamFollower {
       current: this.#active?.stream,
       pictureWidth: pictureWidth(box.width, box.height, video.videoWidth, video.videoHeight, window.devicePixelRatio),
       subWidth: this.#subWidth,
-      fullscreen: document.fullscreenElement === this.#host,
+      fullscreen: this.#fullscreen(),
     });
+  }
+
+  #fullscreen(): boolean {
+    return document.fullscreenElement === this.#host;
   }
 
   /** Decides again after `delayMs` without a further change. */
@@ -92,6 +99,7 @@ export class StreamFollower {
       this.#timer = undefined;
       // Before the server said which streams the camera has, the watch itself carries the choice.
       if ((this.#active?.streams.length ?? 0) < 2) return;
+      this.#decidedFullscreen = this.#fullscreen();
       const wanted = this.wanted();
       if (wanted === this.#active?.stream) this.#refused = undefined;
       if (wanted !== this.#refused) this.#hooks.request(wanted);
