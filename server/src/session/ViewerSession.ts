@@ -9,26 +9,23 @@
 import { CamrtcError, toCamrtcError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { redactText } from '../log/redact.js';
-import { streamOf, type Camera, type CameraLease } from '../media/Camera.js';
+import type { Camera } from '../media/Camera.js';
 import type { CameraStatus } from '../media/CameraState.js';
 import type { Track } from '../sdp/Track.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
 import { Viewer, type ViewerState } from '../webrtc/Viewer.js';
-import type { CameraState, IceCandidate, PlaybackState, SessionStats, StreamInfo, StreamName } from '../../../shared/protocol.js';
-import { coveringProfileLevelId } from '../webrtc/h264Profiles.js';
+import type { CameraState, IceCandidate, PlaybackState, SessionStats, StreamName } from '../../../shared/protocol.js';
 import type { SuppliedViewer, ViewerSupply } from './OfferBroker.js';
 import { checkClientSdp, assertClientSdp } from './clientSdp.js';
 import { restrictOfferToH264 } from './offerCodecs.js';
 import type { PeerSettings } from './PeerSettings.js';
+import { SessionStreams, type SessionStream } from './SessionStreams.js';
+import { planStreamOffer } from './streamOffer.js';
+
+export { STREAM_SWITCH_TIMEOUT_MS, type SessionStream } from './SessionStreams.js';
 
 /** The browser must answer, and ICE/DTLS must come up, within this time after the offer. */
 export const SESSION_CONNECT_TIMEOUT_MS = 30_000;
-
-/**
- * A switch to the camera's other stream gives up when that stream has no keyframe for the viewer
- * within this time (it cannot connect, or sends nothing): the viewer stays on its stream.
- */
-export const STREAM_SWITCH_TIMEOUT_MS = 10_000;
 
 export const H265_UNSUPPORTED_MESSAGE =
   "this camera sends H.265, which this browser cannot play; switch the camera's stream to H.264";
@@ -39,22 +36,6 @@ export interface PlaybackInfo {
   seekable: boolean;
   /** Seconds into the recording, after a seek. */
   position?: number;
-}
-
-/** The stream a session sends (`stream` event). */
-export interface SessionStream {
-  stream: StreamName;
-  /** The camera's streams, with their picture sizes when known. */
-  streams: StreamInfo[];
-  /** The switch asked for failed (the stream stays); not redacted yet. */
-  error?: CamrtcError;
-}
-
-/** A switch under way: the new stream's lease, held until the cut-over or until it is given up. */
-interface StreamSwitch {
-  readonly name: StreamName;
-  readonly lease: CameraLease;
-  timer: NodeJS.Timeout | undefined;
 }
 
 export type ViewerSessionEvents = {
@@ -113,15 +94,14 @@ export interface ViewerSessionStats {
 export class ViewerSession extends TypedEmitter<ViewerSessionEvents> {
   readonly id: string;
   readonly camera: Camera;
-  /** The demand this session puts on the camera (its current stream), from start() to close(). */
-  #lease: CameraLease | undefined;
-  /** The stream the viewer is on, and its camera (the camera itself for main, its sub stream for sub). */
-  #stream: StreamName = 'main';
-  #streamCamera: Camera;
-  #switch: StreamSwitch | undefined;
+  /**
+   * The demand this session puts on the camera, from start() to close(): a lease on the stream it is
+   * on (main or sub), two while it switches.
+   */
+  readonly #streams: SessionStreams;
   /** A switch asked for before the viewer existed: made once the offer is out. */
-  #wanted: StreamName | undefined;
-  /** The viewer was made as the broker's spares are (main stream, its own profile): it may use and feed them. */
+  #wantedStream: StreamName | undefined;
+  /** The viewer was made as the broker's spares are (main stream, its own tracks): it may use and feed them. */
   #sparesFit = false;
   readonly #options: ViewerSessionOptions;
   readonly #logger: Logger;
@@ -152,9 +132,16 @@ export class ViewerSession extends TypedEmitter<ViewerSessionEvents> {
     super();
     this.id = options.id;
     this.camera = options.camera;
-    this.#streamCamera = options.camera;
     this.#options = options;
     this.#logger = options.logger;
+    this.#streams = new SessionStreams(options.camera, {
+      sessionId: options.id,
+      logger: options.logger,
+      onStatus: this.#onStatus,
+      onTracks: this.#onTracks,
+      paused: () => this.#paused,
+      switched: (stream) => this.safeEmit('stream', stream),
+    });
     this.on('listenererror', (event, err) => this.#logger.error({ err, session: this.id, event }, 'viewer session listener failed'));
   }
 
@@ -168,9 +155,9 @@ export class ViewerSession extends TypedEmitter<ViewerSessionEvents> {
   get viewer(): Viewer | undefined {
     return this.#viewer;
   }
-  /** The stream the viewer is on (main until the session started on, or switched to, sub). */
+  /** The camera stream the viewer is on: main, or the camera's sub stream. */
   get stream(): StreamName {
-    return this.#stream;
+    return this.#streams.name;
   }
 
   /** Runs the watch; failures end the session (`failed`, then `closed`), never a throw. */
@@ -181,25 +168,23 @@ export class ViewerSession extends TypedEmitter<ViewerSessionEvents> {
       const check = checkClientSdp(this.#options.offer, 'offer');
       if (!check.ok) return this.fail(check.error);
     }
-    this.#stream = this.#options.stream === 'sub' && this.camera.substream ? 'sub' : 'main';
-    const streamCamera = streamOf(this.camera, this.#stream);
-    this.#follow(streamCamera);
     this.camera.on('closed', this.#onCameraClosed);
-    this.safeEmit('status', streamCamera.status);
-    const lease = streamCamera.acquire();
-    this.#lease = lease;
+    const lease = this.#streams.start(this.#options.stream);
+    const stream = this.#streams.current;
+    this.safeEmit('status', stream.status);
     try {
-      const tracks = await streamCamera.tracks();
+      const tracks = await stream.tracks();
       if (this.closed) return;
       this.#checkCodecs(tracks);
-      this.#tracks = tracks;
-      const h264ProfileLevelId = this.#offerProfile(tracks);
+      // Made to carry the camera's other stream too (main and sub): streamOffer.ts.
+      const { tracks: offered, h264ProfileLevelId } = planStreamOffer(tracks, this.#streams.otherTracks());
+      this.#tracks = offered;
       // Prepared viewers are made for the main stream's own tracks and profile.
-      this.#sparesFit = this.#stream === 'main' && !h264ProfileLevelId;
+      this.#sparesFit = this.#streams.name === 'main' && offered === tracks && !h264ProfileLevelId;
       const prepared = this.#sparesFit ? this.#takePrepared(tracks) : undefined;
       const viewer = prepared?.viewer ?? new Viewer({
         id: this.id,
-        tracks,
+        tracks: offered,
         h265: this.#options.h265,
         ...(h264ProfileLevelId ? { h264ProfileLevelId } : {}),
         // Fresh for each viewer: a TURN REST credential expires.
@@ -228,8 +213,8 @@ export class ViewerSession extends TypedEmitter<ViewerSessionEvents> {
         this.safeEmit('offer', sdp);
       }
       this.#emitPlayback();
-      this.#emitStream();
-      if (this.#wanted !== undefined) this.switchStream(this.#wanted);
+      this.safeEmit('stream', this.#streams.info());
+      if (this.#wantedStream !== undefined) this.switchStream(this.#wantedStream);
       if (prepared?.early) {
         await this.answer(prepared.early.sdp);
         for (const candidate of prepared.early.candidates) {
@@ -272,48 +257,36 @@ export class ViewerSession extends TypedEmitter<ViewerSessionEvents> {
   pause(): void {
     this.#paused = true;
     this.#viewer?.pause();
-    this.#lease?.setPlaying(false);
-    this.#switch?.lease.setPlaying(false);
+    this.#streams.setPlaying(false);
     this.#emitPlayback();
   }
 
   play(): void {
     this.#paused = false;
     this.#viewer?.play();
-    this.#lease?.setPlaying(true);
-    this.#switch?.lease.setPlaying(true);
+    this.#streams.setPlaying(true);
     this.#emitPlayback();
   }
 
   /**
    * Moves the viewer to the camera's main or sub stream on its peer connection (no new offer): the
-   * current stream plays until the new one's keyframe is here. A `stream` event follows the cut-over,
-   * or says why the switch failed; asking for the stream the viewer is on (or for `sub` of a camera
-   * without one) answers with the current stream at once. The last request wins.
+   * current stream plays until the new one's keyframe is here. A `stream` event follows the cut-over
+   * or says why the switch failed; asking for the stream the viewer is on answers at once.
    */
   switchStream(name: StreamName): void {
     if (this.closed) return;
-    const target: StreamName = name === 'sub' && this.camera.substream ? 'sub' : 'main';
-    if (!this.#viewer) {
-      this.#wanted = target;
-      return;
-    }
-    this.#wanted = undefined;
-    if (this.#switch?.name === target) return;
-    this.#abandonSwitch();
-    if (target === this.#stream) {
-      this.#emitStream();
-      return;
-    }
-    void this.#switchTo(target, this.#viewer);
+    const viewer = this.#viewer;
+    this.#wantedStream = viewer ? undefined : name;
+    if (viewer) this.#streams.request(name, viewer);
   }
 
   /** Recording cameras: plays from `seconds` into the recording (this viewer's own RTSP session). */
   async seek(seconds: number): Promise<void> {
-    if (!this.camera.seekable || !this.#lease) {
+    const lease = this.#streams.lease;
+    if (!this.camera.seekable || !lease) {
       throw new CamrtcError('ERR_NOT_SEEKABLE', `camera '${this.camera.name}' is live, not a recording: it cannot seek`);
     }
-    await this.#lease.seek(seconds);
+    await lease.seek(seconds);
     if (this.#paused) {
       // A seek plays: the viewer forwards again.
       this.#paused = false;
@@ -358,93 +331,11 @@ export class ViewerSession extends TypedEmitter<ViewerSessionEvents> {
   close(reason?: string): Promise<void> {
     if (this.#closePromise) return this.#closePromise;
     clearTimeout(this.#connectTimer);
-    this.#abandonSwitch();
-    this.#streamCamera.off('status', this.#onStatus);
-    this.#streamCamera.off('tracks', this.#onTracks);
     this.camera.off('closed', this.#onCameraClosed);
-    this.#lease?.release();
+    this.#streams.close(this.#viewer);
     this.#closePromise = (this.#viewer?.close() ?? Promise.resolve()).finally(() => this.safeEmit('ended'));
     this.safeEmit('closed', reason);
     return this.#closePromise;
-  }
-
-  async #switchTo(name: StreamName, viewer: Viewer): Promise<void> {
-    const camera = streamOf(this.camera, name);
-    const lease = camera.acquire();
-    lease.setPlaying(!this.#paused);
-    const attempt: StreamSwitch = { name, lease, timer: undefined };
-    this.#switch = attempt;
-    attempt.timer = setTimeout(() => {
-      this.#switchFailed(attempt, new CamrtcError('ERR_TIMEOUT', `the ${name} stream of camera '${this.camera.name}' gave no picture within ${STREAM_SWITCH_TIMEOUT_MS / 1000} s`));
-    }, STREAM_SWITCH_TIMEOUT_MS);
-    attempt.timer.unref();
-    const startedAt = performance.now();
-    try {
-      const tracks = await camera.tracks();
-      if (this.#switch !== attempt) return;
-      const switched = await viewer.switchSource(lease, tracks);
-      if (!switched || this.#switch !== attempt) return;
-      clearTimeout(attempt.timer);
-      this.#switch = undefined;
-      const previous = this.#lease;
-      this.#lease = lease;
-      previous?.release();
-      this.#stream = name;
-      this.#follow(camera);
-      this.#logger.debug({ session: this.id, stream: name, ms: Math.round(performance.now() - startedAt) }, 'viewer switched stream');
-      this.safeEmit('status', camera.status);
-      this.#emitStream();
-    } catch (err) {
-      this.#switchFailed(attempt, err);
-    }
-  }
-
-  /** The switch under way is given up: its lease goes, the viewer stays where it is. */
-  #abandonSwitch(): void {
-    const attempt = this.#switch;
-    if (!attempt) return;
-    this.#switch = undefined;
-    clearTimeout(attempt.timer);
-    this.#viewer?.cancelSwitch();
-    attempt.lease.release();
-  }
-
-  #switchFailed(attempt: StreamSwitch, err: unknown): void {
-    if (this.#switch !== attempt || this.closed) return;
-    this.#abandonSwitch();
-    const error = toCamrtcError(err);
-    this.#logger.info({ session: this.id, stream: attempt.name, code: error.code }, `stream switch failed: ${redactText(error.message)}`);
-    this.#emitStream(error);
-  }
-
-  /** Status and track changes come from the stream the viewer is on. */
-  #follow(camera: Camera): void {
-    this.#streamCamera.off('status', this.#onStatus);
-    this.#streamCamera.off('tracks', this.#onTracks);
-    this.#streamCamera = camera;
-    camera.on('status', this.#onStatus);
-    camera.on('tracks', this.#onTracks);
-  }
-
-  /**
-   * The H.264 profile to offer when the camera has two streams and the other one's (known) profile
-   * is not inside this one's; undefined: the stream's own (h264Profiles.ts).
-   */
-  #offerProfile(tracks: readonly Track[]): string | undefined {
-    const sub = this.camera.substream;
-    if (!sub) return undefined;
-    const other = this.#stream === 'main' ? sub : this.camera;
-    const own = h264ProfileOf(tracks);
-    const covering = coveringProfileLevelId([own, h264ProfileOf(other.knownTracks ?? [])]);
-    return covering !== undefined && covering !== own?.toLowerCase() ? covering : undefined;
-  }
-
-  #emitStream(error?: CamrtcError): void {
-    if (!this.#viewer || this.closed) return;
-    const streams: StreamInfo[] = [{ name: 'main', ...this.camera.videoSize?.() }];
-    const sub = this.camera.substream;
-    if (sub) streams.push({ name: 'sub', ...sub.videoSize?.() });
-    this.safeEmit('stream', { stream: this.#stream, streams, ...(error ? { error } : {}) });
   }
 
   /** A prepared viewer: only for a server-made offer with every candidate in it, as they are made. */
@@ -487,7 +378,6 @@ export class ViewerSession extends TypedEmitter<ViewerSessionEvents> {
       clearTimeout(this.#connectTimer);
       this.#connectTimer = undefined;
       if (first) this.safeEmit('connected');
-      // Spares are made for the main stream's own tracks (#takePrepared).
       if (this.#tracks && this.#sparesFit) this.#options.supply?.connected(this.camera, this.#tracks, this.#options.h265);
     } else if (state === 'failed') {
       void this.fail(new CamrtcError('ERR_WEBRTC', 'the WebRTC connection to the browser failed'));
@@ -500,9 +390,4 @@ export class ViewerSession extends TypedEmitter<ViewerSessionEvents> {
     }
     return this.#viewer;
   }
-}
-
-/** The profile-level-id of the H.264 video among `tracks`. */
-function h264ProfileOf(tracks: readonly Track[]): string | undefined {
-  return tracks.find((t) => t.kind === 'video' && t.codec === 'H264')?.fmtp['profile-level-id'];
 }
