@@ -5,8 +5,9 @@
  * <camrtc-player> in headless Chromium. A small player plays the sub stream (the main one is not
  * pulled at all); fullscreen, or the element made large, switches it to the main stream and back
  * on the same peer connection (one offer, one answer, one RTCPeerConnection), frames never stop on
- * the way (no gap between decoded frames above 500 ms), and a stream nobody watches is let go after
- * the camera's idle timeout (asserted on the RTSP sessions the camera saw per mount).
+ * the way (no gap between decoded frames above 500 ms, also while the stream switched to is pulled
+ * from idle), and a stream nobody watches is let go after the camera's idle timeout (asserted on the
+ * RTSP sessions the camera saw per mount). WHEP takes the stream as a query parameter.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,6 +21,7 @@ import { GstCamera } from './support/GstCamera.js';
 import { CamrtcProcess } from './support/camrtcProcess.js';
 import { browserMissing, launchChromium } from './support/browser.js';
 import { waitFor } from '../integration/webrtc/helpers/waitFor.js';
+import { receiverPeer } from '../../examples/ws-viewer.js';
 
 const missing = GstCamera.missing() ?? browserMissing();
 /** No gap between two decoded frames may be longer, switches included. */
@@ -166,9 +168,13 @@ describe('main and sub streams: the player switches on its size, on one peer con
       t0 = await pageNow(page);
       await page.evaluate(() => Object.assign((document.getElementById('p') as HTMLElement).style, { width: '1200px', height: '675px' }));
       latencies.largeToMain = (await waitForWidth(page, 1280, t0)) - t0;
+      // Only a large player watches: the sub stream is let go after the idle timeout; back to small
+      // pulls it again (a cold switch), while the main stream keeps playing.
+      await waitFor(() => camera.openSessions('/sub') === 0, 'the sub stream torn down', IDLE_TIMEOUT_MS + 4000);
+      assert.equal(camera.openSessions('/main'), 1);
       t0 = await pageNow(page);
       await page.evaluate(() => Object.assign((document.getElementById('p') as HTMLElement).style, { width: '320px', height: '180px' }));
-      latencies.smallToSub = (await waitForWidth(page, 320, t0)) - t0;
+      latencies.smallToColdSub = (await waitForWidth(page, 320, t0)) - t0;
       // Frames keep coming on the sub stream.
       await new Promise((r) => setTimeout(r, 1000));
 
@@ -202,5 +208,31 @@ describe('main and sub streams: the player switches on its size, on one peer con
     }
     // Nobody watches: both streams are let go.
     await waitFor(() => camera.openSessions('/sub') === 0 && camera.openSessions('/main') === 0, 'both streams torn down', IDLE_TIMEOUT_MS + 4000);
+  });
+
+  it('WHEP: ?stream=sub plays the sub stream (a WHEP player cannot switch), no parameter the main one', async () => {
+    for (const [query, path] of [['?stream=sub', '/sub'], ['', '/main']] as const) {
+      const pc = receiverPeer(['127.0.0.1']);
+      let packets = 0;
+      try {
+        pc.addTransceiver('video', { direction: 'recvonly' });
+        pc.onTrack.subscribe((track) => track.onReceiveRtp.subscribe(() => packets++));
+        await pc.setLocalDescription(await pc.createOffer());
+        const res = await fetch(`${camrtc.url}/whep/gst${query}`, { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: pc.localDescription!.sdp });
+        assert.equal(res.status, 201);
+        const location = res.headers.get('location')!;
+        await pc.setRemoteDescription({ type: 'answer', sdp: await res.text() });
+        await waitFor(() => packets > 20, `media over WHEP${query}`);
+        assert.equal(camera.openSessions(path), 1, `${path} is pulled`);
+        const other = path === '/sub' ? '/main' : '/sub';
+        assert.equal(camera.openSessions(other), 0, `${other} is not`);
+        const viewers = (await (await fetch(`${camrtc.url}/api/cameras/gst/viewers`)).json()) as Array<{ stream: string; transport: string }>;
+        assert.deepEqual(viewers.map((v) => [v.transport, v.stream]), [['whep', path.slice(1)]]);
+        assert.equal((await fetch(new URL(location, camrtc.url), { method: 'DELETE' })).status, 200);
+      } finally {
+        await pc.close();
+      }
+      await waitFor(() => camera.openSessions(path) === 0, `${path} let go`, IDLE_TIMEOUT_MS + 15_000);
+    }
   });
 });
