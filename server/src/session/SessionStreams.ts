@@ -55,6 +55,7 @@ export class SessionStreams {
   #current: Camera;
   #lease: CameraLease | undefined;
   #attempt: Attempt | undefined;
+  #fellBack = false;
 
   constructor(camera: Camera, hooks: SessionStreamsHooks) {
     this.#camera = camera;
@@ -80,6 +81,26 @@ export class SessionStreams {
     this.#name = wanted === 'sub' && this.#camera.substream ? 'sub' : 'main';
     this.#follow(streamOf(this.#camera, this.#name));
     this.#lease = this.#current.acquire();
+    return this.#lease;
+  }
+
+  /** The camera has another stream and the session has not fallen back to it yet. */
+  canFallBack(): boolean {
+    return this.#camera.substream !== undefined && !this.#fellBack;
+  }
+
+  /**
+   * Before the viewer exists: the session starts on the other stream instead (the one it asked for
+   * cannot play here). Once per session.
+   */
+  fallBack(): CameraLease {
+    this.#fellBack = true;
+    const previous = this.#lease;
+    this.#name = this.#name === 'main' ? 'sub' : 'main';
+    this.#follow(streamOf(this.#camera, this.#name));
+    this.#lease = this.#current.acquire();
+    this.#lease.setPlaying(!this.#hooks.paused());
+    previous?.release();
     return this.#lease;
   }
 

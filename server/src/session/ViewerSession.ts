@@ -116,6 +116,8 @@ export class ViewerSession extends TypedEmitter<ViewerSessionEvents> {
   #connectTimer: NodeJS.Timeout | undefined;
   #closePromise: Promise<void> | undefined;
   readonly #onStatus = (status: CameraStatus): void => {
+    // A stream that cannot play before the viewer exists: the session starts on the other one.
+    if (status.state === 'unplayable' && !this.#viewer && this.#streams.canFallBack()) return;
     this.safeEmit('status', status);
   };
   readonly #onTracks = (_tracks: readonly Track[], compatible: boolean): void => {
@@ -169,11 +171,10 @@ export class ViewerSession extends TypedEmitter<ViewerSessionEvents> {
       if (!check.ok) return this.fail(check.error);
     }
     this.camera.on('closed', this.#onCameraClosed);
-    const lease = this.#streams.start(this.#options.stream);
-    const stream = this.#streams.current;
-    this.safeEmit('status', stream.status);
+    this.#streams.start(this.#options.stream);
+    this.safeEmit('status', this.#streams.current.status);
     try {
-      const tracks = await stream.tracks();
+      const tracks = await this.#startTracks();
       if (this.closed) return;
       this.#checkCodecs(tracks);
       // Made to carry the camera's other stream too (main and sub): streamOffer.ts.
@@ -195,7 +196,7 @@ export class ViewerSession extends TypedEmitter<ViewerSessionEvents> {
       this.#viewer = viewer;
       // The viewer subscribes to the camera's frames and asks it for keyframes (its PLIs included)
       // through the lease: one keyframe path, one rate limit.
-      viewer.attach(lease);
+      viewer.attach(this.#streams.lease!);
       viewer.on('state', (state) => this.#onViewerState(state));
       viewer.on('candidate', (candidate) => this.safeEmit('candidate', candidate));
       if (this.#paused) viewer.pause();
@@ -361,6 +362,29 @@ export class ViewerSession extends TypedEmitter<ViewerSessionEvents> {
       seekable: this.camera.seekable,
       ...(this.#position !== undefined ? { position: this.#position } : {}),
     });
+  }
+
+  /**
+   * The tracks of the stream the session starts on; those of the camera's other stream when this one
+   * cannot play here (unplayable, such as an MJPEG sub stream, or H.265 for a browser without it) and
+   * the other one is H.264: a grid of sub streams still plays when the sub stream is MJPEG, a
+   * full-size player the sub stream when the main one is H.265.
+   */
+  async #startTracks(): Promise<readonly Track[]> {
+    try {
+      const tracks = await this.#streams.current.tracks();
+      if (!this.#h265Refused(tracks) || !this.#streams.canFallBack() || this.#h265Refused(this.#streams.otherTracks() ?? [])) return tracks;
+    } catch (err) {
+      if (this.closed || !this.#streams.canFallBack()) throw err;
+    }
+    this.#streams.fallBack();
+    this.#logger.info({ session: this.id, stream: this.#streams.name }, `the other stream cannot play here: starting on the ${this.#streams.name} stream`);
+    this.safeEmit('status', this.#streams.current.status);
+    return this.#streams.current.tracks();
+  }
+
+  #h265Refused(tracks: readonly Track[]): boolean {
+    return !this.#options.h265 && tracks.some((t) => t.kind === 'video' && t.codec === 'H265');
   }
 
   #checkCodecs(tracks: readonly Track[]): void {

@@ -131,3 +131,36 @@ describe('ViewerSession: switching between a camera\'s main and sub streams', ()
     assert.deepEqual([main.leases.size, sub.leases.size], [0, 0]);
   });
 });
+
+describe('ViewerSession: a stream that cannot play here starts the other one', () => {
+  it('an H.265 main stream, a browser without H.265: the H.264 sub stream', async () => {
+    const main = new FakeCamera('hevc', [{ ...h264Track(0), codec: 'H265', fmtp: {} }]);
+    main.substream = new FakeCamera('hevc', [h264Track(0)]);
+    const session = new ViewerSession({ id: 'h1', camera: main, h265: false, peer, logger: silentLogger() });
+    const events: string[] = [];
+    session.on('offer', (sdp) => events.push(/H264\/90000/.test(sdp) ? 'offer H264' : 'offer'));
+    session.on('stream', (s) => events.push(`stream ${s.stream}`));
+    session.on('failed', (e) => events.push(`failed ${e.code}`));
+    await session.start();
+    assert.deepEqual(events, ['offer H264', 'stream sub']);
+    assert.deepEqual([main.leases.size, main.substream.leases.size], [0, 1]);
+    await session.close();
+  });
+
+  it('an unplayable sub stream (MJPEG only): the main stream, without showing the sub stream\'s state', async () => {
+    const main = new FakeCamera('old', [h264Track(0)]);
+    const sub = new FakeCamera('old');
+    main.substream = sub;
+    const session = new ViewerSession({ id: 'm1', camera: main, h265: false, peer, logger: silentLogger(), stream: 'sub' });
+    const states: string[] = [];
+    session.on('status', (s) => states.push(s.state));
+    const started = session.start();
+    sub.setStatus({ state: 'unplayable', error: { code: 'ERR_RTSP_NO_TRACKS', message: 'MJPEG only' } });
+    await sub.close();
+    await started;
+    assert.equal(session.stream, 'main');
+    assert.ok(!states.includes('unplayable'), `states: ${states.join(' ')}`);
+    assert.deepEqual([main.leases.size, sub.leases.size], [1, 0]);
+    await session.close();
+  });
+});
