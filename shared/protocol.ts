@@ -31,6 +31,14 @@ export const MAX_SEEK_SECONDS = 10_000_000;
 export const CAMERA_STATES = ['idle', 'connecting', 'waiting', 'live', 'retrying', 'unplayable', 'offline'] as const;
 export type CameraState = (typeof CAMERA_STATES)[number];
 
+/**
+ * A camera's streams (docs/signaling.md, "Main and sub streams"): `main` (its `url`) and, when the
+ * camera names one, `sub` (its `substream`: smaller, for players in a grid).
+ */
+export const STREAM_NAMES = ['main', 'sub'] as const;
+export type StreamName = (typeof STREAM_NAMES)[number];
+const streamName = z.enum(STREAM_NAMES);
+
 const sessionId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits, _ . : - only');
 const cameraName = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only');
 const sdp = z.string().min(1).max(MAX_MESSAGE_BYTES);
@@ -108,6 +116,8 @@ export const ClientMessageSchema = z.discriminatedUnion('type', [
      * socket's own proof counts (login cookie, Authorization, the URL's `token`).
      */
     token: z.string().min(1).max(MAX_TOKEN_CHARS).optional(),
+    /** The stream to start with (default `main`); a camera without a sub stream always sends `main`. */
+    stream: streamName.optional(),
   }),
   /**
    * The answer to the session's offer. With `ticket`: the answer to the offer in the camera page,
@@ -119,6 +129,11 @@ export const ClientMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('pause'), id: sessionId }),
   /** Recording cameras only: play from `seconds` after the start of the recording (RTSP Range: npt=). */
   z.object({ type: z.literal('seek'), id: sessionId, seconds: z.number().finite().min(0).max(MAX_SEEK_SECONDS) }),
+  /**
+   * Switches the session to another stream of the camera on the same peer connection (no new offer):
+   * the current stream plays until the new one's keyframe is there. Answered by `stream`.
+   */
+  z.object({ type: z.literal('stream'), id: sessionId, stream: streamName }),
   /** Asks for the session's `stats`. */
   z.object({ type: z.literal('stats'), id: sessionId }),
   /** Ends the session (the server answers `closed`). */
@@ -147,6 +162,16 @@ export interface CameraInfo {
    * (ERR_CODEC_UNSUPPORTED), the others are refused with that message.
    */
   warning?: { code: ErrorCode; message: string };
+  /** The camera's sub stream, when it has one (`substream`): its own state (idle while no viewer watches it). */
+  substream?: { state: CameraState; error?: { code: ErrorCode; message: string } };
+}
+
+/** One of a camera's streams, in the `stream` message. */
+export interface StreamInfo {
+  name: StreamName;
+  /** The picture size, once camrtc has seen a keyframe of the stream. */
+  width?: number;
+  height?: number;
 }
 
 /** What a viewer session has sent, as the server counts it (`stats` reply). */
@@ -199,6 +224,12 @@ export type ServerMessage =
    * camera is a recording (seek works); `position`: seconds into the recording after a seek.
    */
   | { type: 'playback'; id: string; state: PlaybackState; seekable: boolean; position?: number }
+  /**
+   * The stream the session sends (after the offer or answer, after each switch, and in answer to a
+   * `stream` request), and the ones the camera has. `error`: the switch asked for failed (the stream
+   * stays); `width`/`height` of a stream once camrtc has seen its picture.
+   */
+  | { type: 'stream'; id: string; stream: StreamName; streams: StreamInfo[]; error?: { code: ErrorCode; message: string } }
   | { type: 'stats'; id: string; camera: string; cameraState: CameraState; playback: PlaybackState; stats: SessionStats }
   /** Who has the camera's speaker, after the offer and on every change (sessions with `talk: true` only). */
   | ({ type: 'talk'; id: string } & TalkStatus)

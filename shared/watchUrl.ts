@@ -1,5 +1,5 @@
 /**
- * Watching from the signaling URL: `ws(s)://HOST/ws?watch=CAMERA&id=SESSION[&h265=1][&paused=1][&ticket=T][&token=JWT]`
+ * Watching from the signaling URL: `ws(s)://HOST/ws?watch=CAMERA&id=SESSION[&h265=1][&paused=1][&ticket=T][&token=JWT][&stream=sub]`
  * starts session SESSION on CAMERA as soon as the server accepts the socket, exactly as if `hello`,
  * `watch` (and `pause`) had been its first messages; after that the socket speaks the usual protocol.
  *
@@ -26,6 +26,8 @@ export interface UrlWatch {
    * never logs URLs; a reverse proxy may (docs/security.md).
    */
   token?: string;
+  /** The stream to start with (`main` or `sub`); the server validates it as the `watch` message's `stream`. */
+  stream?: string;
 }
 
 const CAMERA = 'watch';
@@ -33,6 +35,7 @@ const ID = 'id';
 const H265 = 'h265';
 const PAUSED = 'paused';
 const TICKET = 'ticket';
+const STREAM = 'stream';
 export const TOKEN_PARAM = 'token';
 
 /** `signalingUrl` (a ws(s):// URL) asking the server to start `watch` at once. */
@@ -44,6 +47,7 @@ export function withUrlWatch(signalingUrl: string, watch: UrlWatch): string {
   if (watch.paused) url.searchParams.set(PAUSED, '1');
   if (watch.ticket !== undefined) url.searchParams.set(TICKET, watch.ticket);
   if (watch.token !== undefined && watch.token !== '') url.searchParams.set(TOKEN_PARAM, watch.token);
+  if (watch.stream !== undefined) url.searchParams.set(STREAM, watch.stream);
   return url.href;
 }
 
@@ -59,11 +63,13 @@ export function urlWatch(requestUrl: string): UrlWatch | undefined {
   const camera = params.get(CAMERA);
   if (camera === null) return undefined;
   const ticket = params.get(TICKET);
+  const stream = params.get(STREAM);
   return {
     camera,
     id: params.get(ID) ?? '',
     h265: params.get(H265) === '1',
     paused: params.get(PAUSED) === '1',
     ...(ticket !== null ? { ticket } : {}),
+    ...(stream !== null ? { stream } : {}),
   };
 }

@@ -7,9 +7,9 @@
  *
  * Only type imports from shared/: the runtime schemas there would pull zod into the bundle.
  */
-import type { ClientMessage, ServerMessage } from '../../shared/protocol.js';
+import type { ClientMessage, ServerMessage, StreamName } from '../../shared/protocol.js';
 import type { ErrorCode } from '../../shared/errors.js';
-import type { CamrtcClientOptions, ClientStatus, TalkInfo } from './CamrtcClientTypes.js';
+import type { CamrtcClientOptions, ClientStatus, ClientStream, TalkInfo } from './CamrtcClientTypes.js';
 import { adoptEarlySignal, allowTalk, candidateMessage, newSessionId, openWatchSocket, type EarlySignal } from './earlySignaling.js';
 import { TalkMicrophone } from './TalkMicrophone.js';
 import { defaultSignalingUrl, signalingUrl } from './signalingUrl.js';
@@ -42,7 +42,7 @@ export const REFUSAL_CODES: ReadonlySet<string> = new Set(['ERR_AUTH_REQUIRED', 
 let sessionCounter = 0;
 
 export { canReceiveH265, defaultSignalingUrl, signalingUrl } from './signalingUrl.js';
-export type { CamrtcClientOptions, ClientState, ClientStatus, TalkInfo, TalkState } from './CamrtcClientTypes.js';
+export type { CamrtcClientOptions, ClientState, ClientStatus, TalkInfo, TalkState, ClientStream } from './CamrtcClientTypes.js';
 
 export class CamrtcClient {
   readonly camera: string;
@@ -77,11 +77,15 @@ export class CamrtcClient {
   /** talk() was called and stopTalk() not yet: the microphone goes to the camera while the server agrees. */
   #wantTalk = false;
   readonly #mic: TalkMicrophone;
+  /** The stream asked for (setStream), and the last `stream` message: what the server sends. */
+  #wantedStream: StreamName | undefined;
+  #stream: ClientStream | undefined;
 
   constructor(options: CamrtcClientOptions) {
     this.camera = options.camera;
     this.#options = options;
     this.#paused = options.paused ?? false;
+    if (typeof options.stream === 'string') this.#wantedStream = options.stream;
     this.#received = new ReceivedStream(options.video);
     this.stream = this.#received.stream;
     this.#mic = new TalkMicrophone(options.talkConstraints);
@@ -138,6 +142,22 @@ export class CamrtcClient {
     if (this.#pc) void this.#mic.detach(this.#pc);
     this.#mic.releaseLater();
     if (wanted || this.#talk.state === 'talking') this.#send({ type: 'stoptalk', id: this.#sessionId });
+  }
+
+  /** The stream the server sends and the camera's streams, once it said (undefined before). */
+  get activeStream(): ClientStream | undefined {
+    return this.#stream;
+  }
+
+  /**
+   * Switches to the camera's `main` or `sub` stream on the current connection: the server keeps the
+   * picture going until the new stream's keyframe is there, then cuts over (no new offer). Kept
+   * across reconnects. onStream tells when it happened (or why not).
+   */
+  setStream(stream: StreamName): void {
+    if (this.#closed || this.#wantedStream === stream) return;
+    this.#wantedStream = stream;
+    this.#send({ type: 'stream', id: this.#sessionId, stream });
   }
 
   start(): void {
@@ -201,7 +221,8 @@ export class CamrtcClient {
     if (adopted?.warmPc) this.#warmPc = adopted.warmPc;
     this.#sessionId = early?.id ?? newSessionId(`s${++sessionCounter}`);
     // The socket's URL carries the watch (shared/watchUrl.ts): the server starts at once.
-    const ws = early?.ws ?? openWatchSocket(url, this.#sessionId, this.camera, this.#paused, undefined, this.#token());
+    if (!early && typeof this.#options.stream === 'function') this.#wantedStream ??= this.#options.stream();
+    const ws = early?.ws ?? openWatchSocket(url, this.#sessionId, this.camera, this.#paused, undefined, this.#token(), this.#wantedStream);
     this.#ws = ws;
     ws.onmessage = (event) => {
       if (ws !== this.#ws || typeof event.data !== 'string') return;
@@ -319,6 +340,17 @@ export class CamrtcClient {
       case 'playback':
         this.#options.onPlayback?.({ seekable: message.seekable, ...(message.position !== undefined ? { position: message.position } : {}) });
         return;
+      case 'stream': {
+        const stream: ClientStream = { stream: message.stream, streams: message.streams, ...(message.error ? { error: message.error } : {}) };
+        this.#stream = stream;
+        const wanted = this.#wantedStream;
+        if (message.error) this.#wantedStream = message.stream;
+        // A session that started on another stream than the one wanted now (the camera page's early
+        // socket watches main; a setStream() while the socket was opening): ask once more.
+        else if (wanted && wanted !== message.stream && message.streams.some((s) => s.name === wanted)) this.#send({ type: 'stream', id: this.#sessionId, stream: wanted });
+        this.#options.onStream?.(stream);
+        return;
+      }
       case 'welcome':
       case 'cameras':
       case 'answer':

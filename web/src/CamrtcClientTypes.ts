@@ -3,6 +3,15 @@
  * implementation, as RtspSessionTypes.ts is, so the API reads in one place).
  */
 import type { ErrorCode } from '../../shared/errors.js';
+import type { StreamInfo, StreamName } from '../../shared/protocol.js';
+
+/** The stream the server sends this client, and the camera's streams (the `stream` message). */
+export interface ClientStream {
+  stream: StreamName;
+  streams: StreamInfo[];
+  /** The switch asked for failed; the stream stayed. */
+  error?: { code: ErrorCode; message: string };
+}
 
 export type ClientStatus =
   /** Opening the socket, negotiating, or waiting for the first picture. */
@@ -76,4 +85,13 @@ export interface CamrtcClientOptions {
    * automatic gain on (the camera's sound plays while the viewer talks).
    */
   talkConstraints?: MediaTrackConstraints;
+  /**
+   * The camera stream to start with: `main` (default) or `sub`, a camera's small stream; setStream()
+   * switches later, on the same connection. A camera without a sub stream sends main. A function is
+   * asked when the first socket of the client's own opens (not for the camera page's early socket,
+   * which watches main), so a player measures its size only then.
+   */
+  stream?: StreamName | (() => StreamName);
+  /** The server says which stream it sends (after the offer, after each switch, when one failed). */
+  onStream?: (stream: ClientStream) => void;
 }

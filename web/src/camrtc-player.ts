@@ -18,15 +18,21 @@
  *   ice-transport-policy  relay: the browser sends and receives media through a TURN server only
  *                      (the server hands each viewer its TURN servers and credentials); all: any path.
  *                      Default: what the server says (webrtc.iceTransportPolicy), else all.
+ *   stream             auto (default): the camera's sub stream while the picture is small, its main
+ *                      stream when drawn wider than the sub stream's width (by 25 %, in device pixels)
+ *                      or fullscreen, switching on the same connection (StreamFollower.ts); main or
+ *                      sub pins one. A camera without a sub stream always plays main.
  * Methods: play(), pause(), seek(seconds) (recordings), snapshot() -> Promise<Blob> (PNG, video size),
  * talk() -> Promise (starts two-way audio: the microphone goes to the camera's speaker), stopTalk(),
  * and the talkConstraints property (the microphone's MediaTrackConstraints).
  * Properties: state ('connecting' | 'live' | 'paused' | 'reconnecting' | 'offline' | 'error'), error
  * ({ code?, message } | null), seekable, video, talkState ('unavailable' | 'idle' | 'talking' |
- * 'busy'), talkHolder (who talks when busy).
+ * 'busy'), talkHolder (who talks when busy), stream (the attribute), activeStream ('main' | 'sub' |
+ * undefined: the stream playing).
  * Events: 'statechange' on every state change (detail: { state, error }), then one named after the
- * new state ('live', 'paused', ...); 'talkchange' (detail: { state, holder, error }). It reconnects by
- * itself with backoff, and stops when removed.
+ * new state ('live', 'paused', ...); 'talkchange' (detail: { state, holder, error }); 'streamchange'
+ * when the stream playing changed (detail: { stream, streams }). It reconnects by itself with backoff,
+ * and stops when removed.
  * Talk: with `controls`, a push-to-talk button (hold it, or hold Space or Enter on it) when the camera
  * has an audio backchannel and the viewer the `talk` permission; hidden otherwise. While another
  * viewer talks it names them ("alice is talking"): one talker per camera.
@@ -34,6 +40,8 @@
 import { CamrtcClient, REFUSAL_CODES, type ClientState, type ClientStatus, type TalkInfo, type TalkState } from './CamrtcClient.js';
 import type { StatsSample } from './statsModel.js';
 import { StatsOverlay } from './statsOverlay.js';
+import type { StreamName } from '../../shared/protocol.js';
+import { StreamFollower } from './StreamFollower.js';
 
 /**
  * A (re)start shows "Connecting…" only if the picture takes longer than this: a quick start shows no
@@ -88,7 +96,7 @@ function button(className: string, text: string, title: string): HTMLButtonEleme
 }
 
 export class CamrtcPlayerElement extends HTMLElement {
-  static readonly observedAttributes = ['camera', 'server', 'muted', 'controls', 'stats', 'pause-when-hidden', 'token', 'ice-transport-policy'];
+  static readonly observedAttributes = ['camera', 'server', 'muted', 'controls', 'stats', 'pause-when-hidden', 'token', 'ice-transport-policy', 'stream'];
 
   readonly #video: HTMLVideoElement;
   readonly #status: HTMLDivElement;
@@ -117,6 +125,8 @@ export class CamrtcPlayerElement extends HTMLElement {
   /** While set, the status line stays hidden (see STATUS_QUIET_MS). */
   #quietTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #onVisibility = (): void => this.#visibilityChanged();
+  /** stream="auto": which of the camera's streams the size asks for. */
+  readonly #streams: StreamFollower;
   /**
    * Between connectedCallback and disconnectedCallback. An element upgraded from the page's markup
    * gets attributeChangedCallback for its attributes before connectedCallback, while isConnected is
@@ -162,6 +172,11 @@ export class CamrtcPlayerElement extends HTMLElement {
     spacer.className = 'spacer';
     this.#bar.append(this.#playButton, this.#muteButton, this.#talkButton, spacer, statsToggle, shot, full);
     root.append(style, this.#video, this.#status, this.#unmute, this.#bar);
+    this.#streams = new StreamFollower(this, this.#video, {
+      pinned: () => this.stream,
+      request: (stream) => this.#client?.setStream(stream),
+      changed: ({ stream, streams }) => this.dispatchEvent(new CustomEvent('streamchange', { detail: { stream, streams } })),
+    });
     this.#applyChrome();
   }
 
@@ -230,6 +245,18 @@ export class CamrtcPlayerElement extends HTMLElement {
     this.#client?.stopTalk();
   }
 
+  /** The stream attribute: 'auto' (default), 'main' or 'sub'. */
+  get stream(): 'auto' | StreamName {
+    const value = this.getAttribute('stream')?.trim().toLowerCase();
+    return value === 'main' || value === 'sub' ? value : 'auto';
+  }
+  set stream(value: 'auto' | StreamName) {
+    this.setAttribute('stream', value);
+  }
+  /** The stream playing ('main' or 'sub'), once the server said. */
+  get activeStream(): StreamName | undefined {
+    return this.#streams.active;
+  }
   /** The latest stats sample (also while the overlay is hidden, once stats were shown). */
   get stats(): StatsSample | undefined {
     return this.#statsOverlay?.latest;
@@ -267,12 +294,14 @@ export class CamrtcPlayerElement extends HTMLElement {
   connectedCallback(): void {
     this.#connected = true;
     document.addEventListener('visibilitychange', this.#onVisibility);
+    this.#streams.start();
     this.#restart();
   }
 
   disconnectedCallback(): void {
     this.#connected = false;
     document.removeEventListener('visibilitychange', this.#onVisibility);
+    this.#streams.stop();
     this.#stop();
   }
 
@@ -280,6 +309,10 @@ export class CamrtcPlayerElement extends HTMLElement {
     if (oldValue === newValue) return;
     if (name === 'camera' || name === 'server' || name === 'ice-transport-policy') {
       if (this.#connected) this.#restart();
+      return;
+    }
+    if (name === 'stream') {
+      this.#streams.soon(0);
       return;
     }
     if (name === 'token') {
@@ -311,9 +344,13 @@ export class CamrtcPlayerElement extends HTMLElement {
     this.#hiddenPaused = hidden && !this.#userPaused;
     this.#status.hidden = true;
     this.#quietTimer = setTimeout(() => this.#endQuiet(), STATUS_QUIET_MS);
+    this.#streams.reset();
     this.#client = new CamrtcClient({
       camera,
       url,
+      // Measured when the socket opens (not on the camera page, whose first socket watches main).
+      stream: () => this.#streams.wanted(),
+      onStream: (stream) => this.#streams.serverSaid(stream),
       video: this.#video,
       paused: this.#userPaused || hidden,
       token: () => this.getAttribute('token') ?? undefined,

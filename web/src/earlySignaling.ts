@@ -72,9 +72,9 @@ type Holder = { [GLOBAL_KEY]?: EarlyHandle };
  * CamrtcClient opens its own sockets the same way, so an adopted socket is indistinguishable from
  * one the player opened.
  */
-export function openWatchSocket(url: string, id: string, camera: string, paused: boolean, ticket?: string, token?: string): WebSocket {
+export function openWatchSocket(url: string, id: string, camera: string, paused: boolean, ticket?: string, token?: string, stream?: string): WebSocket {
   return new WebSocket(
-    withUrlWatch(url, { camera, id, h265: canReceiveH265(), paused, ...(ticket !== undefined ? { ticket } : {}), ...(token ? { token } : {}) }),
+    withUrlWatch(url, { camera, id, h265: canReceiveH265(), paused, ...(ticket !== undefined ? { ticket } : {}), ...(token ? { token } : {}), ...(stream ? { stream } : {}) }),
   );
 }
 

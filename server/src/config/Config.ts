@@ -32,6 +32,12 @@ const rtspUrl = z.string().refine((u) => {
 export const CameraConfigSchema = z.strictObject({
   name: cameraName,
   url: rtspUrl,
+  /**
+   * The camera's sub stream (its small, low-bitrate stream): players in a grid get it, full-size and
+   * fullscreen players the main stream (`url`), switching on the same peer connection. Same
+   * credentials and transport as `url`. Live cameras only.
+   */
+  substream: rtspUrl.optional(),
   /** RTSP transport to the camera. Default auto: UDP, falling back to TCP (see TRANSPORTS). */
   transport: z.enum(TRANSPORTS).default('auto'),
   /** Credentials when not in the URL (they take precedence over the URL's). */
@@ -67,6 +73,12 @@ export const CameraConfigSchema = z.strictObject({
   talk: z.boolean().optional(),
 });
 export type CameraConfig = z.infer<typeof CameraConfigSchema>;
+
+/** What is wrong with one camera's settings taken together (the schema checks each alone), or undefined. */
+export function cameraConfigProblem(camera: CameraConfig): string | undefined {
+  if (camera.substream !== undefined && camera.recording) return 'substream: a recording has no sub stream (substream is for live cameras)';
+  return undefined;
+}
 
 /** One of --tls-cert and --tls-key without the other: say which flag (or setting) is missing. */
 const tlsFile = (flag: string, setting: string, what: string) =>
@@ -203,6 +215,8 @@ export function loadConfig(input: ConfigInput, secrets: SecretSources = processS
   for (const cam of config.cameras) {
     if (seen.has(cam.name)) throw new CamrtcError('ERR_CONFIG_INVALID', `camera '${cam.name}' is configured twice`);
     seen.add(cam.name);
+    const problem = cameraConfigProblem(cam);
+    if (problem) throw new CamrtcError('ERR_CONFIG_INVALID', `invalid configuration: cameras.${config.cameras.indexOf(cam)}.${problem}`);
     const password = resolvePassword(cam, secrets);
     if (password !== undefined) cam.password = password;
   }

@@ -13,7 +13,7 @@
  */
 import type { Document } from 'yaml';
 import { z } from 'zod';
-import { CameraConfigSchema, type CameraConfig, type Config } from '../config/Config.js';
+import { CameraConfigSchema, cameraConfigProblem, type CameraConfig, type Config } from '../config/Config.js';
 import { cameraOptions, deleteCamera, documentText, setCamera, type CameraOptions, type ConfigFileEditor } from '../config/ConfigFileEditor.js';
 import { diffCameras, emptyDiff, settingsNeedingRestart, type CameraDiff } from '../config/cameraDiff.js';
 import { processSecretSources, resolvePassword, type SecretSources } from '../config/secrets.js';
@@ -322,6 +322,8 @@ export class CameraControl {
     const parsed = CameraConfigSchema.safeParse({ ...options, name });
     if (!parsed.success) throw invalidBody(parsed.error);
     const camera = parsed.data;
+    const problem = cameraConfigProblem(camera);
+    if (problem) throw new CamrtcError('ERR_REQUEST_INVALID', problem, { fields: [problem.slice(0, problem.indexOf(':'))] });
     let password: string | undefined;
     try {
       password = resolvePassword(camera, this.#secrets);

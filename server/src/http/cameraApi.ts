@@ -47,6 +47,8 @@ const CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /** The camera settings an answer shows: the URL without credentials, and whether there is a password. */
 export interface PublicCameraConfig {
   url: string;
+  /** The sub stream's URL, without credentials. */
+  substream?: string;
   username?: string;
   hasPassword: boolean;
   passwordFile?: string;
@@ -62,13 +64,20 @@ export interface PublicCameraConfig {
   talk?: boolean;
 }
 
+/** A camera URL as answers show it: without credentials. */
+function withoutCredentials(url: string): string {
+  const parsed = parseRtspUrl(url);
+  return parsed instanceof CamrtcError ? redactText(url).replace(/\/\/[^/]*@/, '//') : parsed.href;
+}
+
 export function publicCameraConfig(camera: CameraConfig): PublicCameraConfig {
   const parsed = parseRtspUrl(camera.url);
-  const url = parsed instanceof CamrtcError ? redactText(camera.url).replace(/\/\/[^/]*@/, '//') : parsed.href;
+  const url = withoutCredentials(camera.url);
   const username = camera.username ?? (parsed instanceof CamrtcError ? undefined : parsed.username);
   const urlPassword = parsed instanceof CamrtcError ? /\/\/[^/]*:[^/]*@/.test(camera.url) : parsed.password !== undefined;
   return {
     url,
+    ...(camera.substream !== undefined ? { substream: withoutCredentials(camera.substream) } : {}),
     ...(username !== undefined ? { username } : {}),
     hasPassword: camera.password !== undefined || urlPassword,
     ...(camera.passwordFile !== undefined ? { passwordFile: camera.passwordFile } : {}),

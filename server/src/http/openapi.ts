@@ -181,6 +181,12 @@ export function openApiDocument(): Record<string, unknown> {
             codecs: { type: 'array', items: { type: 'string' } },
             error: cameraError,
             warning: cameraError,
+            substream: {
+              type: 'object',
+              description: "The camera's sub stream (camera setting `substream`): its own state, idle while no viewer watches it",
+              properties: { state: { type: 'string', enum: ['idle', 'connecting', 'waiting', 'live', 'retrying', 'unplayable', 'offline'] }, error: cameraError },
+              required: ['state'],
+            },
           },
           required: ['name', 'state'],
         },
@@ -208,6 +214,7 @@ export function openApiDocument(): Record<string, unknown> {
           description: 'The settings, never a password',
           properties: {
             url: { type: 'string', description: 'Without credentials' },
+            substream: { type: 'string', description: "The sub stream's URL, without credentials" },
             username: { type: 'string' },
             hasPassword: { type: 'boolean' },
             passwordFile: { type: 'string' },
@@ -275,6 +282,7 @@ export function openApiDocument(): Record<string, unknown> {
             durationSeconds: { type: 'number' },
             connection: { type: 'string', enum: ['new', 'connecting', 'connected', 'disconnected', 'failed', 'closed'] },
             playback: { type: 'string', enum: ['playing', 'paused'] },
+            stream: { type: 'string', enum: ['main', 'sub'], description: 'The camera stream the viewer gets' },
             bytesSent: { type: 'integer', description: 'RTP payload bytes sent' },
             packetsSent: { type: 'integer' },
             framesSent: { type: 'integer' },

@@ -8,7 +8,7 @@ import type { Track } from '../sdp/Track.js';
 import type { MediaFrame } from './MediaFrame.js';
 import type { CameraStatus } from './CameraState.js';
 import type { CameraCounters } from './CameraCounters.js';
-import type { CameraInfo } from '../../../shared/protocol.js';
+import type { CameraInfo, StreamName } from '../../../shared/protocol.js';
 import type { CamrtcError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { BackchannelSession } from '../rtsp/BackchannelSession.js';
@@ -81,11 +81,24 @@ export interface Camera {
   openBackchannel?(logger: Logger): BackchannelSession;
   /** Demand: starts the camera on the first lease (on demand). */
   acquire(): CameraLease;
+  /**
+   * The camera's sub stream as a camera of its own (a live camera configured with `substream`): its
+   * own feed, GOP cache and idle timer, pulled only while a lease on it is held. Undefined: the
+   * camera has one stream. The camera itself is its main stream.
+   */
+  readonly substream?: Camera;
+  /** The video's picture size, once a keyframe of it was seen (H.264); undefined otherwise. */
+  videoSize?(): { width: number; height: number } | undefined;
   info(): CameraInfo;
   on<K extends keyof CameraEvents>(event: K, listener: (...args: CameraEvents[K]) => void): this;
   off<K extends keyof CameraEvents>(event: K, listener: (...args: CameraEvents[K]) => void): this;
   /** Stops the camera; `reason` (default ERR_CLOSED) goes to its viewers in the `closed` event. */
   close(reason?: CamrtcError): Promise<void>;
+}
+
+/** Stream `name` of `camera`: its sub stream for `sub` when it has one, the camera (main) otherwise. */
+export function streamOf(camera: Camera, name: StreamName): Camera {
+  return name === 'sub' && camera.substream ? camera.substream : camera;
 }
 
 /** The set of configured cameras, by name. */

@@ -16,6 +16,7 @@ import type { Backoff } from './Backoff.js';
 import type { Camera, CameraEvents, CameraLease, FrameSink } from './Camera.js';
 import { cameraInfo, unplayable, type CameraStatus } from './CameraState.js';
 import type { CameraCounters } from './CameraCounters.js';
+import { sizeFromPayloads } from '../rtp/h264/pictureSize.js';
 import { FanOut } from './FanOut.js';
 import { GopCache } from './GopCache.js';
 import type { MediaFrame } from './MediaFrame.js';
@@ -30,6 +31,8 @@ export interface LiveCameraOptions {
   backoff?: Backoff;
   /** Default MEDIA_TIMEOUT_MS. */
   mediaTimeoutMs?: number;
+  /** Where the feed counts what it receives (a sub stream counts in its camera's). Default: its own. */
+  counters?: CameraCounters;
 }
 
 export const H265_WARNING = 'H.265 video: only browsers that decode H.265 play it (Safari, Chromium with hardware decoding); others are refused';
@@ -72,6 +75,9 @@ export class LiveCamera extends TypedEmitter<CameraEvents> implements Camera {
   /** The current GOP of the video track, replayed to viewers that start or lost their picture. */
   readonly #gop = new GopCache();
   readonly #waiters = new TracksWaiters();
+  /** The camera's sub stream (`substream`): a LiveCamera of its own, closed with this one. */
+  readonly #sub: LiveCamera | undefined;
+  #videoSize: { width: number; height: number } | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -90,7 +96,9 @@ export class LiveCamera extends TypedEmitter<CameraEvents> implements Camera {
       ...(options.mediaTimeoutMs !== undefined ? { mediaTimeoutMs: options.mediaTimeoutMs } : {}),
       // Two-way audio unless turned off: DESCRIBE asks for the backchannel (cameras that refuse are remembered).
       backchannel: options.camera.talk !== false,
+      ...(options.counters ? { counters: options.counters } : {}),
     });
+    this.#sub = subStream(options, this.#feed.counters);
     this.#feed.on('status', (status) => this.#statusChanged(status));
     this.#feed.on('restart', () => this.#gop.clear());
     this.#feed.on('tracks', (tracks, compatible) => {
@@ -129,6 +137,10 @@ export class LiveCamera extends TypedEmitter<CameraEvents> implements Camera {
   get closed(): boolean {
     return this.#closed;
   }
+  /** The sub stream, when the camera names one (Camera.substream). */
+  get substream(): LiveCamera | undefined {
+    return this.#sub;
+  }
   /** Leases held now (viewers watching or about to). */
   get leaseCount(): number {
     return this.#leases.size;
@@ -143,9 +155,11 @@ export class LiveCamera extends TypedEmitter<CameraEvents> implements Camera {
     const status = this.#feed.status;
     const tracks = this.#feed.tracks;
     const h265 = status.state === 'live' && tracks?.some((t) => t.codec === 'H265');
+    const sub = this.#sub?.status;
     return {
       ...cameraInfo(this.name, status, tracks),
       ...(h265 ? { warning: { code: 'ERR_CODEC_UNSUPPORTED', message: H265_WARNING } } : {}),
+      ...(sub ? { substream: { state: sub.state, ...(sub.error ? { error: sub.error } : {}) } } : {}),
     };
   }
 
@@ -193,6 +207,15 @@ export class LiveCamera extends TypedEmitter<CameraEvents> implements Camera {
     return this.#gop.frames();
   }
 
+  /** The picture size of the last keyframe asked about (read from its SPS when a GOP is cached). */
+  videoSize(): { width: number; height: number } | undefined {
+    const keyframe = this.#gop.size > 0 ? this.#gop.frames()[0] : undefined;
+    if (keyframe && this.#feed.tracks?.find((t) => t.index === keyframe.trackIndex)?.codec === 'H264') {
+      this.#videoSize = sizeFromPayloads(keyframe.payloads) ?? this.#videoSize;
+    }
+    return this.#videoSize;
+  }
+
   /**
    * Stops the upstream (TEARDOWN), tells the viewers why (`closed` event), releases every lease,
    * rejects pending waiters. Idempotent.
@@ -206,7 +229,7 @@ export class LiveCamera extends TypedEmitter<CameraEvents> implements Camera {
     this.#leases.clear();
     this.#fanOut.clear();
     this.#waiters.reject(new CamrtcError('ERR_CLOSED', `camera '${this.name}' is closed`));
-    await this.#feed.close();
+    await Promise.all([this.#feed.close(), this.#sub?.close(reason)]);
     this.removeAllListeners();
   }
 
@@ -258,4 +281,22 @@ export class LiveCamera extends TypedEmitter<CameraEvents> implements Camera {
     if (frame.kind === 'video') this.#gop.push(frame);
     this.#fanOut.deliver(frame);
   }
+}
+
+/**
+ * The sub stream of a camera configured with `substream`: the same camera settings with the sub
+ * stream's URL, never preloaded (it is pulled only while a viewer watches it), counting in the
+ * camera's counters. Recordings have none.
+ */
+function subStream(options: LiveCameraOptions, counters: CameraCounters): LiveCamera | undefined {
+  const { substream, ...camera } = options.camera;
+  if (substream === undefined || camera.recording) return undefined;
+  // A backoff keeps a feed's failures: the sub stream's are its own.
+  const { backoff: _backoff, ...shared } = options;
+  return new LiveCamera({
+    ...shared,
+    camera: { ...camera, url: substream, preload: false },
+    logger: (options.logger ?? silentLogger()).child({ stream: 'sub' }),
+    counters,
+  });
 }

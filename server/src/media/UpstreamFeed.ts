@@ -66,6 +66,16 @@ export const MEDIA_TIMEOUT_MS = 4_000;
 /** At most one log line per camera per this many ms about dropped media or SSRC changes. */
 const MEDIA_LOG_INTERVAL_MS = 10_000;
 
+/**
+ * Generations are unique across every feed of the process, not counted per feed: a viewer that moves
+ * from a camera's main stream to its sub stream (two feeds) sees a new generation, and re-bases its
+ * timestamps and restarts at a keyframe exactly as after a camera reconnect.
+ */
+let lastGeneration = 0;
+function nextGeneration(): number {
+  return ++lastGeneration;
+}
+
 export class UpstreamFeed extends TypedEmitter<UpstreamFeedEvents> {
   readonly name: string;
   readonly #camera: CameraConfig;
@@ -235,7 +245,7 @@ export class UpstreamFeed extends TypedEmitter<UpstreamFeedEvents> {
   }
 
   #newGeneration(): number {
-    this.#generation++;
+    this.#generation = nextGeneration();
     for (const p of this.#pipelines.values()) p.reset?.();
     return this.#generation;
   }
@@ -244,7 +254,7 @@ export class UpstreamFeed extends TypedEmitter<UpstreamFeedEvents> {
     if (!this.#running || this.#closed) return;
     const previous = this.#status.error;
     this.#setStatus({ state: 'connecting', ...(previous && this.#status.state !== 'unplayable' ? { error: previous } : {}) });
-    this.#generation++;
+    this.#generation = nextGeneration();
     this.#paused = false;
     const range = this.#range();
     const session = this.#createSession({

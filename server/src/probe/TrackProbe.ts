@@ -10,8 +10,7 @@ import { createTrackPipeline, type PipelineOutput, type TrackPipeline } from '..
 import type { MediaFrame } from '../media/MediaFrame.js';
 import { parseRtpPacket } from '../rtp/RtpPacket.js';
 import { RtpSequenceCounter } from '../rtp/RtpSequenceCounter.js';
-import { NaluType, naluType } from '../rtp/h264/nal.js';
-import { parseSps } from '../rtp/h264/sps.js';
+import { sizeFromPayloads } from '../rtp/h264/pictureSize.js';
 import type { Track } from '../sdp/Track.js';
 import type { TrackStats } from './ProbeReport.js';
 
@@ -110,33 +109,4 @@ export class TrackProbe {
     this.keyframes++;
     if (!this.inbandSize && this.track.codec === 'H264') this.inbandSize = sizeFromPayloads(frame.payloads);
   }
-}
-
-/**
- * The picture size from the SPS among H.264 RTP payloads (the pipeline puts the parameter sets in
- * front of each IDR: alone, or aggregated in a STAP-A).
- */
-function sizeFromPayloads(payloads: readonly Buffer[]): { width: number; height: number } | undefined {
-  for (const payload of payloads) {
-    for (const nalu of stapUnits(payload)) {
-      if (naluType(nalu) !== NaluType.Sps) continue;
-      const sps = parseSps(nalu);
-      if (!(sps instanceof CamrtcError)) return { width: sps.width, height: sps.height };
-    }
-  }
-  return undefined;
-}
-
-/** The NAL units of a payload: those a STAP-A aggregates, or the payload itself. */
-function stapUnits(payload: Buffer): Buffer[] {
-  if (naluType(payload) !== NaluType.StapA) return [payload];
-  const units: Buffer[] = [];
-  for (let off = 1; off + 2 <= payload.length; ) {
-    const size = payload.readUInt16BE(off);
-    off += 2;
-    if (size === 0 || off + size > payload.length) break;
-    units.push(payload.subarray(off, off + size));
-    off += size;
-  }
-  return units;
 }

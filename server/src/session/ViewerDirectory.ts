@@ -44,6 +44,8 @@ export interface ViewerDescription {
   /** The peer connection: new, connecting, connected, disconnected, failed, closed. */
   connection: string;
   playback: string;
+  /** The camera stream the viewer gets: main, or sub (a camera with a `substream`). */
+  stream: string;
   bytesSent: number;
   packetsSent: number;
   framesSent: number;
@@ -116,6 +118,7 @@ export class ViewerDirectory extends TypedEmitter<ViewerDirectoryEvents> {
       durationSeconds: Math.max(0, Math.round((this.#now() - entry.startedAt) / 100) / 10),
       connection: stats.stats.connection,
       playback: stats.playback,
+      stream: entry.session.stream,
       bytesSent: network?.bytesSent ?? 0,
       packetsSent: network?.packetsSent ?? stats.stats.packetsSent,
       framesSent: stats.stats.framesSent,

@@ -9,12 +9,12 @@
 import { CamrtcError, toCamrtcError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { redactText } from '../log/redact.js';
-import type { Camera, CameraLease } from '../media/Camera.js';
+import type { Camera } from '../media/Camera.js';
 import type { CameraStatus } from '../media/CameraState.js';
 import type { Track } from '../sdp/Track.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
 import { Viewer, type ViewerState } from '../webrtc/Viewer.js';
-import type { CameraState, IceCandidate, PlaybackState, SessionStats, TalkStatus } from '../../../shared/protocol.js';
+import type { CameraState, IceCandidate, PlaybackState, SessionStats, StreamName, TalkStatus } from '../../../shared/protocol.js';
 import { CameraTalk } from '../talk/CameraTalk.js';
 import { TalkSeat } from '../talk/TalkSeat.js';
 import { talkFormatOf } from '../talk/talkPlan.js';
@@ -22,6 +22,10 @@ import type { SuppliedViewer, ViewerSupply } from './OfferBroker.js';
 import { checkClientSdp, assertClientSdp } from './clientSdp.js';
 import { restrictOfferToH264 } from './offerCodecs.js';
 import type { PeerSettings } from './PeerSettings.js';
+import { SessionStreams, type SessionStream } from './SessionStreams.js';
+import { planStreamOffer } from './streamOffer.js';
+
+export { STREAM_SWITCH_TIMEOUT_MS, type SessionStream } from './SessionStreams.js';
 
 /** The browser must answer, and ICE/DTLS must come up, within this time after the offer. */
 export const SESSION_CONNECT_TIMEOUT_MS = 30_000;
@@ -48,6 +52,8 @@ export type ViewerSessionEvents = {
   candidate: [IceCandidate | null];
   /** After the offer or answer, and after each play, pause and seek. */
   playback: [PlaybackInfo];
+  /** After the offer or answer, after each switch between main and sub, and when a switch failed. */
+  stream: [SessionStream];
   /** The peer connection came up (ICE and DTLS), once: the connect timeout no longer applies. */
   connected: [];
   /** The session ends because of this error; `closed` follows. */
@@ -83,6 +89,8 @@ export interface ViewerSessionOptions {
    * `logger` is the camera's talk room's when this session makes it.
    */
   talk?: { label: string; logger: Logger };
+  /** The stream to start with (default main; a camera without a sub stream sends main). */
+  stream?: StreamName;
 }
 
 /** What the session has sent so far, for a `stats` request. */
@@ -96,8 +104,15 @@ export interface ViewerSessionStats {
 export class ViewerSession extends TypedEmitter<ViewerSessionEvents> {
   readonly id: string;
   readonly camera: Camera;
-  /** The demand this session puts on the camera, from start() to close(). */
-  #lease: CameraLease | undefined;
+  /**
+   * The demand this session puts on the camera, from start() to close(): a lease on the stream it is
+   * on (main or sub), two while it switches.
+   */
+  readonly #streams: SessionStreams;
+  /** A switch asked for before the viewer existed: made once the offer is out. */
+  #wantedStream: StreamName | undefined;
+  /** The viewer was made as the broker's spares are (main stream, its own tracks): it may use and feed them. */
+  #sparesFit = false;
   readonly #options: ViewerSessionOptions;
   readonly #logger: Logger;
   #viewer: Viewer | undefined;
@@ -112,6 +127,8 @@ export class ViewerSession extends TypedEmitter<ViewerSessionEvents> {
   #talk: TalkSeat | undefined;
   #closePromise: Promise<void> | undefined;
   readonly #onStatus = (status: CameraStatus): void => {
+    // A stream that cannot play before the viewer exists: the session starts on the other one.
+    if (status.state === 'unplayable' && !this.#viewer && this.#streams.canFallBack()) return;
     this.safeEmit('status', status);
   };
   readonly #onTracks = (_tracks: readonly Track[], compatible: boolean): void => {
@@ -130,6 +147,14 @@ export class ViewerSession extends TypedEmitter<ViewerSessionEvents> {
     this.camera = options.camera;
     this.#options = options;
     this.#logger = options.logger;
+    this.#streams = new SessionStreams(options.camera, {
+      sessionId: options.id,
+      logger: options.logger,
+      onStatus: this.#onStatus,
+      onTracks: this.#onTracks,
+      paused: () => this.#paused,
+      switched: (stream) => this.safeEmit('stream', stream),
+    });
     this.on('listenererror', (event, err) => this.#logger.error({ err, session: this.id, event }, 'viewer session listener failed'));
   }
 
@@ -143,6 +168,10 @@ export class ViewerSession extends TypedEmitter<ViewerSessionEvents> {
   get viewer(): Viewer | undefined {
     return this.#viewer;
   }
+  /** The camera stream the viewer is on: main, or the camera's sub stream. */
+  get stream(): StreamName {
+    return this.#streams.name;
+  }
 
   /** Runs the watch; failures end the session (`failed`, then `closed`), never a throw. */
   async start(): Promise<void> {
@@ -152,22 +181,24 @@ export class ViewerSession extends TypedEmitter<ViewerSessionEvents> {
       const check = checkClientSdp(this.#options.offer, 'offer');
       if (!check.ok) return this.fail(check.error);
     }
-    this.camera.on('status', this.#onStatus);
-    this.camera.on('tracks', this.#onTracks);
     this.camera.on('closed', this.#onCameraClosed);
-    this.safeEmit('status', this.camera.status);
-    const lease = this.camera.acquire();
-    this.#lease = lease;
+    this.#streams.start(this.#options.stream);
+    this.safeEmit('status', this.#streams.current.status);
     try {
-      const tracks = await this.camera.tracks();
+      const tracks = await this.#startTracks();
       if (this.closed) return;
       this.#checkCodecs(tracks);
-      this.#tracks = tracks;
-      const prepared = this.#takePrepared(tracks);
+      // Made to carry the camera's other stream too (main and sub): streamOffer.ts.
+      const { tracks: offered, h264ProfileLevelId } = planStreamOffer(tracks, this.#streams.otherTracks());
+      this.#tracks = offered;
+      // Prepared viewers are made for the main stream's own tracks and profile.
+      this.#sparesFit = this.#streams.name === 'main' && offered === tracks && !h264ProfileLevelId;
+      const prepared = this.#sparesFit ? this.#takePrepared(tracks) : undefined;
       const viewer = prepared?.viewer ?? new Viewer({
         id: this.id,
-        tracks,
+        tracks: offered,
         h265: this.#options.h265,
+        ...(h264ProfileLevelId ? { h264ProfileLevelId } : {}),
         // Fresh for each viewer: a TURN REST credential expires.
         iceServers: this.#options.peer.serverIceServers(),
         network: this.#options.peer.network,
@@ -179,14 +210,14 @@ export class ViewerSession extends TypedEmitter<ViewerSessionEvents> {
       this.#joinTalk(viewer);
       // The viewer subscribes to the camera's frames and asks it for keyframes (its PLIs included)
       // through the lease: one keyframe path, one rate limit.
-      viewer.attach(lease);
+      viewer.attach(this.#streams.lease!);
       viewer.on('state', (state) => this.#onViewerState(state));
       viewer.on('candidate', (candidate) => this.safeEmit('candidate', candidate));
       if (this.#paused) viewer.pause();
       this.#armConnectTimer();
       if (this.#options.offer !== undefined) {
         const video = viewer.tracks.find((t) => t.kind === 'video');
-        const sdp = await viewer.acceptOffer(restrictOfferToH264(this.#options.offer, video?.fmtp['profile-level-id']));
+        const sdp = await viewer.acceptOffer(restrictOfferToH264(this.#options.offer, h264ProfileLevelId ?? video?.fmtp['profile-level-id']));
         if (this.closed) return;
         this.safeEmit('answer', sdp);
       } else {
@@ -197,6 +228,8 @@ export class ViewerSession extends TypedEmitter<ViewerSessionEvents> {
         this.safeEmit('offer', sdp);
       }
       this.#emitPlayback();
+      this.safeEmit('stream', this.#streams.info());
+      if (this.#wantedStream !== undefined) this.switchStream(this.#wantedStream);
       if (prepared?.early) {
         await this.answer(prepared.early.sdp);
         for (const candidate of prepared.early.candidates) {
@@ -239,14 +272,14 @@ export class ViewerSession extends TypedEmitter<ViewerSessionEvents> {
   pause(): void {
     this.#paused = true;
     this.#viewer?.pause();
-    this.#lease?.setPlaying(false);
+    this.#streams.setPlaying(false);
     this.#emitPlayback();
   }
 
   play(): void {
     this.#paused = false;
     this.#viewer?.play();
-    this.#lease?.setPlaying(true);
+    this.#streams.setPlaying(true);
     this.#emitPlayback();
   }
 
@@ -268,12 +301,25 @@ export class ViewerSession extends TypedEmitter<ViewerSessionEvents> {
     this.#talk?.stop();
   }
 
+  /**
+   * Moves the viewer to the camera's main or sub stream on its peer connection (no new offer): the
+   * current stream plays until the new one's keyframe is here. A `stream` event follows the cut-over
+   * or says why the switch failed; asking for the stream the viewer is on answers at once.
+   */
+  switchStream(name: StreamName): void {
+    if (this.closed) return;
+    const viewer = this.#viewer;
+    this.#wantedStream = viewer ? undefined : name;
+    if (viewer) this.#streams.request(name, viewer);
+  }
+
   /** Recording cameras: plays from `seconds` into the recording (this viewer's own RTSP session). */
   async seek(seconds: number): Promise<void> {
-    if (!this.camera.seekable || !this.#lease) {
+    const lease = this.#streams.lease;
+    if (!this.camera.seekable || !lease) {
       throw new CamrtcError('ERR_NOT_SEEKABLE', `camera '${this.camera.name}' is live, not a recording: it cannot seek`);
     }
-    await this.#lease.seek(seconds);
+    await lease.seek(seconds);
     if (this.#paused) {
       // A seek plays: the viewer forwards again.
       this.#paused = false;
@@ -318,10 +364,8 @@ export class ViewerSession extends TypedEmitter<ViewerSessionEvents> {
   close(reason?: string): Promise<void> {
     if (this.#closePromise) return this.#closePromise;
     clearTimeout(this.#connectTimer);
-    this.camera.off('status', this.#onStatus);
-    this.camera.off('tracks', this.#onTracks);
     this.camera.off('closed', this.#onCameraClosed);
-    this.#lease?.release();
+    this.#streams.close(this.#viewer);
     this.#talk?.close();
     this.#closePromise = (this.#viewer?.close() ?? Promise.resolve()).finally(() => this.safeEmit('ended'));
     this.safeEmit('closed', reason);
@@ -364,6 +408,29 @@ export class ViewerSession extends TypedEmitter<ViewerSessionEvents> {
     });
   }
 
+  /**
+   * The tracks of the stream the session starts on; those of the camera's other stream when this one
+   * cannot play here (unplayable, such as an MJPEG sub stream, or H.265 for a browser without it) and
+   * the other one is H.264: a grid of sub streams still plays when the sub stream is MJPEG, a
+   * full-size player the sub stream when the main one is H.265.
+   */
+  async #startTracks(): Promise<readonly Track[]> {
+    try {
+      const tracks = await this.#streams.current.tracks();
+      if (!this.#h265Refused(tracks) || !this.#streams.canFallBack() || this.#h265Refused(this.#streams.otherTracks() ?? [])) return tracks;
+    } catch (err) {
+      if (this.closed || !this.#streams.canFallBack()) throw err;
+    }
+    this.#streams.fallBack();
+    this.#logger.info({ session: this.id, stream: this.#streams.name }, `the other stream cannot play here: starting on the ${this.#streams.name} stream`);
+    this.safeEmit('status', this.#streams.current.status);
+    return this.#streams.current.tracks();
+  }
+
+  #h265Refused(tracks: readonly Track[]): boolean {
+    return !this.#options.h265 && tracks.some((t) => t.kind === 'video' && t.codec === 'H265');
+  }
+
   #checkCodecs(tracks: readonly Track[]): void {
     const video = tracks.find((t) => t.kind === 'video');
     if (video?.codec === 'H265' && !this.#options.h265) {
@@ -379,7 +446,7 @@ export class ViewerSession extends TypedEmitter<ViewerSessionEvents> {
       clearTimeout(this.#connectTimer);
       this.#connectTimer = undefined;
       if (first) this.safeEmit('connected');
-      if (this.#tracks) this.#options.supply?.connected(this.camera, this.#tracks, this.#options.h265);
+      if (this.#tracks && this.#sparesFit) this.#options.supply?.connected(this.camera, this.#tracks, this.#options.h265);
     } else if (state === 'failed') {
       void this.fail(new CamrtcError('ERR_WEBRTC', 'the WebRTC connection to the browser failed'));
     }

@@ -185,6 +185,7 @@ export class ClientConnection {
         camera: watch.camera,
         capabilities: { h265: watch.h265 },
         ...(watch.ticket !== undefined ? { ticket: watch.ticket } : {}),
+        ...(watch.stream !== undefined ? { stream: watch.stream } : {}),
       },
     ];
     if (watch.paused) messages.push({ type: 'pause', id: watch.id });
@@ -313,6 +314,9 @@ export class ClientConnection {
       case 'stoptalk':
         session.stopTalk();
         return;
+      case 'stream':
+        session.switchStream(message.stream);
+        return;
     }
   }
 
@@ -423,6 +427,7 @@ export class ClientConnection {
       trickle: message.trickle,
       supply,
       ...(mayTalk ? { talk: { label: displayName(principal), logger: this.#logger.child({ camera }) } } : {}),
+      ...(message.stream !== undefined ? { stream: message.stream } : {}),
     });
     // Only a watch the policy admitted gets here: its ICE configuration (a TURN credential) is its own.
     const peer = this.#options.peer;
@@ -459,5 +464,8 @@ export function publicCameraInfo(info: CameraInfo): CameraInfo {
     ...(info.codecs ? { codecs: [...info.codecs] } : {}),
     ...(info.error ? { error: { code: info.error.code, message: redactText(info.error.message) } } : {}),
     ...(info.warning ? { warning: { code: info.warning.code, message: redactText(info.warning.message) } } : {}),
+    ...(info.substream
+      ? { substream: { state: info.substream.state, ...(info.substream.error ? { error: { code: info.substream.error.code, message: redactText(info.substream.error.message) } } : {}) } }
+      : {}),
   };
 }

@@ -4,7 +4,7 @@
  */
 import { redactText } from '../log/redact.js';
 import type { CameraStatus } from '../media/CameraState.js';
-import type { ViewerSession, ViewerSessionStats } from '../session/ViewerSession.js';
+import type { SessionStream, ViewerSession, ViewerSessionStats } from '../session/ViewerSession.js';
 import type { IceConfig, ServerMessage, TalkStatus } from '../../../shared/protocol.js';
 
 /**
@@ -25,6 +25,7 @@ export function sendSessionEvents(session: ViewerSession, send: (message: Server
   session.on('answer', (sdp) => send({ type: 'answer', id, sdp, ...ice() }));
   session.on('candidate', (candidate) => send({ type: 'candidate', id, candidate }));
   session.on('playback', (playback) => send({ type: 'playback', id, ...playback }));
+  session.on('stream', (stream) => send(streamMessage(id, stream)));
   session.on('failed', (error) => send({ type: 'error', id, code: error.code, message: redactText(error.message) }));
   session.on('closed', (reason) => send({ type: 'closed', id, ...(reason ? { reason } : {}) }));
 }
@@ -47,6 +48,17 @@ export function talkMessage(id: string, status: TalkStatus): ServerMessage {
     state: status.state,
     ...(status.holder !== undefined ? { holder: status.holder } : {}),
     ...(status.error ? { error: { code: status.error.code, message: redactText(status.error.message) } } : {}),
+  };
+}
+
+/** The `stream` message: the stream the session sends, and a failed switch's error (redacted). */
+export function streamMessage(id: string, stream: SessionStream): ServerMessage {
+  return {
+    type: 'stream',
+    id,
+    stream: stream.stream,
+    streams: stream.streams.map((s) => ({ ...s })),
+    ...(stream.error ? { error: { code: stream.error.code, message: redactText(stream.error.message) } } : {}),
   };
 }
 

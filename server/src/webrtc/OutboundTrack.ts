@@ -139,7 +139,9 @@ export class OutboundTrack {
    */
   replay(frames: readonly MediaFrame[]): boolean {
     const first = frames[0];
-    if (this.kind !== 'video' || !first?.keyframe || frames.some((f) => f.trackIndex !== this.trackIndex || f.generation !== first.generation)) return false;
+    // By kind, not track index: after a switch to the camera's other stream its video track may
+    // have another index than the one this track was made for.
+    if (this.kind !== 'video' || !first?.keyframe || frames.some((f) => f.kind !== 'video' || f.generation !== first.generation)) return false;
     const timestamps = this.#timeline.replay(frames);
     this.#cancelBacklog();
     this.#send(first, timestamps[0]);
@@ -155,6 +157,16 @@ export class OutboundTrack {
     this.#hooks.counters.replays++;
     this.#hooks.counters.framesReplayed += frames.length;
     return true;
+  }
+
+  /**
+   * The first frame of another stream of the camera (a switch between main and sub): a keyframe,
+   * sent now, ahead of whatever of the previous stream's replay is still queued, with a timestamp
+   * the wall time after the last one (a new generation, as after a camera reconnect).
+   */
+  restartWith(keyframe: MediaFrame): void {
+    this.#cancelBacklog();
+    this.#forward(keyframe);
   }
 
   /** Stops the backlog and the output. */

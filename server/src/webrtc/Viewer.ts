@@ -21,6 +21,7 @@ import { peerConfig } from './peerConfig.js';
 import { OutboundTrack, type OutboundCounters, type OutboundTrackHooks } from './OutboundTrack.js';
 import { chooseRtpOutputs } from './RtpOutput.js';
 import { candidateProblem, isMdnsCandidate } from './remoteCandidate.js';
+import { routeFrames } from './frameRoute.js';
 import {
   actAsDtlsClient,
   connectAtNomination,
@@ -55,6 +56,15 @@ export const LIVE_PICTURE_MAX_AGE_MS = 150;
 /** At most one log line per interval about failed sends: a broken viewer must not flood the log. */
 const ERROR_LOG_INTERVAL_MS = 10_000;
 
+/** A switch to another stream of the camera, waiting for that stream's keyframe (switchSource). */
+interface PendingSwitch {
+  readonly lease: CameraLease;
+  /** The outbound track of each of the new stream's tracks, by Track.index. */
+  readonly route: (OutboundTrack | undefined)[];
+  readonly sink: FrameSink;
+  readonly done: (switched: boolean) => void;
+}
+
 export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
   readonly id: string;
   /** The camera tracks this viewer carries (video first). */
@@ -63,6 +73,9 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
   /** Indexed by Track.index: the packet path does one array lookup per frame. */
   readonly #outbound: (OutboundTrack | undefined)[] = [];
   readonly #outboundList: OutboundTrack[] = [];
+  /** Where the frames of the stream the viewer is on go, by Track.index (#outbound until a switch). */
+  #route: (OutboundTrack | undefined)[] = this.#outbound;
+  #pending: PendingSwitch | undefined;
   #requestKeyframe: (() => readonly MediaFrame[] | void) | undefined;
   #lease: CameraLease | undefined;
   readonly #logger: Logger;
@@ -112,7 +125,7 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
     this.#logger = options.logger;
     this.#requestKeyframe = options.requestKeyframe;
     this.#mux = options.network?.mux;
-    const plan = planCodecs(options.tracks, { h265: options.h265 });
+    const plan = planCodecs(options.tracks, { h265: options.h265, ...(options.h264ProfileLevelId ? { h264ProfileLevelId: options.h264ProfileLevelId } : {}) });
     if (plan.choices.length === 0) {
       const codecs = options.tracks.map((t) => t.codec).join(', ') || 'none';
       throw new CamrtcError('ERR_CODEC_UNSUPPORTED', `the camera sends no codec this viewer can play (${codecs})`, {
@@ -248,6 +261,78 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
   }
 
   /**
+   * Moves the viewer to another stream of its camera (main and sub) on this very peer connection:
+   * the current stream's frames keep going out until the new stream's keyframe is here (its cached
+   * GOP at once, else its next keyframe), then the new stream's frames go out on the same tracks,
+   * SSRCs and sequence numbers, timestamps running on (a new generation to the tracks). Resolves true
+   * at that cut-over, and from then on `lease` is the viewer's (the caller releases the old one);
+   * false when another switch or close() came first. Throws ERR_CODEC_UNSUPPORTED when the new
+   * stream's video cannot go on the negotiated codec (`tracks`: the new stream's).
+   */
+  switchSource(lease: CameraLease, tracks: readonly Track[]): Promise<boolean> {
+    this.#assertOpen();
+    const route = routeFrames(this.tracks, this.#outboundList, tracks);
+    const carried = this.tracks.find((t) => t.kind === 'video');
+    if (carried && !route.some((o) => o?.kind === 'video')) {
+      const codec = tracks.find((t) => t.kind === 'video')?.codec ?? 'no video';
+      throw new CamrtcError('ERR_CODEC_UNSUPPORTED', `the other stream sends ${codec}; this connection carries ${carried.codec}`, { codec });
+    }
+    this.cancelSwitch();
+    return new Promise<boolean>((done) => {
+      const pending: PendingSwitch = {
+        lease,
+        route,
+        done,
+        sink: { onFrame: (frame) => this.#pendingFrame(pending, frame) },
+      };
+      this.#pending = pending;
+      lease.subscribe(pending.sink);
+      // Nothing goes out now: the connection or the next play() restarts at the new stream's keyframe.
+      if (!this.#connected || this.#paused) return this.#cutOver(pending);
+      const gop = lease.requestKeyframe();
+      if (gop.length > 0 && this.#pending === pending) this.#cutOver(pending, gop);
+    });
+  }
+
+  /** A frame of the stream being switched to: its first video keyframe is the cut-over. */
+  #pendingFrame(pending: PendingSwitch, frame: MediaFrame): void {
+    if (pending !== this.#pending || frame.kind !== 'video' || !frame.keyframe || !pending.route[frame.trackIndex]) return;
+    this.#cutOver(pending, [frame]);
+  }
+
+  /**
+   * From now on the viewer is on the pending stream. `frames`: its cached GOP (replayed as at a
+   * start) or its live keyframe (sent at once); none while nothing goes out.
+   */
+  #cutOver(pending: PendingSwitch, frames: readonly MediaFrame[] = []): void {
+    this.#pending = undefined;
+    this.#lease?.subscribe(undefined);
+    this.#lease = pending.lease;
+    this.#route = pending.route;
+    this.#requestKeyframe = () => pending.lease.requestKeyframe();
+    // Within the new stream's delivery of `frames[0]` the fan-out may hand this frame to the viewer
+    // again: OutboundTrack drops a frame it has just sent.
+    pending.lease.subscribe(this);
+    const video = this.#outboundList.find((o) => o.kind === 'video');
+    if (frames.length > 1) video?.replay(frames);
+    else if (frames.length === 1) video?.restartWith(frames[0]);
+    else video?.restartAtKeyframe();
+    pending.done(true);
+  }
+
+  /**
+   * Gives up a switch still waiting for its keyframe (it resolves false): the viewer stays on its
+   * stream; the switch's lease is the caller's to release.
+   */
+  cancelSwitch(): void {
+    const pending = this.#pending;
+    if (!pending) return;
+    this.#pending = undefined;
+    pending.lease.subscribe(undefined);
+    pending.done(false);
+  }
+
+  /**
    * Creates the offer and waits for ICE gathering, so the SDP carries every candidate. With `trickle`,
    * returns the offer before gathering and emits each candidate as a 'candidate' event instead.
    */
@@ -362,7 +447,7 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
    */
   onFrame(frame: MediaFrame): void {
     if (!this.#connected || this.#paused) return;
-    this.#outbound[frame.trackIndex]?.deliver(frame);
+    this.#route[frame.trackIndex]?.deliver(frame);
   }
 
   /** Stops forwarding to this viewer only; the peer connection stays up. */
@@ -382,6 +467,7 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
     if (this.#closePromise) return this.#closePromise;
     this.#connected = false;
     this.#setState('closed');
+    this.cancelSwitch();
     this.#lease?.subscribe(undefined);
     this.#remoteDescriptionSettled();
     for (const out of this.#outboundList) out.close();
@@ -448,7 +534,7 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
     if (!this.#requestKeyframe) return;
     try {
       const gop: readonly MediaFrame[] | void = this.#requestKeyframe();
-      if (Array.isArray(gop) && gop.length > 0 && this.#connected && !this.#paused) this.#outbound[gop[0].trackIndex]?.replay(gop);
+      if (Array.isArray(gop) && gop.length > 0 && this.#connected && !this.#paused) this.#route[gop[0].trackIndex]?.replay(gop);
     } catch (err) {
       this.#logger.warn({ err, viewer: this.id }, 'keyframe request failed');
     }

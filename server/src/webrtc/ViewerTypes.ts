@@ -30,6 +30,8 @@ export interface ViewerOptions {
   network?: ViewerNetworkOptions;
   /** The browser can decode H.265. Default false: H.265 tracks are not carried. */
   h265?: boolean;
+  /** Offer this H.264 profile-level-id instead of the video track's own (a camera's two streams: h264Profiles.ts). */
+  h264ProfileLevelId?: string;
   /**
    * Called when the Viewer needs a keyframe to start or resume (connected, play(), PLI, camera
    * restart); usually CameraSource.requestKeyframe. When it returns the camera's cached GOP

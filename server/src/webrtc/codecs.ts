@@ -39,6 +39,11 @@ export interface CodecPlan {
 export interface CodecPlanOptions {
   /** The viewer declared it can decode H.265 (signaling `capabilities.h265`). */
   readonly h265?: boolean;
+  /**
+   * The H.264 profile-level-id to offer instead of the track's own: one that covers both streams of
+   * a camera with a sub stream (h264Profiles.ts).
+   */
+  readonly h264ProfileLevelId?: string;
 }
 
 /** fmtp line for the H.264 offer: the camera's profile, the two parameters browsers need. */
@@ -67,7 +72,7 @@ function videoCodec(track: Track, options: CodecPlanOptions): RTCRtpCodecParamet
         clockRate: 90000,
         payloadType: PAYLOAD_TYPES.H264,
         rtcpFeedback: VIDEO_FEEDBACK,
-        parameters: h264Fmtp(track),
+        parameters: h264Fmtp(options.h264ProfileLevelId ? { fmtp: { 'profile-level-id': options.h264ProfileLevelId } } : track),
       });
     case 'H265':
       if (!options.h265) return undefined;

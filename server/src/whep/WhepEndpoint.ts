@@ -194,8 +194,11 @@ export class WhepEndpoint {
       return void problem(res, 429, message, 'ERR_LIMIT');
     }
 
+    // ?stream=sub: the camera's sub stream (a WHEP player cannot switch later); anything else: main.
+    const stream = req.query.stream === 'sub' ? 'sub' : 'main';
     const id = randomBytes(16).toString('hex');
     const session = new ViewerSession({
+      stream,
       id,
       camera: source,
       h265: /H265\/90000/i.test(req.body as string),

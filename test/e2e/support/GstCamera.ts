@@ -30,6 +30,11 @@ export interface GstCameraOptions {
   silent?: boolean;
   /** An ONVIF camera with an audio backchannel in this codec, measured as it plays (backchannel events). */
   backchannel?: 'pcmu' | 'pcma' | 'aac';
+  /** Picture size of the main mount (default 640x360). */
+  width?: number;
+  height?: number;
+  /** A second mount, the camera's sub stream: the same pipeline at another picture size. */
+  substream?: { path: string; width: number; height: number };
 }
 
 /** What the camera's speaker played: one decoded buffer of backchannel audio (gst-rtsp-server.py --backchannel). */
@@ -43,6 +48,12 @@ export interface SpeakerSample {
   hz: number;
 }
 
+/** One RTSP request the camera received, with the mount it named ("/cam" of rtsp://host/cam/stream=0). */
+export interface GstRequest {
+  method: string;
+  path: string;
+}
+
 export class GstCamera {
   readonly requests: string[] = [];
   /** RTSP connections open now (a client keeps its connection for as long as its session lasts). */
@@ -51,7 +62,14 @@ export class GstCamera {
   readonly requires: string[] = [];
   /** What the backchannel played, in order (with `backchannel`). */
   readonly speaker: SpeakerSample[] = [];
-  private constructor(private readonly child: ChildProcess, readonly port: number, readonly path: string) {}
+  /** The same requests with their mounts. */
+  readonly requestLog: GstRequest[] = [];
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly port: number,
+    readonly path: string,
+    readonly subPath: string | undefined,
+  ) {}
 
   /** Why the e2e suite cannot run here, or undefined when it can. */
   static missing(): string | undefined {
@@ -70,6 +88,12 @@ export class GstCamera {
     if (options.tone) args.push('--tone', String(options.tone));
     if (options.silent) args.push('--silent');
     if (options.backchannel) args.push('--backchannel', options.backchannel);
+    if (options.width) args.push('--width', String(options.width));
+    if (options.height) args.push('--height', String(options.height));
+    if (options.substream) {
+      const sub = options.substream;
+      args.push('--sub-path', sub.path, '--sub-width', String(sub.width), '--sub-height', String(sub.height));
+    }
     const child = spawn(SYSTEM_PYTHON, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
@@ -93,15 +117,16 @@ export class GstCamera {
         }
         if (event.event === 'ready') {
           clearTimeout(timer);
-          camera = new GstCamera(child, event.port!, event.path!);
+          camera = new GstCamera(child, event.port!, event.path!, options.substream?.path);
           resolve(camera);
         } else if (event.event === 'request' && camera) {
           camera.requests.push(event.method!);
+          if (event.require) camera.requires.push(`${event.method}: ${event.require}`);
+          camera.requestLog.push({ method: event.method!, path: event.path ?? '' });
         } else if (event.event === 'client-connected' && camera) {
           camera.openConnections++;
         } else if (event.event === 'client-closed' && camera) {
           camera.openConnections--;
-          if (event.require) camera.requires.push(`${event.method}: ${event.require}`);
         } else if (event.event === 'backchannel' && camera) {
           camera.speaker.push({ at: event.at!, samples: event.samples!, rms: event.rms!, hz: event.hz! });
           if (camera.speaker.length > 20_000) camera.speaker.splice(0, 5_000);
@@ -113,6 +138,27 @@ export class GstCamera {
   url(credentials?: { user: string; password: string }): string {
     const auth = credentials ? `${encodeURIComponent(credentials.user)}:${encodeURIComponent(credentials.password)}@` : '';
     return `rtsp://${auth}127.0.0.1:${this.port}${this.path}`;
+  }
+
+  /** The sub stream's URL (the camera was started with `substream`). */
+  subUrl(credentials?: { user: string; password: string }): string {
+    if (!this.subPath) throw new Error('this camera serves no sub stream');
+    const auth = credentials ? `${encodeURIComponent(credentials.user)}:${encodeURIComponent(credentials.password)}@` : '';
+    return `rtsp://${auth}127.0.0.1:${this.port}${this.subPath}`;
+  }
+
+  /**
+   * RTSP sessions the camera had on `path` and not torn down: DESCRIBEs minus TEARDOWNs (camrtc
+   * describes once per session and always tears it down when it lets the camera go).
+   */
+  openSessions(path: string): number {
+    let open = 0;
+    for (const r of this.requestLog) {
+      if (r.path !== path) continue;
+      if (r.method === 'DESCRIBE') open++;
+      else if (r.method === 'TEARDOWN') open--;
+    }
+    return open;
   }
 
   /** SIGKILL: the camera vanishes without a TEARDOWN or RTCP BYE, as a camera losing power does. */

@@ -4,8 +4,9 @@ gir1.2-gst-rtsp-server-1.0, python3-gi, gstreamer1.0-plugins-{base,good,ugly}).
 
 Prints one JSON line per event on stdout:
   {"event": "ready", "port": N}            once listening
-  {"event": "request", "method": "PLAY"}   for each RTSP request the server received (tests assert on them);
-                                           "require" holds its Require header when it has one
+  {"event": "request", "method": "PLAY", "path": "/cam"}   for each RTSP request the server received,
+                                           with the mount it names (tests assert on them); "require"
+                                           holds its Require header when it has one
   {"event": "client-connected"} / {"event": "client-closed"}   for each RTSP connection
   {"event": "backchannel", ...}            with --backchannel: what the camera's speaker would play (below)
 
@@ -17,6 +18,9 @@ what a client sends on it is decoded and measured here, one line per buffer:
 place, `rms` its loudness (0-1 of full scale), `hz` the frequency its zero crossings give over the
 last 100 ms. Without --backchannel the server is the plain one, which answers a Require with
 551 Option not supported, as most real cameras do.
+
+--sub-path /sub (with --sub-width/--sub-height): a second mount, the camera's sub stream, the same
+pipeline at another picture size, as cameras serve a main and a sub stream.
 
 --stamp (used by bench/): instead of videotestsrc, frames are made here and pushed through an appsrc,
 each carrying the wall clock at its creation (ms since the Unix epoch) in its top 32 rows as 48 black
@@ -173,6 +177,9 @@ def main():
     ap.add_argument("--tone", type=int, default=440, help="frequency of the audio sine, Hz")
     ap.add_argument("--silent", action="store_true",
                     help="answer every request (PLAY included) but never send an RTP packet")
+    ap.add_argument("--sub-path", help="also serve a sub stream at this mount (same pipeline, --sub-width x --sub-height)")
+    ap.add_argument("--sub-width", type=int, default=320)
+    ap.add_argument("--sub-height", type=int, default=180)
     ap.add_argument("--user")
     ap.add_argument("--password")
     ap.add_argument("--protocols", default="tcp,udp", help="allowed lower transports")
@@ -192,37 +199,41 @@ def main():
     server.set_address("127.0.0.1")
     server.set_service(str(args.port))
 
-    raw = (
-        f"appsrc name=stamp is-live=true do-timestamp=true format=time "
-        f"caps=video/x-raw,format=I420,width={args.width},height={args.height},framerate={args.fps}/1 "
-        # A camera whose encoder falls behind drops frames; it does not queue them (the stamp would age).
-        f"! queue leaky=downstream max-size-buffers=1 max-size-bytes=0 max-size-time=0 "
-        if args.stamp
-        else f"videotestsrc is-live=true pattern=ball ! video/x-raw,width={args.width},height={args.height},framerate={args.fps}/1 ! videoconvert "
-    )
-    # ultrafast turns CABAC and 8x8 transforms off, so x264 signals (Constrained) Baseline whatever
-    # profile the caps ask for; superfast keeps them, and a main/high stream really is one.
-    preset = "ultrafast" if args.profile == "baseline" else "superfast"
     # Track order = payloader index (gst-rtsp-server makes one SDP media per payN, in N order).
     has_audio = args.audio != "none"
     vi, ai = (1, 0) if args.audio_first and has_audio else (0, 1)
-    h264 = (
-        f"{raw}! x264enc tune=zerolatency speed-preset={preset} key-int-max={args.gop} bitrate={args.bitrate} threads={args.threads} "
-        f"{'sliced-threads=false ' if args.frame_threads else ''}"
-        f"! video/x-h264,profile={args.profile} ! rtph264pay name=pay{vi} pt=96 config-interval=-1"
-    )
-    # H.265 (gstreamer1.0-plugins-bad x265enc): for the negotiated-or-refused tests.
-    h265 = (
-        f"videotestsrc is-live=true pattern=ball ! video/x-raw,width={args.width},height={args.height},framerate={args.fps}/1 "
-        f"! videoconvert ! x265enc tune=zerolatency speed-preset=ultrafast key-int-max={args.gop} bitrate=1000 "
-        f"! rtph265pay name=pay{vi} pt=96 config-interval=-1"
-    )
-    # Motion JPEG (RFC 2435): what many older cameras send on a substream; no browser plays it over WebRTC.
-    mjpeg = (
-        f"videotestsrc is-live=true pattern=ball ! video/x-raw,width={args.width},height={args.height},framerate={args.fps}/1 "
-        f"! videoconvert ! video/x-raw,format=I420 ! jpegenc ! rtpjpegpay name=pay{vi} pt=26"
-    )
-    video = {"h264": h264, "h265": h265, "mjpeg": mjpeg}[args.video]
+
+    def video_launch(width, height, stamp):
+        """The video branch of a mount's pipeline at this picture size."""
+        raw = (
+            f"appsrc name=stamp is-live=true do-timestamp=true format=time "
+            f"caps=video/x-raw,format=I420,width={width},height={height},framerate={args.fps}/1 "
+            # A camera whose encoder falls behind drops frames; it does not queue them (the stamp would age).
+            f"! queue leaky=downstream max-size-buffers=1 max-size-bytes=0 max-size-time=0 "
+            if stamp
+            else f"videotestsrc is-live=true pattern=ball ! video/x-raw,width={width},height={height},framerate={args.fps}/1 ! videoconvert "
+        )
+        # ultrafast turns CABAC and 8x8 transforms off, so x264 signals (Constrained) Baseline whatever
+        # profile the caps ask for; superfast keeps them, and a main/high stream really is one.
+        preset = "ultrafast" if args.profile == "baseline" else "superfast"
+        h264 = (
+            f"{raw}! x264enc tune=zerolatency speed-preset={preset} key-int-max={args.gop} bitrate={args.bitrate} threads={args.threads} "
+            f"{'sliced-threads=false ' if args.frame_threads else ''}"
+            f"! video/x-h264,profile={args.profile} ! rtph264pay name=pay{vi} pt=96 config-interval=-1"
+        )
+        # H.265 (gstreamer1.0-plugins-bad x265enc): for the negotiated-or-refused tests.
+        h265 = (
+            f"videotestsrc is-live=true pattern=ball ! video/x-raw,width={width},height={height},framerate={args.fps}/1 "
+            f"! videoconvert ! x265enc tune=zerolatency speed-preset=ultrafast key-int-max={args.gop} bitrate=1000 "
+            f"! rtph265pay name=pay{vi} pt=96 config-interval=-1"
+        )
+        # Motion JPEG (RFC 2435): what many older cameras send on a substream; no browser plays it over WebRTC.
+        mjpeg = (
+            f"videotestsrc is-live=true pattern=ball ! video/x-raw,width={width},height={height},framerate={args.fps}/1 "
+            f"! videoconvert ! video/x-raw,format=I420 ! jpegenc ! rtpjpegpay name=pay{vi} pt=26"
+        )
+        return {"h264": h264, "h265": h265, "mjpeg": mjpeg}[args.video]
+
     audio = {
         "none": "",
         "pcma": f" audiotestsrc is-live=true wave=sine freq={args.tone} volume=0.3 ! audio/x-raw,rate=8000,channels=1 ! alawenc ! rtppcmapay name=pay{ai} pt=8",
@@ -233,16 +244,8 @@ def main():
         "aac-latm": f" audiotestsrc is-live=true wave=sine freq={args.tone} volume=0.3 ! audioconvert ! audioresample ! audio/x-raw,rate=16000,channels=1 ! voaacenc ! rtpmp4apay name=pay{ai} pt=97",
     }[args.audio]
 
-    factory = GstRtspServer.RTSPOnvifMediaFactory.new() if onvif else GstRtspServer.RTSPMediaFactory()
     if onvif:
-        # The ONVIF factory builds only ONVIF media (its construct refuses the default GstRTSPMedia).
-        factory.set_media_gtype(GstRtspServer.RTSPOnvifMedia)
         speaker_rate = 16000 if args.backchannel == "aac" else 8000
-        factory.set_backchannel_launch(backchannel_launch(args.backchannel, speaker_rate))
-        factory.set_backchannel_bandwidth(64000)
-        # The speaker's jitter buffer: a camera plays what arrives at once; 200 ms (the default)
-        # would be measured as camrtc's latency.
-        factory.set_latency(20)
         meter = SpeakerMeter(speaker_rate)
 
         def on_backchannel_configure(_factory, media):
@@ -250,14 +253,11 @@ def main():
             if speaker is not None:
                 speaker.connect("new-sample", meter.on_sample)
 
-        factory.connect("media-configure", on_backchannel_configure)
-    factory.set_launch(f"( {audio} {video} )" if vi == 1 else f"( {video}{audio} )")
-    factory.set_shared(True)
     protocols = GstRtsp.RTSPLowerTrans(0)
     for p in args.protocols.split(","):
         protocols |= {"tcp": GstRtsp.RTSPLowerTrans.TCP, "udp": GstRtsp.RTSPLowerTrans.UDP}[p]
-    factory.set_protocols(protocols)
 
+    perms = None
     if args.user:
         auth = GstRtspServer.RTSPAuth()
         auth.set_supported_methods(GstRtsp.RTSPAuthMethod.DIGEST)
@@ -268,9 +268,29 @@ def main():
         perms = GstRtspServer.RTSPPermissions()
         perms.add_permission_for_role("user", GstRtspServer.RTSP_PERM_MEDIA_FACTORY_ACCESS, True)
         perms.add_permission_for_role("user", GstRtspServer.RTSP_PERM_MEDIA_FACTORY_CONSTRUCT, True)
-        factory.set_permissions(perms)
 
-    server.get_mount_points().add_factory(args.path, factory)
+    def mount(path, video):
+        """One shared media at `path`: its pipeline runs only while a client plays it."""
+        factory = GstRtspServer.RTSPOnvifMediaFactory.new() if onvif else GstRtspServer.RTSPMediaFactory()
+        if onvif:
+            # The ONVIF factory builds only ONVIF media (its construct refuses the default GstRTSPMedia).
+            factory.set_media_gtype(GstRtspServer.RTSPOnvifMedia)
+            factory.set_backchannel_launch(backchannel_launch(args.backchannel, speaker_rate))
+            factory.set_backchannel_bandwidth(64000)
+            # The speaker's jitter buffer: a camera plays what arrives at once; 200 ms (the default)
+            # would be measured as camrtc's latency.
+            factory.set_latency(20)
+            factory.connect("media-configure", on_backchannel_configure)
+        factory.set_launch(f"( {audio} {video} )" if vi == 1 else f"( {video}{audio} )")
+        factory.set_shared(True)
+        factory.set_protocols(protocols)
+        if perms is not None:
+            factory.set_permissions(perms)
+        server.get_mount_points().add_factory(path, factory)
+        return factory
+
+    factory = mount(args.path, video_launch(args.width, args.height, args.stamp))
+    sub_factory = mount(args.sub_path, video_launch(args.sub_width, args.sub_height, False)) if args.sub_path else None
 
     if args.stamp:
         def on_configure(_factory, media):
@@ -295,6 +315,8 @@ def main():
             media.get_element().get_parent().connect("deep-element-added", on_element_added)
 
         factory.connect("media-configure", on_silent_configure)
+        if sub_factory is not None:
+            sub_factory.connect("media-configure", on_silent_configure)
 
     def on_client(_server, client):
         # Connections open now: a client holds its RTSP connection for as long as its session lasts.
@@ -302,7 +324,9 @@ def main():
         client.connect("closed", lambda _c: emit({"event": "client-closed"}))
         for method in ("options", "describe", "setup", "play", "pause", "teardown", "get-parameter"):
             def handler(_client, ctx, m=method):
-                event = {"event": "request", "method": m.upper().replace("-", "_")}
+                # The mount the request names: /sub of rtsp://host/sub/stream=0.
+                path = "/" + (ctx.uri.abspath if ctx.uri is not None else "").strip("/").split("/")[0]
+                event = {"event": "request", "method": m.upper().replace("-", "_"), "path": path}
                 res, require = ctx.request.get_header(GstRtsp.RTSPHeaderField.REQUIRE, 0)
                 if res == GstRtsp.RTSPResult.OK and require:
                     event["require"] = require

@@ -54,3 +54,19 @@ describe('settingsNeedingRestart', () => {
     assert.deepEqual(settingsNeedingRestart(a, loadConfig({ port: 8080 })), []);
   });
 });
+
+describe('a camera\'s sub stream (issue 17)', () => {
+  it('adding, changing or removing `substream` is a change of the camera', () => {
+    const plain = cameras({ name: 'a', url: 'rtsp://h/main' });
+    const withSub = cameras({ name: 'a', url: 'rtsp://h/main', substream: 'rtsp://h/sub' });
+    assert.equal(diffCameras(plain, withSub).changed.length, 1);
+    assert.equal(diffCameras(withSub, cameras({ name: 'a', url: 'rtsp://h/main', substream: 'rtsp://h/sub2' })).changed.length, 1);
+    assert.equal(diffCameras(withSub, plain).changed.length, 1);
+    assert.ok(emptyDiff(diffCameras(withSub, cameras({ name: 'a', url: 'rtsp://h/main', substream: 'rtsp://h/sub' }))));
+  });
+
+  it('must be an rtsp(s) URL, and is for live cameras only', () => {
+    assert.throws(() => cameras({ name: 'a', url: 'rtsp://h/main', substream: 'http://h/sub' }), /cameras\.0\.substream: must be an rtsp/);
+    assert.throws(() => cameras({ name: 'a', url: 'rtsp://h/main', substream: 'rtsp://h/sub', recording: true }), /cameras\.0\.substream: a recording has no sub stream/);
+  });
+});

@@ -77,6 +77,8 @@ export class FakeCamera extends EventEmitter implements Camera {
   readonly counters = new CameraCounters();
   /** What requestKeyframe returns (the camera's cached GOP). */
   gop: readonly MediaFrame[] = [];
+  /** The camera's sub stream (Camera.substream), when a test gives it one. */
+  substream?: FakeCamera;
   #status: CameraStatus = { state: 'idle' };
   #tracks: readonly Track[] | undefined;
   #waiters: ((tracks: readonly Track[]) => void)[] = [];
