@@ -42,6 +42,7 @@ import { ViewerDirectory } from './session/ViewerDirectory.js';
 import { CameraControl, type ControlledFile } from './control/CameraControl.js';
 import { cameraApi } from './http/cameraApi.js';
 import { camrtcRoutes } from './http/camrtcRoutes.js';
+import { Snapshots } from './snapshot/Snapshots.js';
 import type { PageOffer } from '../../shared/protocol.js';
 
 export const DEMO_CLIP = fileURLToPath(new URL('../assets/demo.h264', import.meta.url));
@@ -77,6 +78,8 @@ export interface Logins {
 
 export class CamrtcCore {
   readonly #signaling = new Set<SignalingServer>();
+  /** Camera snapshots (JPEG from the cached GOP through ffmpeg); no process runs until one is asked for. */
+  readonly snapshots: Snapshots;
   #closing: Promise<void> | undefined;
 
   private constructor(
@@ -103,7 +106,9 @@ export class CamrtcCore {
     private readonly turnProbe: TurnProbe | undefined,
     /** The WebRTC ports every viewer shares (undefined: `udpPort` and `tcpPort` both off). */
     readonly iceMux: IceMux | undefined,
-  ) {}
+  ) {
+    this.snapshots = new Snapshots({ logger: logger.child({ module: 'snapshot' }) });
+  }
 
   static async create(config: Readonly<Config>, options: CoreOptions): Promise<CamrtcCore> {
     const { logger } = options;
@@ -201,6 +206,7 @@ export class CamrtcCore {
       access: this.access,
       whep: this.whep,
       guarded: selection.guarded === true,
+      snapshots: this.snapshots,
       ...(selection.tokens && this.viewerTokens ? { tokens: this.viewerTokens } : {}),
       ...(selection.metrics ? { metrics: this.metrics } : {}),
       ...(selection.controlApi ? { api: this.controlApi() } : {}),
@@ -253,6 +259,7 @@ export class CamrtcCore {
     this.#closing ??= (async () => {
       const log = (what: string) => (err: unknown) => this.logger.error({ err }, `closing ${what} failed`);
       await this.warmUp.close();
+      this.snapshots.close();
       await this.turnProbe?.close();
       await Promise.all([...this.#signaling].map((s) => s.close().catch(log('signaling'))));
       await this.whep.close().catch(log('WHEP sessions'));

@@ -58,6 +58,11 @@ export const CameraConfigSchema = z.strictObject({
    * and seek act on that viewer's playback only. Default false (a live camera, shared by its viewers).
    */
   recording: z.boolean().optional(),
+  /**
+   * An H.265 camera's video as H.264 (one ffmpeg per camera, shared): `h264` for every viewer, `auto`
+   * for the viewers whose browser cannot decode H.265. Default: none (those browsers are refused).
+   */
+  transcode: z.enum(['h264', 'auto']).optional(),
 });
 export type CameraConfig = z.infer<typeof CameraConfigSchema>;
 

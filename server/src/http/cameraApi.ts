@@ -56,6 +56,7 @@ export interface PublicCameraConfig {
   readTimeoutMs?: number;
   tlsInsecure?: boolean;
   recording: boolean;
+  transcode?: 'h264' | 'auto';
 }
 
 export function publicCameraConfig(camera: CameraConfig): PublicCameraConfig {
@@ -76,6 +77,7 @@ export function publicCameraConfig(camera: CameraConfig): PublicCameraConfig {
     ...(camera.readTimeoutMs !== undefined ? { readTimeoutMs: camera.readTimeoutMs } : {}),
     ...(camera.tlsInsecure !== undefined ? { tlsInsecure: camera.tlsInsecure } : {}),
     recording: camera.recording === true,
+    ...(camera.transcode !== undefined ? { transcode: camera.transcode } : {}),
   };
 }
 
