@@ -24,6 +24,9 @@ export interface ClipOptions {
   /** Frames between keyframes. */
   gop: number;
   fps?: number;
+  /** Target bitrate (kbit/s) and a noisy picture, like a busy camera scene (the bench); default: ffmpeg's quality mode, clean picture. */
+  kbps?: number;
+  noise?: boolean;
 }
 
 /** Why clips cannot be made here (no ffmpeg, no encoder), or undefined. */
@@ -40,13 +43,15 @@ export function makeClip(options: ClipOptions): ClipUnit[] {
   const ffmpeg = findFfmpeg();
   if (!ffmpeg) throw new Error('ffmpeg not installed');
   const fps = options.fps ?? 25;
+  const rate = options.kbps ? ['-b:v', `${options.kbps}k`] : [];
   const codecArgs =
     options.codec === 'H265'
-      ? ['-c:v', 'libx265', '-preset', 'ultrafast', '-tune', 'zerolatency', '-x265-params', `keyint=${options.gop}:min-keyint=${options.gop}:scenecut=0:log-level=error`, '-f', 'hevc']
-      : ['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', String(options.gop), '-sc_threshold', '0', '-f', 'h264'];
+      ? ['-c:v', 'libx265', '-preset', 'ultrafast', '-tune', 'zerolatency', ...rate, '-x265-params', `keyint=${options.gop}:min-keyint=${options.gop}:scenecut=0:log-level=error`, '-f', 'hevc']
+      : ['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', ...rate, '-g', String(options.gop), '-sc_threshold', '0', '-f', 'h264'];
+  const filters = options.noise ? ['-vf', 'noise=alls=12:allf=t'] : [];
   const out = spawnSync(
     ffmpeg,
-    ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `testsrc2=size=${options.width}x${options.height}:rate=${fps}`, '-frames:v', String(options.frames), '-pix_fmt', 'yuv420p', ...codecArgs, 'pipe:1'],
+    ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `testsrc2=size=${options.width}x${options.height}:rate=${fps}`, ...filters, '-frames:v', String(options.frames), '-pix_fmt', 'yuv420p', ...codecArgs, 'pipe:1'],
     { maxBuffer: 256 * 1024 * 1024 },
   );
   if (out.status !== 0) throw new Error(`ffmpeg could not make the clip: ${out.stderr.toString()}`);

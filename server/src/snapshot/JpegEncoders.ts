@@ -49,15 +49,18 @@ export class JpegEncoders {
   }
 
   /**
-   * The JPEG of the stream's last picture. Waits for a free encoder until `deadline`
-   * (performance.now(), ERR_TIMEOUT past it), then gives ffmpeg what is left of the time.
+   * The JPEG of the stream's last picture, and how long ffmpeg took (ms, the wait for an encoder
+   * apart). Waits for a free encoder until `deadline` (performance.now(), ERR_TIMEOUT past it), then
+   * gives ffmpeg what is left of the time.
    */
-  async encode(ffmpeg: string, ts: Buffer, width: number | undefined, deadline: number): Promise<Buffer> {
+  async encode(ffmpeg: string, ts: Buffer, width: number | undefined, deadline: number): Promise<{ jpeg: Buffer; runMs: number }> {
     if (this.#closed) throw new CamrtcError('ERR_CLOSED', 'the server is shutting down');
     await this.#turn(deadline);
     try {
       const job = this.#takeSpare(ffmpeg, width) ?? new JpegJob(ffmpeg, width);
-      return await job.run(ts, Math.max(1, deadline - performance.now()));
+      const started = performance.now();
+      const jpeg = await job.run(ts, Math.max(1, deadline - performance.now()));
+      return { jpeg, runMs: performance.now() - started };
     } finally {
       this.#busy--;
       this.#waiting.shift()?.();

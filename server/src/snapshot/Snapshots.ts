@@ -9,6 +9,11 @@
  * `frame.jpeg` (MediaMTX has no snapshot route). A camera that is failing answers at once with its
  * reason (ERR_CAMERA_OFFLINE), rather than after the wait.
  *
+ * Decoding a whole GOP takes time (1080p H.265 on a busy 2-core machine: ~10 ms a frame), so the
+ * frames decoded are time-boxed per camera: from how long its last snapshot took, as many as fit in
+ * SNAPSHOT_BUDGET_MS (at least the keyframe, at most MAX_SNAPSHOT_FRAMES). A fast machine shows the
+ * newest picture; a slow one the newest it can decode in time, up to a GOP older.
+ *
  * Concurrent pollers of one camera and width share one ffmpeg run, and a JPEG less than
  * SNAPSHOT_REUSE_MS old is answered again; JpegEncoders bounds the ffmpeg processes.
  */
@@ -28,9 +33,13 @@ export const SNAPSHOT_MIN_WIDTH = 16;
 export const SNAPSHOT_MAX_WIDTH = 3840;
 /**
  * Frames decoded at most: the keyframe and the ones after it. A camera with a longer GOP gives the
- * picture this many frames after its keyframe (2 s at 25 fps), so a snapshot stays within its time.
+ * picture this many frames after its keyframe (2 s at 25 fps).
  */
 export const MAX_SNAPSHOT_FRAMES = 50;
+/** The time ffmpeg should take for a snapshot: the number of frames decoded is fitted to it. */
+export const SNAPSHOT_BUDGET_MS = 200;
+/** The first guess of a camera's decoding cost per frame (ms), before its first snapshot says. */
+const FIRST_MS_PER_FRAME = 4;
 /** A JPEG this recent is answered again (several pollers, a dashboard and a recorder). */
 export const SNAPSHOT_REUSE_MS = 1_000;
 /** How long a camera that is not live may take to give a first keyframe. */
@@ -77,6 +86,8 @@ export class Snapshots {
   readonly #encoders: JpegEncoders;
   readonly #inflight = new Map<string, Promise<Snapshot>>();
   readonly #cache = new Map<string, Cached>();
+  /** Per camera name: ms per decoded frame of its last snapshots (ffmpeg's whole run divided by its frames). */
+  readonly #cost = new Map<string, number>();
   #closed = false;
 
   constructor(options: SnapshotsOptions) {
@@ -125,16 +136,27 @@ export class Snapshots {
   async #make(camera: Camera, width: number | undefined, ffmpeg: string): Promise<Buffer> {
     const started = performance.now();
     const { codec, frames } = await this.#picture(camera);
-    const used = frames.slice(0, MAX_SNAPSHOT_FRAMES);
+    const used = frames.slice(0, this.#frameBudget(camera.name));
     const pictures: TsPicture[] = [];
     for (const [i, frame] of used.entries()) {
       const nalus = frameNalus(codec, frame.payloads);
       if (nalus instanceof CamrtcError) throw new CamrtcError('ERR_SNAPSHOT_FAILED', `the cached picture is malformed: ${nalus.message}`);
       pictures.push({ annexB: annexB(nalus), pts: i === used.length - 1 ? LAST_PICTURE_SECONDS * 90_000 : i * PTS_STEP });
     }
-    const jpeg = await this.#encoders.encode(ffmpeg, muxTs(codec, pictures), width, performance.now() + this.#encodeMs);
-    this.#log.debug({ camera: camera.name, frames: used.length, bytes: jpeg.length, ms: Math.round(performance.now() - started) }, 'snapshot made');
+    const { jpeg, runMs } = await this.#encoders.encode(ffmpeg, muxTs(codec, pictures), width, performance.now() + this.#encodeMs);
+    // The whole run over its frames: start-up and JPEG count too, so the estimate errs on the slow side.
+    const cost = runMs / used.length;
+    const before = this.#cost.get(camera.name);
+    this.#cost.set(camera.name, before === undefined ? cost : (before + cost) / 2);
+    if (this.#cost.size > 1000) this.#cost.delete(this.#cost.keys().next().value!);
+    this.#log.debug({ camera: camera.name, frames: used.length, of: frames.length, bytes: jpeg.length, ffmpegMs: Math.round(runMs), ms: Math.round(performance.now() - started) }, 'snapshot made');
     return jpeg;
+  }
+
+  /** How many frames of the camera's GOP fit in SNAPSHOT_BUDGET_MS. */
+  #frameBudget(name: string): number {
+    const perFrame = this.#cost.get(name) ?? FIRST_MS_PER_FRAME;
+    return Math.max(1, Math.min(MAX_SNAPSHOT_FRAMES, Math.floor(SNAPSHOT_BUDGET_MS / perFrame)));
   }
 
   /** The camera's cached GOP, or once it is not live, its first keyframe (ERR_CAMERA_OFFLINE when none comes). */
