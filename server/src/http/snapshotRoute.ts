@@ -17,6 +17,7 @@ import { SNAPSHOT_MAX_WIDTH, SNAPSHOT_MIN_WIDTH, type Snapshots } from '../snaps
 import { refuse, type RefusalFormat } from './routeGuards.js';
 
 export const SNAPSHOT_PATH = '/api/cameras/:name/snapshot.jpg';
+const CAMERA_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /** Seconds a client is told to wait before asking again after a 503. */
 const RETRY_AFTER: Partial<Record<ErrorCode, number>> = { ERR_CAMERA_OFFLINE: 5, ERR_TIMEOUT: 1, ERR_CLOSED: 5, ERR_FFMPEG_MISSING: 60 };
@@ -54,6 +55,8 @@ export function snapshotRoute(options: SnapshotRouteOptions) {
     const principal = await who(req, res, 'json');
     if (!principal) return;
     const name = String(req.params.name);
+    // No camera has such a name (config), so saying so reveals nothing; and no long name is echoed.
+    if (!CAMERA_NAME.test(name)) return refuse(res, { status: 404, code: 'ERR_CAMERA_UNKNOWN', message: 'no camera has that name' }, 'json');
     // Decided before the camera's existence shows (AccessPolicy).
     const decision = policy.decide(principal, 'view', name, { origin: req.get('Origin') });
     if (!decision.allowed) {

@@ -10,6 +10,8 @@ import { JpegJob } from './JpegJob.js';
 export const MAX_BUSY_ENCODERS = 2;
 export const MAX_SPARE_ENCODERS = 2;
 export const SPARE_IDLE_MS = 60_000;
+/** Snapshots waiting for an encoder beyond which the next is refused at once (ERR_TIMEOUT). */
+export const MAX_WAITING = 32;
 
 interface Spare {
   readonly job: JpegJob;
@@ -29,6 +31,7 @@ export class JpegEncoders {
   readonly #spareIdleMs: number;
   #busy = 0;
   readonly #waiting: Array<() => void> = [];
+  readonly #running = new Set<JpegJob>();
   /** By width (`undefined`: the picture's own size), the most recently used last. */
   readonly #spares = new Map<number | undefined, Spare>();
   #closed = false;
@@ -57,10 +60,16 @@ export class JpegEncoders {
     if (this.#closed) throw new CamrtcError('ERR_CLOSED', 'the server is shutting down');
     await this.#turn(deadline);
     try {
+      if (this.#closed) throw new CamrtcError('ERR_CLOSED', 'the server is shutting down');
       const job = this.#takeSpare(ffmpeg, width) ?? new JpegJob(ffmpeg, width);
+      this.#running.add(job);
       const started = performance.now();
-      const jpeg = await job.run(ts, Math.max(1, deadline - performance.now()));
-      return { jpeg, runMs: performance.now() - started };
+      try {
+        const jpeg = await job.run(ts, Math.max(1, deadline - performance.now()));
+        return { jpeg, runMs: performance.now() - started };
+      } finally {
+        this.#running.delete(job);
+      }
     } finally {
       this.#busy--;
       this.#waiting.shift()?.();
@@ -68,8 +77,10 @@ export class JpegEncoders {
     }
   }
 
+  /** Ends every ffmpeg: spares, and runs under way (their snapshots fail). */
   close(): void {
     this.#closed = true;
+    for (const job of this.#running) job.kill();
     for (const spare of this.#spares.values()) this.#discard(spare);
     this.#spares.clear();
   }
@@ -79,6 +90,7 @@ export class JpegEncoders {
       this.#busy++;
       return;
     }
+    if (this.#waiting.length >= MAX_WAITING) throw new CamrtcError('ERR_TIMEOUT', `${MAX_WAITING} snapshots are already waiting for an encoder: try again`);
     await new Promise<void>((resolve, reject) => {
       const wake = (): void => {
         clearTimeout(timer);

@@ -47,6 +47,8 @@ export const SNAPSHOT_WAIT_MS = 8_000;
 /** How long waiting for an encoder and ffmpeg's run may take together. */
 export const SNAPSHOT_ENCODE_MS = 5_000;
 
+/** JPEGs kept for reuse (one per camera and width asked recently); the oldest goes first. */
+const MAX_CACHED = 64;
 const PTS_STEP = 3000; // 90 kHz: the pictures before the last, 1/30 s apart (their spacing does not matter)
 
 export interface SnapshotsOptions {
@@ -114,12 +116,17 @@ export class Snapshots {
     const key = `${camera.name}\u0000${width ?? ''}`;
     const cached = this.#cache.get(key);
     if (cached && cached.camera === camera && performance.now() - cached.at < SNAPSHOT_REUSE_MS) return cached;
+    if (cached) this.#cache.delete(key);
     const running = this.#inflight.get(key);
     if (running) return running;
     const made = this.#make(camera, width, ffmpeg)
       .then((jpeg) => {
         const snapshot = { jpeg, madeAt: Date.now() };
-        if (!this.#closed) this.#cache.set(key, { ...snapshot, camera, at: performance.now() });
+        if (!this.#closed) {
+          this.#cache.delete(key);
+          this.#cache.set(key, { ...snapshot, camera, at: performance.now() });
+          if (this.#cache.size > MAX_CACHED) this.#cache.delete(this.#cache.keys().next().value!);
+        }
         return snapshot;
       })
       .finally(() => this.#inflight.delete(key));

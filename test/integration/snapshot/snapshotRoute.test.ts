@@ -125,6 +125,9 @@ describe('GET /api/cameras/NAME/snapshot.jpg', { skip: clipsMissing('H264') }, (
     assert.equal(body.code, 'ERR_CAMERA_OFFLINE');
     assert.match(body.message, /^camera 'yard' gives no picture: .*(refused|reach)/i);
     assert.ok(performance.now() - t0 < 5000, 'not after the whole wait');
+    const invalid = await get(`/api/cameras/${'x'.repeat(500)}/snapshot.jpg`, { Authorization: bob });
+    assert.equal(invalid.status, 404, 'a name no camera can have: nothing to hide, nothing echoed');
+    assert.deepEqual(await json(invalid), { code: 'ERR_CAMERA_UNKNOWN', message: 'no camera has that name' });
     const unknown = await get('/api/cameras/nosuch/snapshot.jpg', { Authorization: basic('root', 'pw') });
     assert.equal(unknown.status, 404);
     assert.equal((await json(unknown)).code, 'ERR_CAMERA_UNKNOWN');
