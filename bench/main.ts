@@ -18,6 +18,7 @@ import { startServer, type BenchServer, type ServerName } from './servers.js';
 import { StampCamera, type StampCameraOptions } from './StampCamera.js';
 import { percentile, sleep, summarize } from './stats.js';
 import { measureLoad } from './viewerLoad.js';
+import { measureSnapshots, measureTranscode } from './transcodeBench.js';
 
 const CAMERA_720P: StampCameraOptions = { width: 1280, height: 720, fps: 30, gop: 60, kbps: 2000, threads: 1 };
 // One x264 thread cannot encode 1080p30 here while Chromium decodes: two frame threads (one slice).
@@ -177,6 +178,21 @@ async function main(options: BenchOptions): Promise<void> {
         }
       } finally {
         await release(camera);
+      }
+    }
+    // camrtc alone (Janus has neither): ffmpeg's transcode and snapshots, without a browser.
+    for (const video of options.video) {
+      if (options.sections.includes('transcode')) {
+        log(`camrtc ${video}: H.265 to H.264 transcode for ${options.windowMs / 1000} s`);
+        const r = await measureTranscode(video, options.windowMs);
+        (results.transcode ??= {})[video] = r;
+        log(`  added latency p50 ${r.latency.p50.toFixed(1)} ms, p95 ${r.latency.p95.toFixed(1)} ms, ffmpeg CPU ${(r.cpu * 100).toFixed(0)}% of a core (${r.framesIn} in, ${r.framesOut} out)`);
+      }
+      if (options.sections.includes('snapshot')) {
+        log(`camrtc ${video}: snapshots of a live H.265 camera`);
+        const r = await measureSnapshots(video, options.mode === 'quick' ? 5 : 10);
+        (results.snapshot ??= {})[video] = r;
+        log(`  ${Object.entries(r.byFrames).map(([n, s]) => `${n} frames: p50 ${s.p50.toFixed(0)} ms, max ${s.max.toFixed(0)} ms`).join('; ')}; polled, time-boxed: p50 ${r.timeBoxed.p50.toFixed(0)} ms, max ${r.timeBoxed.max.toFixed(0)} ms`);
       }
     }
   } finally {

@@ -2,7 +2,7 @@
  * `npm run bench -- [flags]`. The default is the full run the issue describes; --quick is a shorter
  * variant for a first look; --soak stretches the drift run to one hour.
  */
-export const SECTIONS = ['latency', 'firstframe', 'viewers', 'cameras', 'drift'] as const;
+export const SECTIONS = ['latency', 'firstframe', 'viewers', 'cameras', 'drift', 'transcode', 'snapshot'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface BenchOptions {
@@ -28,7 +28,7 @@ export interface BenchOptions {
   video: Array<'720p' | '1080p'>;
 }
 
-export const HELP = `npm run bench -- [--quick | --soak] [--only=latency,firstframe,viewers,cameras,drift]
+export const HELP = `npm run bench -- [--quick | --soak] [--only=latency,firstframe,viewers,cameras,drift,transcode,snapshot]
                  [--servers=camrtc,janus] [--video=720p,1080p] [--profile=N]
   (default)  full run: 30 s latency, 20 page loads, N = 1,10,50,100 viewers, M = 1,10,30 cameras, 10 min drift
   --quick    20 s latency, 10 page loads, shorter load windows, M = 1,10, 1 min drift

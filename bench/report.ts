@@ -10,6 +10,7 @@ import type { ServerName } from './servers.js';
 import type { Summary } from './stats.js';
 import { COLORS, lineChart, type Series } from './svg.js';
 import type { LoadResult } from './viewerLoad.js';
+import type { SnapshotResult, TranscodeResult } from './transcodeBench.js';
 
 export interface LatencyResult extends Summary {
   /** The same from 5 s after the first frame on. */
@@ -33,6 +34,10 @@ export interface BenchResults {
   cameras: Record<ServerName, LoadResult[]>;
   drift: Partial<Record<ServerName, { startP50: number; endP50: number; minutes: number; series: Array<[number, number]> }>>;
   profile?: { viewers: number; file: string; hotSpots: HotSpot[] };
+  /** H.265 to H.264 transcode (camrtc only), by camera ("720p", "1080p"). */
+  transcode?: Record<string, TranscodeResult>;
+  /** Snapshot of a live H.265 camera (camrtc only), by camera. */
+  snapshot?: Record<string, SnapshotResult>;
   durationMinutes?: number;
 }
 
@@ -172,6 +177,23 @@ export function renderMarkdown(results: BenchResults, stem: string): string {
     out.push(row(['start', num(d.camrtc?.startP50), num(d.janus?.startP50), ratio(d.camrtc?.startP50, d.janus?.startP50)]));
     out.push(row([`after ${mins} min`, num(d.camrtc?.endP50), num(d.janus?.endP50), ratio(d.camrtc?.endP50, d.janus?.endP50)]));
     out.push('', `![latency over time](${stem}-drift.svg)`, '');
+  }
+  if (results.transcode) {
+    out.push('## H.265 to H.264 transcode (camrtc, one ffmpeg; H.265 testsrc2 with noise, 30 fps, 2 s GOP)', '');
+    out.push(row(['camera', 'added latency p50', 'p95', 'max', 'ffmpeg CPU', 'pictures in / out']), row(['---', '---', '---', '---', '---', '---']));
+    for (const [key, r] of Object.entries(results.transcode)) {
+      out.push(row([key, `${num(r.latency.p50, 1)} ms`, `${num(r.latency.p95, 1)} ms`, `${num(r.latency.max, 1)} ms`, `${num(r.cpu * 100)} % of a core`, `${r.framesIn} / ${r.framesOut}`]));
+    }
+    out.push('');
+  }
+  if (results.snapshot) {
+    out.push('## Snapshot of a live H.265 camera (request to JPEG, spare ffmpeg waiting; GOP cached up to N frames, or a 2 s GOP polled with the time box)', '');
+    const counts = Object.keys(Object.values(results.snapshot)[0]?.byFrames ?? {});
+    out.push(row(['camera', ...counts.map((n) => `${n} frame${n === '1' ? '' : 's'} decoded: p50 / max`), 'polled, time-boxed: p50 / max']), row(['---', ...counts.map(() => '---'), '---']));
+    for (const [key, r] of Object.entries(results.snapshot)) {
+      out.push(row([key, ...counts.map((n) => `${num(r.byFrames[n]?.p50)} / ${num(r.byFrames[n]?.max)} ms`), `${num(r.timeBoxed.p50)} / ${num(r.timeBoxed.max)} ms`]));
+    }
+    out.push('');
   }
   if (results.profile) {
     out.push(`## camrtc CPU profile (${results.profile.viewers} viewers, self time)`, '');

@@ -108,6 +108,7 @@ export class App {
         secure: certificate !== undefined,
         api: built.controlApi(),
         pageOffer: (name, who) => built.pageOffer(name, who),
+        snapshots: built.snapshots,
       });
       if (certificate) {
         // HTTPS and WSS on the one port; a renewed pair reaches new connections, open ones keep theirs.

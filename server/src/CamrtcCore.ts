@@ -45,6 +45,7 @@ import { camrtcRoutes } from './http/camrtcRoutes.js';
 import type { Cluster } from './cluster/Cluster.js';
 import { advertisedHostName, clusterRouters } from './cluster/clusterWiring.js';
 import { RtspSession } from './rtsp/RtspSession.js';
+import { Snapshots } from './snapshot/Snapshots.js';
 import type { PageOffer } from '../../shared/protocol.js';
 
 export const DEMO_CLIP = fileURLToPath(new URL('../assets/demo.h264', import.meta.url));
@@ -85,6 +86,8 @@ export interface Logins {
 
 export class CamrtcCore {
   readonly #signaling = new Set<SignalingServer>();
+  /** Camera snapshots (JPEG from the cached GOP through ffmpeg); no process runs until one is asked for. */
+  readonly snapshots: Snapshots;
   #closing: Promise<void> | undefined;
 
   private constructor(
@@ -113,7 +116,9 @@ export class CamrtcCore {
     readonly iceMux: IceMux | undefined,
     readonly cluster: Cluster | undefined,
     private readonly routers: ReturnType<typeof clusterRouters> | undefined,
-  ) {}
+  ) {
+    this.snapshots = new Snapshots({ logger: logger.child({ module: 'snapshot' }) });
+  }
 
   static async create(config: Readonly<Config>, options: CoreOptions): Promise<CamrtcCore> {
     const { logger } = options;
@@ -220,6 +225,7 @@ export class CamrtcCore {
       access: this.access,
       whep: this.whep,
       guarded: selection.guarded === true,
+      snapshots: this.snapshots,
       ...(selection.tokens && this.viewerTokens ? { tokens: this.viewerTokens } : {}),
       ...(selection.metrics ? { metrics: this.metrics } : {}),
       ...(selection.controlApi ? { api: this.controlApi() } : {}),
@@ -275,6 +281,7 @@ export class CamrtcCore {
     this.#closing ??= (async () => {
       const log = (what: string) => (err: unknown) => this.logger.error({ err }, `closing ${what} failed`);
       await this.warmUp.close();
+      this.snapshots.close();
       await this.turnProbe?.close();
       await Promise.all([...this.#signaling].map((s) => s.close().catch(log('signaling'))));
       await this.whep.close().catch(log('WHEP sessions'));

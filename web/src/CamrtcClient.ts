@@ -22,6 +22,7 @@ import { relayUnavailable, watchIceTrouble, type IceTrouble } from './iceTrouble
 const FATAL_CODES: ReadonlySet<string> = new Set([
   'ERR_CAMERA_UNKNOWN',
   'ERR_CODEC_UNSUPPORTED',
+  'ERR_FFMPEG_MISSING',
   'ERR_SIGNALING_INVALID',
   'ERR_RTSP_NO_TRACKS',
   'ERR_CAMERA_REMOVED',

@@ -71,6 +71,11 @@ export const CameraConfigSchema = z.strictObject({
    * one. false: never asked (some doorbells lose their call button while a backchannel is open).
    */
   talk: z.boolean().optional(),
+  /**
+   * An H.265 camera's video as H.264 (one ffmpeg per camera, shared): `h264` for every viewer, `auto`
+   * for the viewers whose browser cannot decode H.265. Default: none (those browsers are refused).
+   */
+  transcode: z.enum(['h264', 'auto']).optional(),
 });
 export type CameraConfig = z.infer<typeof CameraConfigSchema>;
 

@@ -23,6 +23,7 @@ import type { LoginSessions } from '../auth/LoginSessions.js';
 import { LOGIN_PATH } from './loginPage.js';
 import { loginRouter } from './loginRoutes.js';
 import { camrtcRoutes } from './camrtcRoutes.js';
+import type { Snapshots } from '../snapshot/Snapshots.js';
 import {
   CONTENT_SECURITY_POLICY,
   contentSecurityPolicy,
@@ -64,6 +65,8 @@ export interface HttpAppOptions {
   login?: { sessions: LoginSessions };
   /** The control API (http/cameraApi.ts), mounted at /api after the camera list. */
   api?: Router;
+  /** Camera snapshots (GET /api/cameras/NAME/snapshot.jpg), when given. */
+  snapshots?: Snapshots;
 }
 
 /** Where a page sends a visitor who has to log in first. */
@@ -120,6 +123,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
       ...(options.tokens ? { tokens: options.tokens } : {}),
       ...(options.metrics ? { metrics: options.metrics } : {}),
       ...(options.api ? { api: options.api } : {}),
+      ...(options.snapshots ? { snapshots: options.snapshots } : {}),
     }),
   );
 

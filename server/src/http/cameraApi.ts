@@ -62,6 +62,7 @@ export interface PublicCameraConfig {
   recording: boolean;
   /** false: the camera is never asked for its audio backchannel (two-way audio off). */
   talk?: boolean;
+  transcode?: 'h264' | 'auto';
 }
 
 /** A camera URL as answers show it: without credentials. */
@@ -90,6 +91,7 @@ export function publicCameraConfig(camera: CameraConfig): PublicCameraConfig {
     ...(camera.tlsInsecure !== undefined ? { tlsInsecure: camera.tlsInsecure } : {}),
     recording: camera.recording === true,
     ...(camera.talk !== undefined ? { talk: camera.talk } : {}),
+    ...(camera.transcode !== undefined ? { transcode: camera.transcode } : {}),
   };
 }
 

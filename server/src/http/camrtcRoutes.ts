@@ -21,6 +21,8 @@ import { WHEP_PATH, type WhepEndpoint } from '../whep/WhepEndpoint.js';
 import { KnownHosts } from './knownHosts.js';
 import { cors, errorAnswer, hostCheck, principalOf, refuse, securityHeaders } from './routeGuards.js';
 import { TOKENS_PATH, tokenRoutes } from './tokenRoutes.js';
+import type { Snapshots } from '../snapshot/Snapshots.js';
+import { SNAPSHOT_PATH, snapshotRoute } from './snapshotRoute.js';
 
 /** The player module and its source map: everything a page needs besides the signaling socket. */
 export const PLAYER_FILES = ['/camrtc-player.js', '/camrtc-player.js.map'] as const;
@@ -50,6 +52,8 @@ export interface CamrtcRoutesOptions {
   api?: Router;
   /** Each route checks the host and sets the security headers itself (mounted in another app). */
   guarded?: boolean;
+  /** Served at GET /api/cameras/NAME/snapshot.jpg (the `view` permission) when given. */
+  snapshots?: Snapshots;
 }
 
 export function camrtcRoutes(options: CamrtcRoutesOptions): Router {
@@ -85,6 +89,9 @@ export function camrtcRoutes(options: CamrtcRoutesOptions): Router {
     }
     res.json(visible.map(publicCameraInfo));
   });
+
+  // Under the camera list's path: the host check, headers and CORS above apply to it too.
+  if (options.snapshots) router.get(SNAPSHOT_PATH, snapshotRoute({ cameras, snapshots: options.snapshots, policy, who, logger }));
 
   if (options.tokens) router.use(TOKENS_PATH, tokenRoutes({ authenticator, tokens: options.tokens, logger }));
   // Prometheus scrapes with Basic or Bearer; without an auth section only loopback clients may

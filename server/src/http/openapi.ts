@@ -146,6 +146,29 @@ export function openApiDocument(): Record<string, unknown> {
           },
         },
       },
+      '/api/cameras/{name}/snapshot.jpg': {
+        parameters: [nameParam],
+        get: {
+          operationId: 'cameraSnapshot',
+          summary:
+            "The camera's current picture as a JPEG (Home Assistant's generic camera can poll it). Needs the `view` permission on the camera, not admin; a token may come as `?token=`. " +
+            'A live camera answers from its cached GOP without a new camera session; one nobody watches is started and its first keyframe awaited (8 s at most)',
+          parameters: [
+            { name: 'width', in: 'query', required: false, description: 'Scale to at most this width (the aspect ratio is kept; never larger than the picture)', schema: { type: 'integer', minimum: 16, maximum: 3840 } },
+            { name: 'token', in: 'query', required: false, description: 'A viewer token with the view permission, for clients that cannot send a header', schema: { type: 'string' } },
+          ],
+          responses: {
+            '200': { description: 'The picture', content: { 'image/jpeg': { schema: { type: 'string', contentMediaType: 'image/jpeg' } } } },
+            '400': error('`width` is not a whole number from 16 to 3840 (ERR_REQUEST_INVALID)'),
+            '401': error('No proof, or proof that is not valid (ERR_AUTH_REQUIRED, ERR_AUTH_INVALID); WWW-Authenticate asks for Basic'),
+            '403': error('The principal may not view this camera (ERR_FORBIDDEN)'),
+            '404': error('No such camera (ERR_CAMERA_UNKNOWN)'),
+            '409': error('The camera is a recording (ERR_REQUEST_INVALID)'),
+            '500': error('ffmpeg failed to make the JPEG (ERR_SNAPSHOT_FAILED)'),
+            '503': error('No picture now, with the reason and Retry-After: the camera is offline or sent no keyframe in time (ERR_CAMERA_OFFLINE), ffmpeg is not installed (ERR_FFMPEG_MISSING), every encoder is busy (ERR_TIMEOUT)'),
+          },
+        },
+      },
       '/api/openapi.json': {
         get: {
           operationId: 'openApi',
@@ -227,6 +250,7 @@ export function openApiDocument(): Record<string, unknown> {
             tlsInsecure: { type: 'boolean' },
             recording: { type: 'boolean' },
             talk: { type: 'boolean', description: 'false: never asked for its audio backchannel (two-way audio off)' },
+            transcode: { type: 'string', enum: ['h264', 'auto'], description: 'H.265 video transcoded to H.264: for every viewer, or for browsers without H.265' },
           },
           required: ['url', 'hasPassword', 'transport', 'preload', 'idleTimeoutMs', 'recording'],
         },

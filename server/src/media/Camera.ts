@@ -90,6 +90,11 @@ export interface Camera {
   /** The video's picture size, once a keyframe of it was seen (H.264); undefined otherwise. */
   videoSize?(): { width: number; height: number } | undefined;
   info(): CameraInfo;
+  /**
+   * The camera as a viewer whose browser does (`h265` true) or does not decode H.265 gets it: itself,
+   * or its H.264 transcode (`transcode` setting). Absent: itself.
+   */
+  viewFor?(h265: boolean): Camera;
   on<K extends keyof CameraEvents>(event: K, listener: (...args: CameraEvents[K]) => void): this;
   off<K extends keyof CameraEvents>(event: K, listener: (...args: CameraEvents[K]) => void): this;
   /** Stops the camera; `reason` (default ERR_CLOSED) goes to its viewers in the `closed` event. */

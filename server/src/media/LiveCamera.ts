@@ -23,6 +23,8 @@ import type { MediaFrame } from './MediaFrame.js';
 import { TracksWaiters } from './TracksWaiters.js';
 import { UpstreamFeed, type UpstreamFactory } from './UpstreamFeed.js';
 import { BackchannelSession } from '../rtsp/BackchannelSession.js';
+import { TranscodedCamera } from '../transcode/TranscodedCamera.js';
+import { findFfmpeg } from '../audio/ffmpeg.js';
 
 export interface LiveCameraOptions {
   camera: CameraConfig;
@@ -36,6 +38,7 @@ export interface LiveCameraOptions {
 }
 
 export const H265_WARNING = 'H.265 video: only browsers that decode H.265 play it (Safari, Chromium with hardware decoding); others are refused';
+export const H265_NO_FFMPEG_WARNING = 'H.265 video set to transcode to H.264, but ffmpeg is not installed: only browsers that decode H.265 play it';
 
 class LiveLease implements CameraLease {
   sink: FrameSink | undefined;
@@ -78,6 +81,8 @@ export class LiveCamera extends TypedEmitter<CameraEvents> implements Camera {
   /** The camera's sub stream (`substream`): a LiveCamera of its own, closed with this one. */
   readonly #sub: LiveCamera | undefined;
   #videoSize: { width: number; height: number } | undefined;
+  /** Its H.264 view, for viewers without H.265 (`transcode` setting). */
+  readonly #transcoded: TranscodedCamera | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -105,7 +110,15 @@ export class LiveCamera extends TypedEmitter<CameraEvents> implements Camera {
       this.#waiters.resolve(tracks);
       this.safeEmit('tracks', tracks, compatible);
     });
+    if (this.#camera.transcode) this.#transcoded = new TranscodedCamera({ inner: this, logger: this.#log });
     if (this.#camera.preload) this.#feed.start();
+  }
+
+  viewFor(h265: boolean): Camera {
+    if (!this.#transcoded || (this.#camera.transcode === 'auto' && h265)) return this;
+    // A camera known to send H.264 needs no view; one not described yet may turn out H.265.
+    const video = this.#feed.tracks?.find((t) => t.kind === 'video');
+    return video && video.codec !== 'H265' ? this : this.#transcoded;
   }
 
   get status(): CameraStatus {
@@ -155,10 +168,18 @@ export class LiveCamera extends TypedEmitter<CameraEvents> implements Camera {
     const status = this.#feed.status;
     const tracks = this.#feed.tracks;
     const h265 = status.state === 'live' && tracks?.some((t) => t.codec === 'H265');
+    // Transcoded for every browser that needs it: nothing to warn about, unless ffmpeg is missing.
+    const warning = !h265
+      ? undefined
+      : !this.#transcoded
+        ? { code: 'ERR_CODEC_UNSUPPORTED' as const, message: H265_WARNING }
+        : findFfmpeg() === undefined
+          ? { code: 'ERR_FFMPEG_MISSING' as const, message: H265_NO_FFMPEG_WARNING }
+          : undefined;
     const sub = this.#sub?.status;
     return {
       ...cameraInfo(this.name, status, tracks),
-      ...(h265 ? { warning: { code: 'ERR_CODEC_UNSUPPORTED', message: H265_WARNING } } : {}),
+      ...(warning ? { warning } : {}),
       ...(sub ? { substream: { state: sub.state, ...(sub.error ? { error: sub.error } : {}) } } : {}),
     };
   }
@@ -229,6 +250,7 @@ export class LiveCamera extends TypedEmitter<CameraEvents> implements Camera {
     this.#leases.clear();
     this.#fanOut.clear();
     this.#waiters.reject(new CamrtcError('ERR_CLOSED', `camera '${this.name}' is closed`));
+    await this.#transcoded?.close();
     await Promise.all([this.#feed.close(), this.#sub?.close(reason)]);
     this.removeAllListeners();
   }

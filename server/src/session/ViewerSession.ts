@@ -144,7 +144,8 @@ export class ViewerSession extends TypedEmitter<ViewerSessionEvents> {
   constructor(options: ViewerSessionOptions) {
     super();
     this.id = options.id;
-    this.camera = options.camera;
+    // An H.265 camera set to transcode gives browsers without H.265 its H.264 view.
+    this.camera = options.camera.viewFor?.(options.h265) ?? options.camera;
     this.#options = options;
     this.#logger = options.logger;
     this.#streams = new SessionStreams(options.camera, {

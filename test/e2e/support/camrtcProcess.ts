@@ -18,9 +18,11 @@ export class CamrtcProcess {
     readonly rawOutput: string[],
   ) {}
 
-  static async start(args: string[]): Promise<CamrtcProcess> {
+  /** `env`: the process's environment (default this one's), e.g. a PATH without ffmpeg. */
+  static async start(args: string[], options: { env?: NodeJS.ProcessEnv } = {}): Promise<CamrtcProcess> {
     const child = spawn(process.execPath, ['--max-semi-space-size=4', distPath('server/src/main.js'), '--port', '0', '--host', '127.0.0.1', '--ice-host', '127.0.0.1', '--webrtc-udp-port', '0', '--log-level', 'debug', ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...(options.env ? { env: options.env } : {}),
     });
     const logs: Array<Record<string, unknown>> = [];
     const raw: string[] = [];

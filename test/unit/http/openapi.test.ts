@@ -6,6 +6,7 @@ import { loadConfig } from '../../../server/src/config/Config.js';
 import { CameraControl } from '../../../server/src/control/CameraControl.js';
 import { cameraApi } from '../../../server/src/http/cameraApi.js';
 import { openApiDocument } from '../../../server/src/http/openapi.js';
+import { SNAPSHOT_PATH } from '../../../server/src/http/snapshotRoute.js';
 import { silentLogger } from '../../../server/src/log/logger.js';
 import { CameraRegistry } from '../../../server/src/media/CameraRegistry.js';
 import { ViewerDirectory } from '../../../server/src/session/ViewerDirectory.js';
@@ -35,13 +36,13 @@ describe('OpenAPI document', () => {
     bitrateIn: () => 0,
   });
 
-  it('describes every route of the control API, and the camera list HttpServer serves, and nothing else', () => {
+  it('describes every route of the control API, the camera list and the snapshot camrtcRoutes serve, and nothing else', () => {
     const doc = openApiDocument() as { paths: Record<string, Record<string, unknown>> };
     const documented: string[] = [];
     for (const [path, item] of Object.entries(doc.paths)) {
       for (const method of ['get', 'post', 'put', 'patch', 'delete']) if (item[method]) documented.push(`${method.toUpperCase()} ${path}`);
     }
-    assert.deepEqual(documented.sort(), [...routesOf(router), 'GET /api/cameras'].sort());
+    assert.deepEqual(documented.sort(), [...routesOf(router), 'GET /api/cameras', `GET ${SNAPSHOT_PATH.replace(':name', '{name}')}`].sort());
   });
 
   it('is OpenAPI 3.1 JSON whose every operation has an id, answers and the path parameters it uses', () => {
