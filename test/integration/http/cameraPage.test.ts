@@ -159,7 +159,9 @@ describe('camera page rendering', () => {
   });
 
   it('the built bundles inline as they are', () => {
-    assert.ok(assets.earlyScript.length > 0 && assets.earlyScript.length < 4096, `early script is ${assets.earlyScript.length} bytes`);
+    // A budget, not a format limit: the early script is parsed before anything else on the page, so
+    // it stays a few KB (4.2 KB minified with the ICE servers, talk's answer and the stream choice).
+    assert.ok(assets.earlyScript.length > 0 && assets.earlyScript.length < 4608, `early script is ${assets.earlyScript.length} bytes`);
     assert.ok(assets.playerScript.includes('camrtc-player'));
   });
 });
