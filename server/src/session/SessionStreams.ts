@@ -39,6 +39,8 @@ export interface SessionStreamsHooks {
   paused(): boolean;
   /** The viewer switched, or a switch failed. */
   switched(stream: SessionStream): void;
+  /** The browser decodes H.265: otherwise a stream set to transcode is watched as its H.264 view. */
+  readonly h265?: boolean;
 }
 
 /** A switch under way: the new stream's lease, held until the cut-over or until it is given up. */
@@ -59,8 +61,14 @@ export class SessionStreams {
 
   constructor(camera: Camera, hooks: SessionStreamsHooks) {
     this.#camera = camera;
-    this.#current = camera;
     this.#hooks = hooks;
+    this.#current = this.#stream('main');
+  }
+
+  /** A stream as this session watches it: an H.265 stream set to transcode, as its H.264 view when the browser needs it. */
+  #stream(name: StreamName): Camera {
+    const stream = streamOf(this.#camera, name);
+    return stream.viewFor?.(this.#hooks.h265 === true) ?? stream;
   }
 
   /** The stream the viewer is on. */
@@ -79,7 +87,7 @@ export class SessionStreams {
   /** Starts on `wanted` (main when the camera has no sub stream): follows and leases it. */
   start(wanted: StreamName | undefined): CameraLease {
     this.#name = wanted === 'sub' && this.#camera.substream ? 'sub' : 'main';
-    this.#follow(streamOf(this.#camera, this.#name));
+    this.#follow(this.#stream(this.#name));
     this.#lease = this.#current.acquire();
     return this.#lease;
   }
@@ -97,7 +105,7 @@ export class SessionStreams {
     this.#fellBack = true;
     const previous = this.#lease;
     this.#name = this.#name === 'main' ? 'sub' : 'main';
-    this.#follow(streamOf(this.#camera, this.#name));
+    this.#follow(this.#stream(this.#name));
     this.#lease = this.#current.acquire();
     this.#lease.setPlaying(!this.#hooks.paused());
     previous?.release();
@@ -107,7 +115,7 @@ export class SessionStreams {
   /** The other stream's tracks, when the camera has two and that one was described. */
   otherTracks(): readonly Track[] | undefined {
     if (!this.#camera.substream) return undefined;
-    return streamOf(this.#camera, this.#name === 'main' ? 'sub' : 'main').knownTracks;
+    return this.#stream(this.#name === 'main' ? 'sub' : 'main').knownTracks;
   }
 
   /** Pause and play reach the stream switched to as well. */
@@ -145,7 +153,7 @@ export class SessionStreams {
   }
 
   async #switchTo(name: StreamName, viewer: Viewer): Promise<void> {
-    const camera = streamOf(this.#camera, name);
+    const camera = this.#stream(name);
     const lease = camera.acquire();
     lease.setPlaying(!this.#hooks.paused());
     const attempt: Attempt = { name, lease, timer: undefined };

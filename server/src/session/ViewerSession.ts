@@ -155,6 +155,7 @@ export class ViewerSession extends TypedEmitter<ViewerSessionEvents> {
       onTracks: this.#onTracks,
       paused: () => this.#paused,
       switched: (stream) => this.safeEmit('stream', stream),
+      h265: options.h265,
     });
     this.on('listenererror', (event, err) => this.#logger.error({ err, session: this.id, event }, 'viewer session listener failed'));
   }
