@@ -54,6 +54,8 @@ export interface UpstreamFeedOptions {
   mediaTimeoutMs?: number;
   /** Where the feed counts what it receives (the camera's, shared by a recording's feeds). Default: its own. */
   counters?: CameraCounters;
+  /** Transcode AAC for browsers from the start (default true); see setTranscoding(). */
+  transcode?: boolean;
 }
 
 /** At most one keyframe request to the camera per this many ms, whatever the viewers ask. */
@@ -94,6 +96,7 @@ export class UpstreamFeed extends TypedEmitter<UpstreamFeedEvents> {
   #mediaErrors = 0;
   #bFramesWarned = false;
   #aacWarned = false;
+  #transcode: boolean;
   #closed = false;
 
   constructor(options: UpstreamFeedOptions) {
@@ -106,6 +109,7 @@ export class UpstreamFeed extends TypedEmitter<UpstreamFeedEvents> {
     this.#backoff = options.backoff ?? new Backoff();
     this.#range = options.range ?? (() => undefined);
     this.#counters = options.counters ?? new CameraCounters();
+    this.#transcode = options.transcode ?? true;
     this.#tracks = new FeedTracks(this.#log, (tracks, compatible) => this.safeEmit('tracks', tracks, compatible));
     this.#watch = new MediaWatch(
       options.mediaTimeoutMs ?? MEDIA_TIMEOUT_MS,
@@ -177,6 +181,16 @@ export class UpstreamFeed extends TypedEmitter<UpstreamFeedEvents> {
       await session.play({ range });
       if (this.#session === session) this.#watch.start();
     });
+  }
+
+  /**
+   * Whether a browser needs the transcoded audio of an AAC camera now (a live camera: while one is
+   * subscribed). Off, the camera's AAC still reaches the restream, and no ffmpeg runs.
+   */
+  setTranscoding(on: boolean): void {
+    if (on === this.#transcode) return;
+    this.#transcode = on;
+    for (const p of this.#pipelines.values()) p.setTranscoding?.(on);
   }
 
   /** RTCP PLI to the camera for its video, at most one per UPSTREAM_KEYFRAME_INTERVAL_MS. */
@@ -288,7 +302,7 @@ export class UpstreamFeed extends TypedEmitter<UpstreamFeedEvents> {
       }
       const stable = this.#tracks.adopt(forwarded);
       // Keyed by the session's index (its SDP position); frames carry the stable index.
-      forwarded.forEach((t, i) => pipelines.set(t.index, createTrackPipeline(stable[i], this.#pipelineOutput)));
+      forwarded.forEach((t, i) => pipelines.set(t.index, createTrackPipeline(stable[i], this.#pipelineOutput, { transcode: this.#transcode })));
       this.#pipelines = pipelines;
       this.#connectedAt = performance.now();
       this.#watch.expect(stable.some((t) => t.kind === 'video') ? 'video' : 'audio');
@@ -383,7 +397,9 @@ export class UpstreamFeed extends TypedEmitter<UpstreamFeedEvents> {
 
   #frame(frame: MediaFrame): void {
     if (frame.keyframe && frame.kind === 'video') this.#keyframe(frame);
-    if (this.#watch.frame(frame) && this.#status.state !== 'live' && this.#session) this.#setStatus({ state: 'live' });
+    // While browsers get AAC transcoded, what they hear is the Opus: the camera's AAC alone is not live for them.
+    const playable = frame.encoding !== 'camera' || !this.#transcode;
+    if (playable && this.#watch.frame(frame) && this.#status.state !== 'live' && this.#session) this.#setStatus({ state: 'live' });
     this.#onFrame(frame);
   }
 

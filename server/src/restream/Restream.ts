@@ -34,6 +34,8 @@ export interface RestreamOptions {
   readonly maxConnectionsPerAddress?: number;
   /** For tests: DESCRIBE's wait for a camera (RestreamMount.PREPARE_TIMEOUT_MS). */
   readonly prepareTimeoutMs?: number;
+  /** For tests: RestreamMount.SENDER_REPORT_INTERVAL_MS. */
+  readonly senderReportIntervalMs?: number;
 }
 
 export class Restream {
@@ -139,6 +141,7 @@ export class Restream {
       logger: this.#log,
       ended: (m) => this.#unmount(name, m),
       ...(this.#options.prepareTimeoutMs !== undefined ? { prepareTimeoutMs: this.#options.prepareTimeoutMs } : {}),
+      ...(this.#options.senderReportIntervalMs !== undefined ? { senderReportIntervalMs: this.#options.senderReportIntervalMs } : {}),
     });
     this.#mounts.set(name, mount);
     await this.server.mount(`/${name}`, mount);

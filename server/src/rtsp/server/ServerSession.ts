@@ -162,6 +162,7 @@ export class ServerSession extends TypedEmitter<ServerSessionEvents> {
   private attach(t: SessionTrack, given: TrackJoin | undefined): void {
     // A multicast group shares one sink and one stream: no client of it starts its own way.
     const join = t.delivery.kind === 'multicast' ? undefined : given;
+    if (join?.report) t.delivery.sendRtcp(join.report);
     // The replay goes through the track's sink (packet hooks included), before any shared packet.
     if (join?.first) for (const packet of join.first) t.sink(packet);
     const sink = join?.startsAt ? gated(t.sink, join.startsAt) : t.sink;
