@@ -57,6 +57,11 @@ export class CamrtcProcess {
     });
   }
 
+  /** The server's process id (for its child processes: the AAC transcoders). */
+  get pid(): number {
+    return this.child.pid!;
+  }
+
   /** SIGTERM, as a user's Ctrl-C or a service manager would; resolves with the exit code. */
   async stop(): Promise<number | null> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
