@@ -126,7 +126,7 @@ export class App {
         });
       });
       if (config.rtsp.enabled) {
-        restream = await Restream.start({ cameras: built.cameras, authenticator: built.access.authenticator, host: config.host, port: rtspPortOf(config), logger });
+        restream = await Restream.start({ cameras: built.cameras, authenticator: built.access.authenticator, host: config.host, port: rtspPortOf(config), logger, viewers: built.viewers });
       }
       if (file) {
         watcher = new ConfigWatcher({
