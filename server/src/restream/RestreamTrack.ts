@@ -5,9 +5,9 @@
  * (RtpTimeline). Each packet is built once, in the frame's tick, and the RTSP server's fan-out
  * writes it to every playing client (invariant 2). A client that starts gets the video's current GOP
  * first (PacketGop), or, when none is cached, the shared packets from the next keyframe on: its
- * first packet always starts a keyframe. Its RTCP sender reports pair the RTP timestamp of the last
- * frame with the wall clock when that frame arrived from the camera, for audio and video alike, so a
- * client lines the two up as the camera sent them (lip sync).
+ * first packet always starts a keyframe. Its RTCP sender reports put its RTP clock on the wall clock
+ * as its frames arrived from the camera (ArrivalClock), for audio and video alike, so a client lines
+ * the two up as the camera sent them (lip sync).
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -15,7 +15,7 @@ import type { MediaFrame } from '../media/MediaFrame.js';
 import type { MountTrack, TrackJoin, TrackMedia } from '../rtsp/server/Mount.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
 import { RtpTimeline } from '../webrtc/RtpTimeline.js';
-import { buildSenderReport, senderInfoAt } from '../rtp/senderReport.js';
+import { ArrivalClock, buildSenderReport, senderInfo } from '../rtp/senderReport.js';
 import { PacketGop } from './PacketGop.js';
 
 const RTP_HEADER_BYTES = 12;
@@ -52,8 +52,7 @@ export class RestreamTrack extends TypedEmitter<RestreamTrackEvents> implements 
   /** Of the shared stream, for the sender reports (replayed copies are not counted again). */
   #packets = 0;
   #octets = 0;
-  /** The last frame's outbound timestamp and arrival (Unix ms); undefined before the first frame. */
-  #lastFrame: { timestamp: number; arrivedUnixMs: number } | undefined;
+  readonly #clock: ArrivalClock;
 
   constructor(
     /** The camera track's stable index (MediaFrame.trackIndex). */
@@ -72,6 +71,7 @@ export class RestreamTrack extends TypedEmitter<RestreamTrackEvents> implements 
     this.#sequence = randomBytes(2).readUInt16BE(0);
     this.#timeline = new RtpTimeline(media.clockRate, 0, randomBytes(4).readUInt32BE(0));
     this.#waitingForKeyframe = media.kind === 'video';
+    this.#clock = new ArrivalClock(media.clockRate);
   }
 
   get media(): TrackMedia {
@@ -116,7 +116,7 @@ export class RestreamTrack extends TypedEmitter<RestreamTrackEvents> implements 
       // Audio: the camera's own marker (AAC: the end of an access unit), none for the others.
       rtpPacket(this.#media.payloadType, video ? i === last : frame.marker === true, this.#nextSequence(), timestamp, this.ssrc, payload),
     );
-    this.#lastFrame = { timestamp, arrivedUnixMs: performance.timeOrigin + frame.receivedAt };
+    this.#clock.frame(timestamp, performance.timeOrigin + frame.receivedAt);
     this.#packets += packets.length;
     for (const payload of frame.payloads) this.#octets += payload.length;
     if (video) {
@@ -143,10 +143,9 @@ export class RestreamTrack extends TypedEmitter<RestreamTrackEvents> implements 
 
   /** An RTCP sender report (SR + SDES) for now, or undefined before the first frame. */
   senderReport(unixMs = performance.timeOrigin + performance.now()): Buffer | undefined {
-    const last = this.#lastFrame;
-    if (!last) return undefined;
-    const stream = { ssrc: this.ssrc, clockRate: this.#media.clockRate, ...last, packetCount: this.#packets, octetCount: this.#octets };
-    return buildSenderReport(senderInfoAt(stream, unixMs), this.cname);
+    const rtpTimestamp = this.#clock.timestampAt(unixMs);
+    if (rtpTimestamp === undefined) return undefined;
+    return buildSenderReport(senderInfo({ ssrc: this.ssrc, packetCount: this.#packets, octetCount: this.#octets }, unixMs, rtpTimestamp), this.cname);
   }
 
   requestKeyframe(): void {

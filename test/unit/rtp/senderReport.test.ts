@@ -8,7 +8,7 @@ import { CamrtcError } from '../../../server/src/errors.js';
 import { ntpFromUnixMs, unixMsFromNtp } from '../../../server/src/rtp/ntp.js';
 import { parseRtcp, RTCP_SDES, RTCP_SR } from '../../../server/src/rtp/rtcp.js';
 import { reportBlockFor, roundTripMs } from '../../../server/src/rtp/reportBlocks.js';
-import { buildSenderReport, rtpTimestampAt, senderInfoAt } from '../../../server/src/rtp/senderReport.js';
+import { ArrivalClock, buildSenderReport, senderInfo } from '../../../server/src/rtp/senderReport.js';
 import { runs } from '../../helpers/property.js';
 
 const NOW = 1_700_000_000_250;
@@ -46,20 +46,70 @@ describe('RTCP sender reports', () => {
     assert.equal(packet.length % 4, 0);
   });
 
-  it("the RTP timestamp of a report is the last frame's, carried forward at the track's clock (and wrapping)", () => {
-    assert.equal(rtpTimestampAt(1000, NOW - 500, 90000, NOW), 1000 + 45000);
-    assert.equal(rtpTimestampAt(1000, NOW - 20, 8000, NOW), 1160);
-    assert.equal(rtpTimestampAt(0xffffff00, NOW - 1000, 48000, NOW), (0xffffff00 + 48000) >>> 0);
-    // Two tracks whose frames arrived together map the same instant to their own clocks alike.
-    const video = senderInfoAt({ ssrc: 1, clockRate: 90000, timestamp: 9000, arrivedUnixMs: NOW - 100, packetCount: 0, octetCount: 0 }, NOW);
-    const audio = senderInfoAt({ ssrc: 2, clockRate: 8000, timestamp: 800, arrivedUnixMs: NOW - 100, packetCount: 0, octetCount: 0 }, NOW);
-    assert.equal(video.ntp, audio.ntp);
-    assert.deepEqual([video.rtpTimestamp, audio.rtpTimestamp], [18000, 1600]);
+  it('counts past 2^32 wrap as RFC 3550 says', () => {
+    const info = senderInfo({ ssrc: 1, packetCount: 2 ** 32 + 5, octetCount: 2 ** 33 + 7 }, NOW, 2 ** 32 + 9);
+    assert.deepEqual([info.packetCount, info.octetCount, info.rtpTimestamp], [5, 7, 9]);
+  });
+});
+
+/**
+ * Frames every `periodMs` for `seconds`, each arriving `latency(i)` ms after its capture; a report
+ * every 2 s. Each report's error (ms) against the capture clock: minus the latency it assumed.
+ */
+function run(clockRate: number, periodMs: number, seconds: number, latency: (i: number) => number, drift = 0): number[] {
+  const clock = new ArrivalClock(clockRate);
+  const errors: number[] = [];
+  const start = NOW;
+  const ts0 = 0xfff00000;
+  let nextReport = start + 2000;
+  for (let i = 0; i * periodMs < seconds * 1000; i++) {
+    const capture = start + i * periodMs;
+    // The camera's clock runs `drift` fast: its timestamps get ahead of the wall clock.
+    const ts = (ts0 + Math.round(((capture - start) * (1 + drift) * clockRate) / 1000)) >>> 0;
+    const arrival = capture + latency(i);
+    while (nextReport <= arrival) {
+      const reported = clock.timestampAt(nextReport)!;
+      const truth = (ts0 + Math.round(((nextReport - start) * (1 + drift) * clockRate) / 1000)) >>> 0;
+      errors.push(((((reported - truth) | 0) * 1000) / clockRate));
+      nextReport += 2000;
+    }
+    clock.frame(ts, arrival);
+  }
+  return errors;
+}
+
+describe('ArrivalClock: the RTP clock on the wall clock from arrival times', () => {
+  it('before any frame there is no mapping; the first frame anchors it', () => {
+    const clock = new ArrivalClock(90000);
+    assert.equal(clock.timestampAt(NOW), undefined);
+    clock.frame(1000, NOW - 500);
+    assert.equal(clock.timestampAt(NOW), 1000 + 45000);
   });
 
-  it('counts past 2^32 wrap as RFC 3550 says', () => {
-    const info = senderInfoAt({ ssrc: 1, clockRate: 90000, timestamp: 0, arrivedUnixMs: NOW, packetCount: 2 ** 32 + 5, octetCount: 2 ** 33 + 7 }, NOW);
-    assert.deepEqual([info.packetCount, info.octetCount], [5, 7]);
+  it('jittery arrivals (the first frame and every 25th, the last before each report, a keyframe 40 ms late): every report at the earliest arrivals', () => {
+    const errors = run(90000, 40, 60, (i) => (i === 0 || i % 25 === 24 ? 40 : 2 + (i % 3)));
+    assert.ok(errors.every((e) => Math.abs(e + 2) < 0.5), `errors ${errors.map((e) => e.toFixed(1)).join(' ')}`);
+  });
+
+  it('latency that drops by 55 ms (a camera back on a faster path): reports move toward it at most 2 ms per second, and get there', () => {
+    const errors = run(8000, 20, 60, (i) => (i < 500 ? 60 : 5));
+    assert.ok(Math.abs(errors[0] + 60) < 0.5, `began ${errors[0]}`);
+    const steps = errors.slice(1).map((e, i) => Math.abs(e - errors[i]));
+    assert.ok(steps.every((d) => d <= 4.1), `steps ${steps.map((d) => d.toFixed(1)).join(' ')}`);
+    assert.ok(Math.abs(errors.at(-1)! + 5) < 0.5, `ended ${errors.at(-1)} ms off`);
+  });
+
+  it('a camera clock 100 ppm fast is followed: after 10 minutes the reports are still within a few ms', () => {
+    const errors = run(90000, 40, 600, () => 3, 100e-6);
+    assert.ok(Math.abs(errors.at(-1)! + 3) < 3, `${errors.at(-1)} ms`);
+  });
+
+  it('audio and video frames that arrive alike map the same instant alike, each on its own clock', () => {
+    const video = new ArrivalClock(90000);
+    const audio = new ArrivalClock(8000);
+    video.frame(9000, NOW - 100);
+    audio.frame(800, NOW - 100);
+    assert.deepEqual([video.timestampAt(NOW), audio.timestampAt(NOW)], [18000, 1600]);
   });
 });
 
