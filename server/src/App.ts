@@ -142,6 +142,7 @@ export class App {
           host: config.host,
           port: rtspPortOf(config),
           logger,
+          viewers: built.viewers,
           ...(cluster ? { peers: cluster.restreamPeers } : {}),
         });
       }

@@ -296,7 +296,7 @@ export function cameraApi(options: CameraApiOptions): Router {
     if (!(await admit(req, res, name))) return;
     if (!registry.get(name)) throw unknownCamera(name);
     const entry = VIEWER_ID.test(id) ? viewers.get(id) : undefined;
-    if (!entry || entry.session.camera.name !== name || entry.session.closed) {
+    if (!entry || entry.camera !== name || viewers.closed(entry)) {
       throw new CamrtcError('ERR_VIEWER_UNKNOWN', `camera '${name}' has no viewer '${id.slice(0, 32)}'`);
     }
     await viewers.disconnect(entry);

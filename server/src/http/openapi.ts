@@ -118,7 +118,7 @@ export function openApiDocument(): Record<string, unknown> {
         parameters: [nameParam],
         get: {
           operationId: 'listViewers',
-          summary: "The camera's viewers: transport, address, duration, bytes, loss and round-trip time",
+          summary: "The camera's viewers (browsers over WebSocket or WHEP, RTSP restream clients): transport, address, duration, bytes, loss and round-trip time",
           responses: { '200': { description: 'The viewers', content: json({ type: 'array', items: ref('Viewer') }) }, ...REFUSALS, '404': error('No such camera (ERR_CAMERA_UNKNOWN)') },
         },
       },
@@ -126,7 +126,7 @@ export function openApiDocument(): Record<string, unknown> {
         parameters: [nameParam, viewerParam],
         delete: {
           operationId: 'disconnectViewer',
-          summary: 'Disconnect one viewer (it reads ERR_VIEWER_DISCONNECTED; the player does not reconnect by itself)',
+          summary: 'Disconnect one viewer (a browser reads ERR_VIEWER_DISCONNECTED and the player does not reconnect by itself; an RTSP client\'s session and connection end, and an NVR may connect again)',
           responses: {
             '200': { description: 'Disconnected', content: json({ type: 'object', properties: { id: { type: 'string' }, disconnected: { const: true } }, required: ['id', 'disconnected'] }) },
             ...REFUSALS,
@@ -300,7 +300,7 @@ export function openApiDocument(): Record<string, unknown> {
           type: 'object',
           properties: {
             id: { type: 'string' },
-            transport: { type: 'string', enum: ['ws', 'whep'] },
+            transport: { type: 'string', enum: ['ws', 'whep', 'rtsp'], description: 'ws: the player or the WebSocket protocol; whep: a WHEP client; rtsp: a client of the RTSP restream' },
             address: { type: ['string', 'null'] },
             startedAt: { type: 'string', format: 'date-time' },
             durationSeconds: { type: 'number' },
@@ -310,7 +310,7 @@ export function openApiDocument(): Record<string, unknown> {
             bytesSent: { type: 'integer', description: 'RTP payload bytes sent' },
             packetsSent: { type: 'integer' },
             framesSent: { type: 'integer' },
-            packetsLost: { type: ['integer', 'null'], description: "From the viewer's RTCP receiver reports" },
+            packetsLost: { type: ['integer', 'null'], description: "From the viewer's RTCP receiver reports (null until one came; RTSP clients may send none)" },
             fractionLost: { type: ['number', 'null'] },
             rttMs: { type: ['number', 'null'] },
           },

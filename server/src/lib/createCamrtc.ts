@@ -15,7 +15,7 @@ import { redactText } from '../log/redact.js';
 import type { Camera } from '../media/Camera.js';
 import type { CameraStatus } from '../media/CameraState.js';
 import { SIGNALING_PATH } from '../signaling/SignalingServer.js';
-import type { ViewerEntry } from '../session/ViewerDirectory.js';
+import type { SessionEntry } from '../session/ViewerDirectory.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
 import { WHEP_PATH } from '../whep/WhepEndpoint.js';
 import { CAMERA_LIST_PATH, PLAYER_FILES } from '../http/camrtcRoutes.js';
@@ -96,10 +96,13 @@ class EmbeddedCamrtc extends TypedEmitter<CamrtcEvents & { listenererror: [strin
 
     for (const camera of core.cameras.all()) this.#watchCamera(camera);
     core.cameras.on('added', (camera) => this.#watchCamera(camera, true));
-    core.viewers.on('added', (entry) => this.safeEmit('viewerJoined', viewerEvent(entry)));
-    core.viewers.on('ended', (_session, entry) =>
-      this.safeEmit('viewerLeft', { ...viewerEvent(entry), durationSeconds: Math.round((Date.now() - entry.startedAt) / 100) / 10 }),
-    );
+    // The library serves no RTSP restream: its directory holds WebRTC sessions only.
+    core.viewers.on('added', (entry) => {
+      if (entry.transport !== 'rtsp') this.safeEmit('viewerJoined', viewerEvent(entry));
+    });
+    core.viewers.on('ended', (entry) => {
+      if (entry.transport !== 'rtsp') this.safeEmit('viewerLeft', { ...viewerEvent(entry), durationSeconds: Math.round((Date.now() - entry.startedAt) / 100) / 10 });
+    });
     this.on('listenererror', (event, err) => core.logger.error({ err, event }, 'a camrtc event listener threw'));
   }
 
@@ -158,7 +161,8 @@ class EmbeddedCamrtc extends TypedEmitter<CamrtcEvents & { listenererror: [strin
 
   async listViewers(camera?: string): Promise<ViewerSummary[]> {
     const viewers = this.#core.viewers;
-    const entries = camera === undefined ? [...this.#core.cameras.list()].flatMap((c) => viewers.forCamera(c.name)) : viewers.forCamera(camera);
+    const all = camera === undefined ? [...this.#core.cameras.list()].flatMap((c) => viewers.forCamera(c.name)) : viewers.forCamera(camera);
+    const entries = all.filter((e): e is SessionEntry => e.transport !== 'rtsp');
     return Promise.all(
       entries.map(async (entry) => {
         const { id: _id, transport: _t, address: _a, startedAt: _s, ...rest } = await viewers.describe(entry);
@@ -169,7 +173,7 @@ class EmbeddedCamrtc extends TypedEmitter<CamrtcEvents & { listenererror: [strin
 
   async disconnectViewer(id: string): Promise<boolean> {
     const entry = this.#core.viewers.get(id);
-    if (!entry || entry.session.closed) return false;
+    if (!entry || this.#core.viewers.closed(entry)) return false;
     await this.#core.viewers.disconnect(entry);
     return true;
   }
@@ -215,10 +219,10 @@ class EmbeddedCamrtc extends TypedEmitter<CamrtcEvents & { listenererror: [strin
   }
 }
 
-function viewerEvent(entry: ViewerEntry): ViewerEvent {
+function viewerEvent(entry: SessionEntry): ViewerEvent {
   return {
     id: entry.id,
-    camera: entry.session.camera.name,
+    camera: entry.camera,
     transport: entry.transport,
     address: entry.address ?? null,
     startedAt: new Date(entry.startedAt).toISOString(),

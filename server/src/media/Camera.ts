@@ -19,6 +19,12 @@ import type { BackchannelSession } from '../rtsp/BackchannelSession.js';
  */
 export interface FrameSink {
   onFrame(frame: MediaFrame): void;
+  /**
+   * The sink serves the camera's own codecs (the RTSP restream): of a track browsers get transcoded
+   * it takes the 'camera' frames, and its subscription starts no transcoder. Others (browsers) take
+   * the 'transcoded' ones, and a live camera transcodes while any of them is subscribed.
+   */
+  readonly cameraCodecs?: boolean;
 }
 
 export type CameraEvents = {

@@ -65,10 +65,21 @@ export class FeedTracks {
     const same =
       prev !== undefined &&
       prev.length === tracks.length &&
-      prev.every((t, i) => t.codec === tracks[i].codec && t.index === tracks[i].index && t.fmtp['profile-level-id'] === tracks[i].fmtp['profile-level-id']);
+      prev.every((t, i) => t.codec === tracks[i].codec && t.index === tracks[i].index && t.fmtp['profile-level-id'] === tracks[i].fmtp['profile-level-id'] && sameCameraTrack(t, tracks[i]));
     // The same array when nothing changed: spare viewers are matched to their tracks by identity.
     if (same) return;
     this.#presented = tracks;
     this.#changed(tracks, compatible);
   }
+}
+
+/**
+ * The same camera encoding behind a transcoded track (AAC with the same clock, channels and
+ * config): the RTSP restream serves it as is, so its clients must hear of a change.
+ */
+function sameCameraTrack(a: Track, b: Track): boolean {
+  const x = a.cameraTrack;
+  const y = b.cameraTrack;
+  if (!x || !y) return x === y;
+  return x.codec === y.codec && x.clockRate === y.clockRate && x.channels === y.channels && x.payloadType === y.payloadType && JSON.stringify(x.fmtp) === JSON.stringify(y.fmtp);
 }

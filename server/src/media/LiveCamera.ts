@@ -96,6 +96,8 @@ export class LiveCamera extends TypedEmitter<CameraEvents> implements Camera {
       camera: options.camera,
       logger: this.#log,
       onFrame: (frame) => this.#deliver(frame),
+      // Until a browser subscribes: RTSP clients take the camera's AAC as it comes.
+      transcode: false,
       ...(options.createSession ? { createSession: options.createSession } : {}),
       ...(options.backoff ? { backoff: options.backoff } : {}),
       ...(options.mediaTimeoutMs !== undefined ? { mediaTimeoutMs: options.mediaTimeoutMs } : {}),
@@ -259,11 +261,13 @@ export class LiveCamera extends TypedEmitter<CameraEvents> implements Camera {
     if (lease.sink) this.#fanOut.delete(lease.sink);
     lease.sink = sink;
     if (sink) this.#fanOut.add(sink);
+    this.#reconcileTranscoding();
   }
 
   #release(lease: LiveLease): void {
     if (lease.sink) this.#fanOut.delete(lease.sink);
     lease.sink = undefined;
+    this.#reconcileTranscoding();
     if (!this.#leases.delete(lease)) return;
     if (this.#leases.size > 0) this.#reconcilePause();
     if (this.#leases.size > 0 || this.#camera.preload || this.#closed) return;
@@ -275,6 +279,13 @@ export class LiveCamera extends TypedEmitter<CameraEvents> implements Camera {
         void this.#feed.stop('no viewers');
       }
     }, this.#camera.idleTimeoutMs);
+  }
+
+  /** AAC is transcoded for browsers while one is subscribed (an RTSP-only audience costs no ffmpeg). */
+  #reconcileTranscoding(): void {
+    let browsers = false;
+    for (const l of this.#leases) if (l.sink && !l.sink.cameraCodecs) browsers = true;
+    this.#feed.setTranscoding(browsers);
   }
 
   /**

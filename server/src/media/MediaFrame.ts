@@ -22,4 +22,14 @@ export interface MediaFrame {
   readonly generation: number;
   /** Arrival time (performance.now(), ms) of the packet that completed the frame. */
   readonly receivedAt: number;
+  /**
+   * Only on the frames of a track browsers get transcoded (AAC): 'camera' for the camera's own RTP
+   * payloads, one per packet as it sent them (for sinks that serve the camera's codecs: the RTSP
+   * restream), 'transcoded' for what browsers get (Opus). Undefined: one frame for every sink.
+   */
+  readonly encoding?: FrameEncoding;
+  /** 'camera' frames: the RTP marker bit the camera set on the packet (the end of an AAC access unit). */
+  readonly marker?: boolean;
 }
+
+export type FrameEncoding = 'camera' | 'transcoded';

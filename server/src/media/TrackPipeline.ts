@@ -38,6 +38,16 @@ export interface TrackPipeline {
   close?(): void;
   /** Forgets depacketizer state (the camera started a new RTP stream: new SSRC). */
   reset?(): void;
+  /**
+   * A track browsers get transcoded (AAC): whether anyone needs the transcoded frames now. Off, the
+   * pipeline hands out the camera's own payloads only and runs no transcoder.
+   */
+  setTranscoding?(on: boolean): void;
+}
+
+export interface PipelineOptions {
+  /** Transcode from the start (default true): a live camera turns it on while a browser watches. */
+  readonly transcode?: boolean;
 }
 
 const AAC_CODECS = new Set(['MPEG4-GENERIC', 'MP4A-LATM']);
@@ -56,11 +66,14 @@ export function isForwardable(track: Track): boolean {
   return false;
 }
 
-/** The track as viewers see it: AAC becomes the Opus it is transcoded to (RFC 7587: 48000/2). */
+/**
+ * The track as viewers see it: AAC becomes the Opus it is transcoded to (RFC 7587: 48000/2), with
+ * the camera's own track beside it for the restream, which serves the AAC as it comes.
+ */
 export function presentedTrack(track: Track): Track {
   if (!isAac(track)) return track;
   // The payload type is the camera's (viewers offer their own); the rest describes the Opus stream.
-  return { ...track, codec: 'OPUS', clockRate: 48000, channels: 2, fmtp: {} };
+  return { ...track, codec: 'OPUS', clockRate: 48000, channels: 2, fmtp: {}, cameraTrack: track };
 }
 
 /** What the video pipelines need of a depacketizer (H.264 and H.265 share the contract). */
@@ -157,46 +170,83 @@ class H265Pipeline extends VideoPipeline<H265AccessUnit> {
 }
 
 /**
- * AAC (MPEG4-GENERIC or MP4A-LATM) in, Opus out through ffmpeg. Opus frames come back a few tens
- * of milliseconds later, outside the camera packet's tick; they carry the generation of the session
- * that fed them and timestamps counted in 48 kHz samples.
+ * AAC (MPEG4-GENERIC or MP4A-LATM): the camera's own payloads as they come ('camera' frames, for the
+ * RTSP restream, which serves AAC as the camera sends it), and Opus through ffmpeg while transcoding
+ * is on ('transcoded' frames, for browsers). Opus frames come back a few tens of milliseconds later,
+ * outside the camera packet's tick; they carry the generation of the session that fed them and
+ * timestamps counted in 48 kHz samples. A live camera transcodes only while a browser watches, so
+ * an audience of RTSP clients costs no ffmpeg process; a transcoder started again continues the
+ * Opus timestamps by the wall time that passed, as if it had run all along.
  */
 class AacPipeline implements TrackPipeline {
-  private readonly depacketizer: AacDepacketizer;
-  private readonly transcoder: AacTranscoder | undefined;
+  private readonly latm: boolean;
+  private readonly config: AacConfig | undefined;
+  private depacketizer: AacDepacketizer | undefined;
+  private transcoder: AacTranscoder | undefined;
   private generation = 0;
   private timestamp = 0;
+  /** When the last Opus packet came out (performance.now()), 0 before any. */
+  private lastOpusAt = 0;
+  private closed = false;
 
-  constructor(readonly track: Track, private readonly out: PipelineOutput, ffmpeg: string) {
-    const latm = track.codec === 'MP4A-LATM';
-    this.depacketizer = new AacDepacketizer(latm ? 'latm' : 'generic', genericParams(track.fmtp));
-    const config: AacConfig | CamrtcError = latm ? parseStreamMuxConfig(track.fmtp.config) : parseAudioSpecificConfig(track.fmtp.config);
-    if (config instanceof CamrtcError) {
-      out.error(config);
-      return;
-    }
-    this.transcoder = new AacTranscoder(ffmpeg, config, {
-      packet: (payload, samples) => {
-        this.out.frame({ trackIndex: track.index, kind: 'audio', timestamp: this.timestamp >>> 0, keyframe: true, payloads: [payload], generation: this.generation, receivedAt: performance.now() });
-        this.timestamp = (this.timestamp + samples) >>> 0;
-      },
-      error: (error) => this.out.error(error),
-    });
+  constructor(readonly track: Track, private readonly out: PipelineOutput, private readonly ffmpeg: string, transcode: boolean) {
+    this.latm = track.codec === 'MP4A-LATM';
+    const config: AacConfig | CamrtcError = this.latm ? parseStreamMuxConfig(track.fmtp.config) : parseAudioSpecificConfig(track.fmtp.config);
+    if (config instanceof CamrtcError) out.error(config);
+    else this.config = config;
+    this.setTranscoding(transcode);
   }
 
-  push(packet: Buffer, generation: number): void {
-    if (!this.transcoder) return;
+  push(packet: Buffer, generation: number, now: number): void {
     this.generation = generation;
     const rtp = parseRtpPacket(packet);
     if (rtp instanceof CamrtcError) return this.out.error(rtp);
     if (rtp.payloadType !== this.track.payloadType || rtp.payload.length === 0) return;
+    // Before the transcoder is fed: the restream's packet goes out in this tick whatever ffmpeg does.
+    this.out.frame({
+      trackIndex: this.track.index, kind: 'audio', timestamp: rtp.timestamp, keyframe: true, payloads: [rtp.payload],
+      generation, receivedAt: now, encoding: 'camera', marker: rtp.marker,
+    });
+    if (!this.transcoder || !this.depacketizer) return;
     const frames = this.depacketizer.push(rtp);
     if (frames instanceof CamrtcError) return this.out.error(frames);
     for (const f of frames) this.transcoder.push(f);
   }
 
+  setTranscoding(on: boolean): void {
+    if (on === (this.transcoder !== undefined) || this.closed) return;
+    if (!on) {
+      this.transcoder?.close();
+      this.transcoder = undefined;
+      this.depacketizer = undefined;
+      return;
+    }
+    const config = this.config;
+    if (!config) return;
+    if (this.lastOpusAt > 0) {
+      // Opus viewers know one timeline: the time without a transcoder is a gap in it, not nothing.
+      this.timestamp = (this.timestamp + Math.round((performance.now() - this.lastOpusAt) * 48)) >>> 0;
+    }
+    this.depacketizer = new AacDepacketizer(this.latm ? 'latm' : 'generic', genericParams(this.track.fmtp));
+    const track = this.track;
+    const transcoder: AacTranscoder = new AacTranscoder(this.ffmpeg, config, {
+      packet: (payload, samples) => {
+        if (this.transcoder !== transcoder) return;
+        this.lastOpusAt = performance.now();
+        this.out.frame({ trackIndex: track.index, kind: 'audio', timestamp: this.timestamp >>> 0, keyframe: true, payloads: [payload], generation: this.generation, receivedAt: this.lastOpusAt, encoding: 'transcoded' });
+        this.timestamp = (this.timestamp + samples) >>> 0;
+      },
+      error: (error) => {
+        if (this.transcoder === transcoder) this.out.error(error);
+      },
+    });
+    this.transcoder = transcoder;
+  }
+
   close(): void {
+    this.closed = true;
     this.transcoder?.close();
+    this.transcoder = undefined;
   }
 }
 
@@ -214,13 +264,13 @@ class AudioPipeline implements TrackPipeline {
   }
 }
 
-export function createTrackPipeline(track: Track, out: PipelineOutput): TrackPipeline {
+export function createTrackPipeline(track: Track, out: PipelineOutput, options: PipelineOptions = {}): TrackPipeline {
   if (track.kind === 'video' && track.codec === 'H264') return new H264Pipeline(track, out);
   if (track.kind === 'video' && track.codec === 'H265') return new H265Pipeline(track, out);
   if (isAac(track)) {
     const ffmpeg = findFfmpeg();
     if (!ffmpeg) throw new CamrtcError('ERR_TRANSCODER', 'AAC audio needs ffmpeg (not found on PATH)');
-    return new AacPipeline(track, out, ffmpeg);
+    return new AacPipeline(track, out, ffmpeg, options.transcode ?? true);
   }
   if (isForwardable(track)) return new AudioPipeline(track, out);
   throw new CamrtcError('ERR_CODEC_UNSUPPORTED', `${track.kind} codec ${track.codec} is not forwarded`);

@@ -57,6 +57,8 @@ export interface UpstreamFeedOptions {
   counters?: CameraCounters;
   /** Ask the camera for its ONVIF audio backchannel when describing it (two-way audio). Default false. */
   backchannel?: boolean;
+  /** Transcode AAC for browsers from the start (default true); see setTranscoding(). */
+  transcode?: boolean;
 }
 
 /** At most one keyframe request to the camera per this many ms, whatever the viewers ask. */
@@ -107,6 +109,7 @@ export class UpstreamFeed extends TypedEmitter<UpstreamFeedEvents> {
   #mediaErrors = 0;
   #bFramesWarned = false;
   #aacWarned = false;
+  #transcode: boolean;
   #closed = false;
   readonly #askBackchannel: boolean;
   #backchannel: Track | undefined;
@@ -122,6 +125,7 @@ export class UpstreamFeed extends TypedEmitter<UpstreamFeedEvents> {
     this.#range = options.range ?? (() => undefined);
     this.#counters = options.counters ?? new CameraCounters();
     this.#askBackchannel = options.backchannel ?? false;
+    this.#transcode = options.transcode ?? true;
     this.#tracks = new FeedTracks(this.#log, (tracks, compatible) => this.safeEmit('tracks', tracks, compatible));
     this.#watch = new MediaWatch(
       options.mediaTimeoutMs ?? MEDIA_TIMEOUT_MS,
@@ -197,6 +201,16 @@ export class UpstreamFeed extends TypedEmitter<UpstreamFeedEvents> {
       await session.play({ range });
       if (this.#session === session) this.#watch.start();
     });
+  }
+
+  /**
+   * Whether a browser needs the transcoded audio of an AAC camera now (a live camera: while one is
+   * subscribed). Off, the camera's AAC still reaches the restream, and no ffmpeg runs.
+   */
+  setTranscoding(on: boolean): void {
+    if (on === this.#transcode) return;
+    this.#transcode = on;
+    for (const p of this.#pipelines.values()) p.setTranscoding?.(on);
   }
 
   /** RTCP PLI to the camera for its video, at most one per UPSTREAM_KEYFRAME_INTERVAL_MS. */
@@ -314,7 +328,7 @@ export class UpstreamFeed extends TypedEmitter<UpstreamFeedEvents> {
       }
       const stable = this.#tracks.adopt(forwarded);
       // Keyed by the session's index (its SDP position); frames carry the stable index.
-      forwarded.forEach((t, i) => pipelines.set(t.index, createTrackPipeline(stable[i], this.#pipelineOutput)));
+      forwarded.forEach((t, i) => pipelines.set(t.index, createTrackPipeline(stable[i], this.#pipelineOutput, { transcode: this.#transcode })));
       this.#pipelines = pipelines;
       this.#connectedAt = performance.now();
       this.#watch.expect(stable.some((t) => t.kind === 'video') ? 'video' : 'audio');
@@ -411,7 +425,9 @@ export class UpstreamFeed extends TypedEmitter<UpstreamFeedEvents> {
 
   #frame(frame: MediaFrame): void {
     if (frame.keyframe && frame.kind === 'video') this.#keyframe(frame);
-    if (this.#watch.frame(frame) && this.#status.state !== 'live' && this.#session) this.#setStatus({ state: 'live' });
+    // While browsers get AAC transcoded, what they hear is the Opus: the camera's AAC alone is not live for them.
+    const playable = frame.encoding !== 'camera' || !this.#transcode;
+    if (playable && this.#watch.frame(frame) && this.#status.state !== 'live' && this.#session) this.#setStatus({ state: 'live' });
     this.#onFrame(frame);
   }
 

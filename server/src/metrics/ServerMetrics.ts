@@ -11,7 +11,7 @@ import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Camera } from '../media/Camera.js';
 import type { ViewerSession } from '../session/ViewerSession.js';
-import type { ViewerDirectory } from '../session/ViewerDirectory.js';
+import type { ViewerDirectory, ViewerEntry } from '../session/ViewerDirectory.js';
 import { CAMERA_STATES } from '../../../shared/protocol.js';
 
 export const METRICS_PREFIX = 'camrtc_';
@@ -50,6 +50,8 @@ interface ViewerTotals {
   packetsSent: number;
   nacksReceived: number;
   retransmitted: number;
+  /** RTSP restream clients: RTP bytes, header and payload. */
+  restreamBytesSent: number;
 }
 
 /** Bytes in of one camera at the last BITRATE_SAMPLES ticks (a ring). */
@@ -68,7 +70,7 @@ export class ServerMetrics {
   readonly registry = new Registry();
   readonly #cameras: ServerMetricsOptions['cameras'];
   readonly #sessions: ViewerDirectory;
-  readonly #left: ViewerTotals = { bytesSent: 0, packetsSent: 0, nacksReceived: 0, retransmitted: 0 };
+  readonly #left: ViewerTotals = { bytesSent: 0, packetsSent: 0, nacksReceived: 0, retransmitted: 0, restreamBytesSent: 0 };
   readonly #observed = new WeakMap<ViewerSession, number>();
   readonly #bitrate = new Map<string, BitrateSamples>();
   readonly #sampler: NodeJS.Timeout;
@@ -78,7 +80,10 @@ export class ServerMetrics {
   #ticks = 0;
   readonly #firstFrame: Histogram;
   readonly #livePicture: Histogram;
-  readonly #onEnded = (session: ViewerSession): void => this.#viewerLeft(session);
+  readonly #onEnded = (entry: ViewerEntry): void => {
+    if (entry.transport === 'rtsp') this.#left.restreamBytesSent += entry.client.sent().bytes;
+    else this.#viewerLeft(entry.session);
+  };
   #closed = false;
 
   constructor(options: ServerMetricsOptions) {
@@ -145,25 +150,23 @@ export class ServerMetrics {
     gauge('camera_keyframe_interval_seconds', 'Seconds between the last two keyframes of the camera (0 until two were received)', ['camera'], (set) => {
       for (const camera of cameras()) set({ camera: camera.name }, camera.counters.keyframeIntervalSeconds);
     });
-    gauge('camera_viewers', 'Viewers of the camera (sessions watching or connecting)', ['camera'], (set) => {
-      const counts = new Map<string, number>();
-      for (const camera of cameras()) counts.set(camera.name, 0);
-      for (const session of this.#sessions) {
-        const n = counts.get(session.camera.name);
-        if (n !== undefined) counts.set(session.camera.name, n + 1);
-      }
-      for (const [camera, n] of counts) set({ camera }, n);
+    gauge('camera_viewers', 'Viewers of the camera (WebSocket, WHEP and RTSP restream sessions watching or connecting)', ['camera'], (set) => {
+      for (const [camera, n] of this.#viewerCounts(cameras(), () => true)) set({ camera }, n);
+    });
+    gauge('camera_restream_clients', 'RTSP restream clients of the camera (sessions set up), counted among its viewers', ['camera'], (set) => {
+      for (const [camera, n] of this.#viewerCounts(cameras(), (e) => e.transport === 'rtsp')) set({ camera }, n);
     });
     total('rtsp_errors_total', 'Camera failures by error code (docs/errors.md): connection, RTSP status, timeouts, no or undecodable media', ['camera', 'code'], (set) => {
       for (const camera of cameras()) for (const [code, n] of camera.counters.failures) set({ camera: camera.name, code }, n);
     });
 
     // ---- per server ----
-    gauge('viewers', 'Viewers of all cameras (sessions watching or connecting)', [], (set) => set({}, this.#sessions.size));
+    gauge('viewers', 'Viewers of all cameras (WebSocket, WHEP and RTSP restream sessions watching or connecting)', [], (set) => set({}, this.#sessions.size));
     total('bytes_out_total', 'RTP bytes (header and payload) sent to viewers, retransmissions apart', [], (set) => set({}, this.#viewerTotals().bytesSent));
     total('packets_out_total', 'RTP packets sent to viewers, retransmissions apart', [], (set) => set({}, this.#viewerTotals().packetsSent));
     total('nacks_received_total', 'RTCP generic NACKs received from viewers (each may name several packets)', [], (set) => set({}, this.#viewerTotals().nacksReceived));
     total('retransmissions_total', 'RTP packets sent again for the NACKs of viewers', [], (set) => set({}, this.#viewerTotals().retransmitted));
+    total('restream_bytes_out_total', 'RTP bytes (header and payload) sent to RTSP restream clients', [], (set) => set({}, this.#viewerTotals().restreamBytesSent));
     this.#firstFrame = new Histogram({
       name: name('time_to_first_frame_seconds'),
       help: "Seconds from a viewer's watch request (WebSocket watch or WHEP POST) to its first video frame sent",
@@ -213,9 +216,21 @@ export class ServerMetrics {
     this.registry.clear();
   }
 
+  /** Viewers per configured camera among the directory's entries that `which` takes. */
+  #viewerCounts(cameras: readonly Camera[], which: (entry: ViewerEntry) => boolean): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const camera of cameras) counts.set(camera.name, 0);
+    for (const entry of this.#sessions.entries()) {
+      const n = counts.get(entry.camera);
+      if (n !== undefined && which(entry)) counts.set(entry.camera, n + 1);
+    }
+    return counts;
+  }
+
   /** The viewers that left plus those watching now. */
   #viewerTotals(): ViewerTotals {
     const sum = { ...this.#left };
+    for (const entry of this.#sessions.entries()) if (entry.transport === 'rtsp') sum.restreamBytesSent += entry.client.sent().bytes;
     for (const session of this.#sessions) {
       const stats = session.viewer?.stats;
       if (!stats) continue;

@@ -104,6 +104,8 @@ export class TrackProbe {
   }
 
   private onFrame(frame: MediaFrame): void {
+    // Frames as browsers get them: of AAC, the Opus it is transcoded to.
+    if (frame.encoding === 'camera') return;
     this.frames++;
     if (frame.kind !== 'video' || !frame.keyframe) return;
     this.keyframes++;

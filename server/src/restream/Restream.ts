@@ -6,7 +6,8 @@
  * removed, changed (its clients' sessions end: they set up again on the new camera) or comes back
  * with other tracks. Access is the web side's (restreamAccess.ts). Recordings are not restreamed:
  * each of their viewers has its own camera session anyway, so an RTSP client gains nothing over
- * asking the NVR itself (404).
+ * asking the NVR itself (404). Each client session is a viewer in the App's ViewerDirectory
+ * (RestreamViewer: the control API lists and disconnects it, /metrics counts it).
  */
 import { CamrtcError } from '../errors.js';
 import type { Authenticator } from '../auth/Authenticator.js';
@@ -16,6 +17,9 @@ import { RtspServer } from '../rtsp/server/RtspServer.js';
 import type { RequestHook } from '../rtsp/server/ServerHooks.js';
 import { restreamAccessHook, cameraOfPath, type RestreamPeers } from './restreamAccess.js';
 import { RestreamMount } from './RestreamMount.js';
+import { RestreamViewer } from './RestreamViewer.js';
+import type { ServerSession } from '../rtsp/server/ServerSession.js';
+import type { ViewerDirectory } from '../session/ViewerDirectory.js';
 
 /** A client address holding more RTSP connections than this is refused more (a NAT of many NVRs stays far below). */
 export const MAX_CONNECTIONS_PER_ADDRESS = 32;
@@ -36,6 +40,10 @@ export interface RestreamOptions {
   readonly peers?: RestreamPeers;
   /** For tests: DESCRIBE's wait for a camera (RestreamMount.PREPARE_TIMEOUT_MS). */
   readonly prepareTimeoutMs?: number;
+  /** For tests: RestreamMount.SENDER_REPORT_INTERVAL_MS. */
+  readonly senderReportIntervalMs?: number;
+  /** Where client sessions are listed as viewers (transport `rtsp`); none: not listed. */
+  readonly viewers?: ViewerDirectory;
 }
 
 export class Restream {
@@ -44,6 +52,7 @@ export class Restream {
   readonly #log: Logger;
   readonly #mounts = new Map<string, RestreamMount>();
   readonly #perAddress = new Map<string, number>();
+  readonly #viewers = new WeakMap<ServerSession, RestreamViewer>();
   #closed = false;
 
   private constructor(options: RestreamOptions) {
@@ -59,8 +68,14 @@ export class Restream {
       hooks: [restreamAccessHook({ authenticator: options.authenticator, logger: this.#log, ...(options.peers ? { peers: options.peers } : {}) }), this.#mountHook],
     });
     this.server.on('session', (session) => {
-      if (session.mount instanceof RestreamMount) session.mount.attach(session);
+      if (!(session.mount instanceof RestreamMount)) return;
+      session.mount.attach(session);
+      if (session.closed || !options.viewers) return;
+      const viewer = new RestreamViewer(session, session.mount.camera.name);
+      this.#viewers.set(session, viewer);
+      options.viewers.addClient(viewer, 'rtsp', session.connection.remoteAddress);
     });
+    this.server.on('rtcp', (session, index, packet) => this.#viewers.get(session)?.onRtcp(index, packet, performance.timeOrigin + performance.now()));
     this.server.on('connection', (conn) => {
       const address = conn.remoteAddress;
       const count = (this.#perAddress.get(address) ?? 0) + 1;
@@ -141,6 +156,7 @@ export class Restream {
       logger: this.#log,
       ended: (m) => this.#unmount(name, m),
       ...(this.#options.prepareTimeoutMs !== undefined ? { prepareTimeoutMs: this.#options.prepareTimeoutMs } : {}),
+      ...(this.#options.senderReportIntervalMs !== undefined ? { senderReportIntervalMs: this.#options.senderReportIntervalMs } : {}),
     });
     this.#mounts.set(name, mount);
     await this.server.mount(`/${name}`, mount);

@@ -5,8 +5,11 @@
  * an idle camera is pulled for the first client and let go (after its idle time) after the last.
  * Pause is per client (the server stops that client's packets); the lease plays while any client
  * does, so the camera itself is paused only when every RTSP client and every browser paused.
- * The frames the lease delivers become each track's shared RTP stream (RestreamTrack).
+ * The frames the lease delivers become each track's shared RTP stream (RestreamTrack), and every
+ * playing client gets each track's RTCP sender report when it starts and every
+ * SENDER_REPORT_INTERVAL_MS, under one CNAME per mount.
  */
+import { randomBytes } from 'node:crypto';
 import { CamrtcError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Camera, CameraLease, FrameSink } from '../media/Camera.js';
@@ -21,6 +24,8 @@ import { restreamMedia, sameMedia } from './restreamMedia.js';
 export const PREPARE_TIMEOUT_MS = 10_000;
 /** A DESCRIBE keeps the camera it woke up this long for the SETUP that follows (whatever its idle time). */
 export const DESCRIBE_HOLD_MS = 10_000;
+/** Between two RTCP sender reports of a track to each playing client (RFC 3550 asks no more often than 5 s on average; players resync sooner). */
+export const SENDER_REPORT_INTERVAL_MS = 2_000;
 
 export interface RestreamMountOptions {
   /** A live camera (not seekable). */
@@ -33,14 +38,22 @@ export interface RestreamMountOptions {
   readonly ended: (mount: RestreamMount) => void;
   /** Default PREPARE_TIMEOUT_MS. */
   readonly prepareTimeoutMs?: number;
+  /** Default SENDER_REPORT_INTERVAL_MS. */
+  readonly senderReportIntervalMs?: number;
 }
 
 export class RestreamMount implements Mount, FrameSink {
   readonly camera: Camera;
   readonly sessionName: string;
+  /** The camera's own AAC, not the Opus browsers get: its clients start no transcoder. */
+  readonly cameraCodecs = true;
   readonly #log: Logger;
   readonly #ended: (mount: RestreamMount) => void;
   readonly #prepareTimeoutMs: number;
+  readonly #reportIntervalMs: number;
+  /** The SDES CNAME of every track's reports: a client syncs streams that share it. */
+  readonly #cname = `camrtc-${randomBytes(6).toString('hex')}`;
+  #reportTimer: NodeJS.Timeout | undefined;
   #tracks: RestreamTrack[] = [];
   readonly #byCameraIndex = new Map<number, RestreamTrack>();
   readonly #sessions = new Set<ServerSession>();
@@ -57,6 +70,7 @@ export class RestreamMount implements Mount, FrameSink {
     this.#log = options.logger;
     this.#ended = options.ended;
     this.#prepareTimeoutMs = options.prepareTimeoutMs ?? PREPARE_TIMEOUT_MS;
+    this.#reportIntervalMs = options.senderReportIntervalMs ?? SENDER_REPORT_INTERVAL_MS;
     this.camera.on('tracks', this.#onTracks);
     this.camera.on('closed', this.#onClosed);
     if (this.camera.knownTracks) this.#adopt(this.camera.knownTracks);
@@ -139,6 +153,7 @@ export class RestreamMount implements Mount, FrameSink {
 
   /** A camera frame (the lease's sink), in its tick. */
   onFrame(frame: MediaFrame): void {
+    if (frame.encoding === 'transcoded') return;
     this.#byCameraIndex.get(frame.trackIndex)?.push(frame);
   }
 
@@ -150,6 +165,7 @@ export class RestreamMount implements Mount, FrameSink {
     this.camera.off('closed', this.#onClosed);
     this.#release();
     this.#releaseHold();
+    this.#stopReports();
     this.#sessions.clear();
     this.#paused.clear();
   }
@@ -184,7 +200,12 @@ export class RestreamMount implements Mount, FrameSink {
     if (this.#closed) return;
     if (this.#sessions.size === 0) {
       this.#release();
+      this.#stopReports();
       return;
+    }
+    if (!this.#reportTimer) {
+      this.#reportTimer = setInterval(() => this.#sendReports(), this.#reportIntervalMs);
+      this.#reportTimer.unref();
     }
     if (!this.#lease) {
       const lease = (this.#lease = this.camera.acquire());
@@ -195,6 +216,26 @@ export class RestreamMount implements Mount, FrameSink {
       this.#log.info({ camera: this.camera.name }, 'rtsp restream: first client, watching the camera');
     }
     this.#lease.setPlaying(this.#paused.size < this.#sessions.size);
+  }
+
+  /** Each track's sender report, built once, to every client playing it. */
+  #sendReports(): void {
+    const now = performance.timeOrigin + performance.now();
+    const reports = new Map<RestreamTrack, Buffer | undefined>();
+    for (const session of this.#sessions) {
+      if (session.state !== 'playing') continue;
+      for (const { index, track } of session.setUp) {
+        if (!(track instanceof RestreamTrack)) continue;
+        if (!reports.has(track)) reports.set(track, track.senderReport(now));
+        const report = reports.get(track);
+        if (report) session.sendRtcp(index, report);
+      }
+    }
+  }
+
+  #stopReports(): void {
+    clearInterval(this.#reportTimer);
+    this.#reportTimer = undefined;
   }
 
   #release(): void {
@@ -220,7 +261,7 @@ export class RestreamMount implements Mount, FrameSink {
     });
     const known = this.#tracks;
     if (known.length === 0) {
-      this.#tracks = fresh.map((f) => new RestreamTrack(f.index, f.media, () => this.#askKeyframe()));
+      this.#tracks = fresh.map((f) => new RestreamTrack(f.index, f.media, () => this.#askKeyframe(), this.#cname));
       for (const t of this.#tracks) this.#byCameraIndex.set(t.cameraIndex, t);
       return;
     }

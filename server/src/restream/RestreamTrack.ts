@@ -5,7 +5,9 @@
  * (RtpTimeline). Each packet is built once, in the frame's tick, and the RTSP server's fan-out
  * writes it to every playing client (invariant 2). A client that starts gets the video's current GOP
  * first (PacketGop), or, when none is cached, the shared packets from the next keyframe on: its
- * first packet always starts a keyframe.
+ * first packet always starts a keyframe. Its RTCP sender reports put its RTP clock on the wall clock
+ * as its frames arrived from the camera (ArrivalClock), for audio and video alike, so a client lines
+ * the two up as the camera sent them (lip sync).
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -13,6 +15,7 @@ import type { MediaFrame } from '../media/MediaFrame.js';
 import type { MountTrack, TrackJoin, TrackMedia } from '../rtsp/server/Mount.js';
 import { TypedEmitter } from '../util/TypedEmitter.js';
 import { RtpTimeline } from '../webrtc/RtpTimeline.js';
+import { ArrivalClock, buildSenderReport, senderInfo } from '../rtp/senderReport.js';
 import { PacketGop } from './PacketGop.js';
 
 const RTP_HEADER_BYTES = 12;
@@ -46,6 +49,10 @@ export class RestreamTrack extends TypedEmitter<RestreamTrackEvents> implements 
   #generation = -1;
   /** Sequence number of the next packet: never skips, so a camera restart shows clients no loss. */
   #sequence: number;
+  /** Of the shared stream, for the sender reports (replayed copies are not counted again). */
+  #packets = 0;
+  #octets = 0;
+  readonly #clock: ArrivalClock;
 
   constructor(
     /** The camera track's stable index (MediaFrame.trackIndex). */
@@ -53,6 +60,8 @@ export class RestreamTrack extends TypedEmitter<RestreamTrackEvents> implements 
     media: TrackMedia,
     /** A client needs a keyframe and none is cached: ask the camera (the lease rate-limits it). */
     askKeyframe: () => void,
+    /** The SDES CNAME of the reports: one per mount, so a client knows its tracks belong together. */
+    readonly cname = 'camrtc',
   ) {
     super();
     this.#media = media;
@@ -62,6 +71,7 @@ export class RestreamTrack extends TypedEmitter<RestreamTrackEvents> implements 
     this.#sequence = randomBytes(2).readUInt16BE(0);
     this.#timeline = new RtpTimeline(media.clockRate, 0, randomBytes(4).readUInt32BE(0));
     this.#waitingForKeyframe = media.kind === 'video';
+    this.#clock = new ArrivalClock(media.clockRate);
   }
 
   get media(): TrackMedia {
@@ -103,8 +113,12 @@ export class RestreamTrack extends TypedEmitter<RestreamTrackEvents> implements 
     const timestamp = this.#timeline.rebase(frame.timestamp, frame.generation, frame.receivedAt);
     const last = frame.payloads.length - 1;
     const packets = frame.payloads.map((payload, i) =>
-      rtpPacket(this.#media.payloadType, video && i === last, this.#nextSequence(), timestamp, this.ssrc, payload),
+      // Audio: the camera's own marker (AAC: the end of an access unit), none for the others.
+      rtpPacket(this.#media.payloadType, video ? i === last : frame.marker === true, this.#nextSequence(), timestamp, this.ssrc, payload),
     );
+    this.#clock.frame(timestamp, performance.timeOrigin + frame.receivedAt);
+    this.#packets += packets.length;
+    for (const payload of frame.payloads) this.#octets += payload.length;
     if (video) {
       if (frame.keyframe) this.#keyframeStarts.add(packets[0]);
       this.#gop.push(packets, timestamp, frame.keyframe, performance.now());
@@ -117,12 +131,21 @@ export class RestreamTrack extends TypedEmitter<RestreamTrackEvents> implements 
    * it has some of those packets already), else from the next keyframe; audio from the next packet.
    */
   join(pausedAt?: number): TrackJoin {
-    if (this.#media.kind !== 'video') return {};
+    const report = this.senderReport();
+    const reported = report ? { report } : {};
+    if (this.#media.kind !== 'video') return reported;
     const startedAt = this.#gop.startedAt;
     const replay = startedAt > 0 && (pausedAt === undefined || pausedAt < startedAt) ? this.#gop.replay(this.#media.clockRate) : undefined;
-    if (replay) return { first: replay.packets, seq: replay.seq, rtptime: replay.rtptime };
+    if (replay) return { ...reported, first: replay.packets, seq: replay.seq, rtptime: replay.rtptime };
     this.#askKeyframe();
-    return { startsAt: (packet) => this.#keyframeStarts.has(packet) };
+    return { ...reported, startsAt: (packet) => this.#keyframeStarts.has(packet) };
+  }
+
+  /** An RTCP sender report (SR + SDES) for now, or undefined before the first frame. */
+  senderReport(unixMs = performance.timeOrigin + performance.now()): Buffer | undefined {
+    const rtpTimestamp = this.#clock.timestampAt(unixMs);
+    if (rtpTimestamp === undefined) return undefined;
+    return buildSenderReport(senderInfo({ ssrc: this.ssrc, packetCount: this.#packets, octetCount: this.#octets }, unixMs, rtpTimestamp), this.cname);
   }
 
   requestKeyframe(): void {

@@ -5,10 +5,10 @@
  * reported as 0: cameras do not adapt to it and computing it would cost a clock read per packet.
  */
 
-import { RTCP_PSFB, RTCP_RR, RTCP_SDES, RTCP_SR } from '../rtp/rtcp.js';
+import { RTCP_PSFB, RTCP_RR, RTCP_SR } from '../rtp/rtcp.js';
+import { buildSdesCname } from '../rtp/senderReport.js';
 import { RtpSequenceCounter } from '../rtp/RtpSequenceCounter.js';
 
-const SDES_CNAME = 1;
 const PSFB_PLI = 1;
 const PSFB_FIR = 4;
 
@@ -133,17 +133,6 @@ export class ReceiverReporter {
   }
 
   private buildSdes(): Buffer {
-    const name = Buffer.from(this.cname.slice(0, 255), 'utf8').subarray(0, 255);
-    // ssrc + type + length + text + END, padded to 32 bits.
-    const chunkLen = Math.ceil((4 + 2 + name.length + 1) / 4) * 4;
-    const out = Buffer.alloc(4 + chunkLen);
-    out[0] = 0x81;
-    out[1] = RTCP_SDES;
-    out.writeUInt16BE(out.length / 4 - 1, 2);
-    out.writeUInt32BE(this.ssrc >>> 0, 4);
-    out[8] = SDES_CNAME;
-    out[9] = name.length;
-    name.copy(out, 10);
-    return out;
+    return buildSdesCname(this.ssrc, this.cname);
   }
 }

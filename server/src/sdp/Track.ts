@@ -27,6 +27,11 @@ export interface Track {
    * offer MP4V-ES and H264 in one section). The fields above describe the one camrtc chose.
    */
   readonly formats?: readonly TrackFormat[];
+  /**
+   * Set on a track as viewers are told it when browsers get it transcoded (AAC presented as Opus):
+   * the camera's own track, which the RTSP restream serves as the camera sends it.
+   */
+  readonly cameraTrack?: Track;
 }
 
 /** One payload format of a media section (`m=` format + its rtpmap and fmtp). */

@@ -446,7 +446,8 @@ export class Viewer extends TypedEmitter<ViewerEvents> implements FrameSink {
    * waits. Frames before the connection is up, while paused, or before the first keyframe are dropped.
    */
   onFrame(frame: MediaFrame): void {
-    if (!this.#connected || this.#paused) return;
+    // The camera's own AAC is the restream's; this viewer gets the Opus made of it.
+    if (!this.#connected || this.#paused || frame.encoding === 'camera') return;
     this.#route[frame.trackIndex]?.deliver(frame);
   }
 

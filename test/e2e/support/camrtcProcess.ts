@@ -70,6 +70,11 @@ export class CamrtcProcess {
     return new Promise((r) => this.child.once('exit', () => r()));
   }
 
+  /** The server's process id (for its child processes: the AAC transcoders). */
+  get pid(): number {
+    return this.child.pid!;
+  }
+
   /** SIGTERM, as a user's Ctrl-C or a service manager would; resolves with the exit code. */
   async stop(): Promise<number | null> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;

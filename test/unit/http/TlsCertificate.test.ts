@@ -90,6 +90,9 @@ describe('TlsCertificate', { skip: opensslMissing() }, () => {
     const certificate = TlsCertificate.load({ cert: join(links, 'cert.pem'), key: join(links, 'key.pem') }, { logger, pollIntervalMs: 100 });
     try {
       const reloaded = new Promise<CertificateInfo>((resolve) => certificate.once('reloaded', resolve));
+      // fs.watchFile takes its first stat on the thread pool: on a busy machine it can come after
+      // writes made at once, which then look like the starting state. A renewal comes later than that.
+      await new Promise((r) => setTimeout(r, 500));
       writeFileSync(target.cert, two.cert);
       writeFileSync(target.key, two.key);
       const info = await Promise.race([reloaded, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no reload within 3 s')), 3000))]);

@@ -75,9 +75,9 @@ describe('TrackPipeline: camera RTP to viewer frames', () => {
     assert.equal(s.bFrames(), 1);
   });
 
-  it('AAC is presented to viewers as the Opus it becomes; other tracks unchanged', () => {
+  it("AAC is presented to viewers as the Opus it becomes, the camera's own track beside it (the restream's); other tracks unchanged", () => {
     const aac: Track = { ...PCMU, codec: 'MPEG4-GENERIC', payloadType: 97, clockRate: 16000, fmtp: { config: '1408' } };
-    assert.deepEqual({ ...presentedTrack(aac), control: '' }, { ...aac, codec: 'OPUS', clockRate: 48000, channels: 2, fmtp: {}, control: '' });
+    assert.deepEqual({ ...presentedTrack(aac), control: '' }, { ...aac, codec: 'OPUS', clockRate: 48000, channels: 2, fmtp: {}, control: '', cameraTrack: aac });
     assert.equal(presentedTrack(PCMU), PCMU);
   });
 });

@@ -6,6 +6,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
+import { spawnSync } from 'node:child_process';
 import { LiveCamera } from '../../../server/src/media/LiveCamera.js';
 import { RecordingCamera } from '../../../server/src/media/RecordingCamera.js';
 import type { UpstreamSession } from '../../../server/src/media/UpstreamFeed.js';
@@ -172,6 +173,43 @@ describe('UpstreamFeed: the state says what a viewer will get', () => {
     await cam.tracks();
     await waitFor(() => cam.status.error !== undefined);
     assert.ok(statuses.every((s) => !JSON.stringify(s).includes('pw')));
+    await cam.close();
+  });
+});
+
+/** The AAC -> Opus ffmpeg processes this test process started. */
+function transcoders(): number {
+  const ps = spawnSync('ps', ['-o', 'args=', '--ppid', String(process.pid)], { encoding: 'utf8' });
+  return ps.stdout.split('\n').filter((l) => l.includes('ffmpeg') && l.includes('libopus')).length;
+}
+
+/** One RFC 3640 AAC-hbr packet: AU-headers-length 16, one AU header (13-bit size, 3-bit index), the AU. */
+function aacPacket(ts: number, marker = true): Buffer {
+  const au = Buffer.alloc(40, 0x21);
+  const headers = Buffer.from([0x00, 0x10, (au.length >> 5) & 0xff, (au.length << 3) & 0xff]);
+  return rawRtp({ seq: seq++, ts, payload: Buffer.concat([headers, au]), payloadType: 97, marker, ssrc: 3 });
+}
+
+describe('LiveCamera: AAC for the restream as the camera sends it, transcoded only while a browser watches', { skip: findFfmpeg() ? false : 'ffmpeg is not installed' }, () => {
+  it("a camera-codecs sink (the restream) gets the camera's packets, marker and all, and starts no ffmpeg; a browser's subscription does, until it leaves", async () => {
+    const { cam, lease, sessions } = camera([[video(0), aac(1)]]);
+    const restream: MediaFrame[] = [];
+    lease.subscribe({ cameraCodecs: true, onFrame: (f) => restream.push(f) });
+    await cam.tracks();
+    await waitFor(() => sessions.length === 1);
+    const first = aacPacket(16000);
+    sessions[0].emit('rtp', 1, first);
+    sessions[0].emit('rtp', 1, aacPacket(17024, false));
+    const audio = restream.filter((f) => f.kind === 'audio');
+    assert.deepEqual(audio.map((f) => [f.encoding, f.timestamp, f.marker]), [['camera', 16000, true], ['camera', 17024, false]]);
+    assert.deepEqual(audio[0].payloads, [first.subarray(12)], "the camera's payload, AU headers included");
+    assert.equal(transcoders(), 0, 'no browser: no transcoder');
+
+    const browser = cam.acquire();
+    browser.subscribe({ onFrame: () => undefined });
+    await waitFor(() => transcoders() === 1, 5000);
+    browser.release();
+    await waitFor(() => transcoders() === 0, 5000);
     await cam.close();
   });
 });

@@ -47,6 +47,11 @@ export interface MountTrack {
 
 /** How one client starts on a track (MountTrack.join). */
 export interface TrackJoin {
+  /**
+   * RTCP sent to this client before any packet (a sender report: the client places the stream on the
+   * wall clock, and beside the mount's other tracks, from its first packet on).
+   */
+  readonly report?: Buffer;
   /** Sent to this client only, in order, before the shared packets (a cached GOP, keyframe first). */
   readonly first?: readonly Buffer[];
   /** Shared packets are dropped for this client until one passes (the start of the next keyframe). */

@@ -11,8 +11,17 @@ import type { PacketSink } from './TrackFanOut.js';
 
 export type ServerSessionState = 'ready' | 'playing' | 'closed';
 
-/** Why a session ended: the client said so, went silent, went away; or the server took the mount or itself down. */
-export type SessionCloseReason = 'teardown' | 'timeout' | 'disconnected' | 'unmounted' | 'server-closed';
+/** Why a session ended: the client said so, went silent, went away; or the server took the mount or itself down, or the session away (`revoked`: an administrator). */
+export type SessionCloseReason = 'teardown' | 'timeout' | 'disconnected' | 'unmounted' | 'server-closed' | 'revoked';
+
+/** What a session sent its client, over every track it set up (one set up again counts on). */
+export interface SessionSent {
+  readonly packets: number;
+  /** RTP bytes, header and payload. */
+  readonly bytes: number;
+  /** Video frames (packets with the marker bit) and audio packets. */
+  readonly frames: number;
+}
 
 export interface SessionTrack {
   readonly index: number;
@@ -55,6 +64,8 @@ export class ServerSession extends TypedEmitter<ServerSessionEvents> {
   /** The sink each track's fan-out holds while playing: the track's own, or a gate on it (join). */
   private readonly attached = new Map<number, PacketSink>();
   private stateValue: ServerSessionState = 'ready';
+  /** What deliveries replaced by a new SETUP of their track had sent. */
+  private sentBefore: SessionSent = { packets: 0, bytes: 0, frames: 0 };
   private pausedAtValue: number | undefined;
   private readonly timer: NodeJS.Timeout;
 
@@ -88,6 +99,13 @@ export class ServerSession extends TypedEmitter<ServerSessionEvents> {
     return [...this.tracks.values()].sort((a, b) => a.index - b.index);
   }
 
+  /** What this session sent its client so far. */
+  get sent(): SessionSent {
+    let sent = this.sentBefore;
+    for (const t of this.tracks.values()) sent = this.sentBy(t, sent);
+    return sent;
+  }
+
   trackAt(index: number): SessionTrack | undefined {
     return this.tracks.get(index);
   }
@@ -96,7 +114,10 @@ export class ServerSession extends TypedEmitter<ServerSessionEvents> {
   setTrack(t: SessionTrack): void {
     if (this.closed) return;
     const previous = this.tracks.get(t.index);
-    if (previous) this.release(previous);
+    if (previous) {
+      this.release(previous);
+      this.sentBefore = this.sentBy(previous, this.sentBefore);
+    }
     this.tracks.set(t.index, t);
     if (t.delivery instanceof InterleavedDelivery) {
       for (const channel of t.delivery.channels) this.connection.channels.set(channel, { sessionId: this.id, trackIndex: t.index });
@@ -149,9 +170,16 @@ export class ServerSession extends TypedEmitter<ServerSessionEvents> {
       if (wasPlaying) this.detach(t);
       this.freeChannels(t);
     }
+    // Final: what it sent stays readable after the close (the viewer list's totals).
+    this.sentBefore = this.sent;
     this.tracks.clear();
     this.safeEmit('close', reason);
     this.removeAllListeners();
+  }
+
+  private sentBy(t: SessionTrack, before: SessionSent): SessionSent {
+    const s = t.delivery.sent;
+    return { packets: before.packets + s.packets, bytes: before.bytes + s.bytes, frames: before.frames + (t.track.media.kind === 'video' ? s.marked : s.packets) };
   }
 
   private release(t: SessionTrack): void {
@@ -162,6 +190,7 @@ export class ServerSession extends TypedEmitter<ServerSessionEvents> {
   private attach(t: SessionTrack, given: TrackJoin | undefined): void {
     // A multicast group shares one sink and one stream: no client of it starts its own way.
     const join = t.delivery.kind === 'multicast' ? undefined : given;
+    if (join?.report) t.delivery.sendRtcp(join.report);
     // The replay goes through the track's sink (packet hooks included), before any shared packet.
     if (join?.first) for (const packet of join.first) t.sink(packet);
     const sink = join?.startsAt ? gated(t.sink, join.startsAt) : t.sink;

@@ -80,8 +80,25 @@ export interface Delivery {
   readonly kind: DeliveryKind;
   /** The Transport the SETUP answer granted. */
   readonly transport: Transport;
+  /** RTP sent through sendRtp (a multicast group's packets go out once, through its shared sink, and count nowhere). */
+  readonly sent: SentCounts;
   sendRtp(packet: Buffer): void;
   sendRtcp(packet: Buffer): void;
+}
+
+/** RTP a delivery sent: a few integer increments per packet, read by the viewer list and /metrics. */
+export class SentCounts {
+  packets = 0;
+  /** RTP bytes, header and payload. */
+  bytes = 0;
+  /** Packets with the marker bit (video: the last packet of a frame). */
+  marked = 0;
+
+  count(packet: Buffer): void {
+    this.packets++;
+    this.bytes += packet.length;
+    if (packet.length > 1 && (packet[1] & 0x80) !== 0) this.marked++;
+  }
 }
 
 /** What a TCP delivery writes to: the client's connection (which drops clients that do not keep up). */
@@ -92,6 +109,7 @@ export interface InterleavedWriter {
 export class InterleavedDelivery implements Delivery {
   readonly kind = 'tcp';
   readonly transport: Transport;
+  readonly sent = new SentCounts();
 
   constructor(
     private readonly conn: InterleavedWriter,
@@ -102,6 +120,7 @@ export class InterleavedDelivery implements Delivery {
   }
 
   sendRtp(packet: Buffer): void {
+    this.sent.count(packet);
     this.conn.write(serializeInterleaved(this.channels[0], packet));
   }
   sendRtcp(packet: Buffer): void {
@@ -112,6 +131,7 @@ export class InterleavedDelivery implements Delivery {
 export class UdpDelivery implements Delivery {
   readonly kind = 'udp';
   readonly transport: Transport;
+  readonly sent = new SentCounts();
 
   constructor(
     private readonly udp: UdpPair,
@@ -124,7 +144,9 @@ export class UdpDelivery implements Delivery {
   }
 
   sendRtp(packet: Buffer): void {
-    if (!this.udp.closed) this.udp.rtp.send(packet, this.clientPort[0], this.address);
+    if (this.udp.closed) return;
+    this.sent.count(packet);
+    this.udp.rtp.send(packet, this.clientPort[0], this.address);
   }
   sendRtcp(packet: Buffer): void {
     if (!this.udp.closed) this.udp.rtcp.send(packet, this.clientPort[1], this.address);
@@ -134,6 +156,7 @@ export class UdpDelivery implements Delivery {
 export class MulticastDelivery implements Delivery {
   readonly kind = 'multicast';
   readonly transport: Transport;
+  readonly sent = new SentCounts();
 
   constructor(
     private readonly socket: () => dgram.Socket | undefined,
