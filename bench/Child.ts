@@ -46,6 +46,11 @@ export class Child {
     return this.#closed;
   }
 
+  /** Calls `listener` with every output line from now on, for the child's life. */
+  onLine(listener: (line: string) => void): void {
+    this.#lineListeners.add(listener);
+  }
+
   /** Resolves with the first output line `match` accepts (its return value), or rejects on exit/timeout. */
   waitForLine<T>(match: (line: string) => T | undefined, timeoutMs: number): Promise<T> {
     return new Promise<T>((resolve, reject) => {

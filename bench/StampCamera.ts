@@ -24,16 +24,31 @@ export interface StampCameraOptions {
   threads: number;
   /** x264 threads on whole frames (one slice per picture, one frame more latency) instead of slices. */
   frameThreads?: boolean;
+  /**
+   * Drop RTCP keyframe requests (PLI/FIR) before the encoder, as most IP cameras ignore them;
+   * gst-rtsp-server honours them by default (a keyframe at once).
+   */
+  ignoreKeyframeRequests?: boolean;
 }
 
 export class StampCamera {
-  private constructor(private readonly child: Child, readonly port: number, readonly options: StampCameraOptions) {}
+  #keyframeRequests = 0;
+  #clients = 0;
+
+  private constructor(private readonly child: Child, readonly port: number, readonly options: StampCameraOptions) {
+    child.onLine((line) => {
+      if (line.includes('"keyframe-request"')) this.#keyframeRequests++;
+      else if (line.includes('"client-connected"')) this.#clients++;
+      else if (line.includes('"client-closed"')) this.#clients--;
+    });
+  }
 
   static async start(options: StampCameraOptions): Promise<StampCamera> {
     const child = new Child('gst-rtsp-server', SYSTEM_PYTHON, [
       join(repoRoot, 'test/e2e/support/gst-rtsp-server.py'), '--port', '0', '--path', '/cam', '--stamp',
       '--width', String(options.width), '--height', String(options.height), '--fps', String(options.fps),
       '--gop', String(options.gop), '--bitrate', String(options.kbps), '--threads', String(options.threads), ...(options.frameThreads ? ['--frame-threads'] : []), '--profile', 'baseline',
+      ...(options.ignoreKeyframeRequests ? ['--ignore-keyframe-requests'] : []),
     ]);
     try {
       const port = await child.waitForLine((line) => {
@@ -57,7 +72,17 @@ export class StampCamera {
 
   get label(): string {
     const o = this.options;
-    return `${o.width}x${o.height} ${o.fps} fps, ${o.kbps / 1000} Mbit/s, GOP ${o.gop / o.fps} s`;
+    return `${o.width}x${o.height} ${o.fps} fps, ${o.kbps / 1000} Mbit/s, GOP ${o.gop / o.fps} s${o.ignoreKeyframeRequests ? ', ignoring keyframe requests' : ''}`;
+  }
+
+  /** Keyframe requests (RTCP PLI/FIR) the camera received so far, honoured or not. */
+  get keyframeRequests(): number {
+    return this.#keyframeRequests;
+  }
+
+  /** RTSP sessions the camera is serving now (connections opened minus closed). */
+  get clients(): number {
+    return this.#clients;
   }
 
   get pid(): number {

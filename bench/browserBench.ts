@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { repoRoot } from '../test/helpers/paths.js';
-import { FIRST_FRAME_MESSAGE, installProbe, type ProbeState } from './browserProbe.js';
+import { EARLY_WINDOW_MS, FIRST_FRAME_MESSAGE, LIVE_MAX_AGE_MS, LIVE_MESSAGE, installProbe, type ProbeState } from './browserProbe.js';
 import type { BenchServer } from './servers.js';
 import { sleep } from './stats.js';
 
@@ -53,7 +53,7 @@ export function pageUrl(server: BenchServer, host: PageHost, camera: string): st
 async function openProbed(browser: Browser, url: string): Promise<Page> {
   const context = await browser.newContext();
   const page = await context.newPage();
-  await page.addInitScript(installProbe, FIRST_FRAME_MESSAGE);
+  await page.addInitScript(installProbe, { firstFrameMessage: FIRST_FRAME_MESSAGE, liveMessage: LIVE_MESSAGE, liveMaxAgeMs: LIVE_MAX_AGE_MS, earlyWindowMs: EARLY_WINDOW_MS });
   await page.goto(url);
   return page;
 }
@@ -73,19 +73,20 @@ async function readProbe(page: Page, drain: boolean): Promise<ProbeState> {
  * the window being measured, on a machine whose 2 cores the page load already saturates.
  */
 async function waitFirstFrame(page: Page): Promise<number> {
-  const message = page.waitForEvent('console', { predicate: (m) => m.text() === FIRST_FRAME_MESSAGE, timeout: FIRST_FRAME_TIMEOUT_MS });
-  // The frame may have come before the wait began (page.goto returns at the load event).
-  const before = await readProbe(page, false);
-  if (before.firstFrame >= 0) {
-    message.catch(() => undefined);
-    return before.firstFrame;
-  }
-  try {
-    await message;
-  } catch {
-    throw new Error(`no frame decoded within ${FIRST_FRAME_TIMEOUT_MS} ms at ${page.url()}`);
-  }
-  return (await readProbe(page, false)).firstFrame;
+  const at = await waitProbe(page, FIRST_FRAME_MESSAGE, (s) => s.firstFrame, FIRST_FRAME_TIMEOUT_MS);
+  if (at === undefined) throw new Error(`no frame decoded within ${FIRST_FRAME_TIMEOUT_MS} ms at ${page.url()}`);
+  return at;
+}
+
+/** Waits for `message` from the probe; `pick` reads the mark it sets (-1 until then). undefined on timeout. */
+async function waitProbe(page: Page, message: string, pick: (s: ProbeState) => number, timeoutMs: number): Promise<number | undefined> {
+  // Settled at once (true: logged, false: timed out), so a timeout while the probe is read is no unhandled rejection.
+  const logged = page.waitForEvent('console', { predicate: (m) => m.text() === message, timeout: timeoutMs }).then(() => true, () => false);
+  // The mark may have come before the wait began (page.goto returns at the load event).
+  const before = pick(await readProbe(page, false));
+  if (before >= 0) return before;
+  if (!(await logged)) return undefined;
+  return pick(await readProbe(page, false));
 }
 
 export interface LatencyRun {
@@ -145,4 +146,47 @@ export async function measureFirstFrames(browser: Browser, url: string, loads: n
     }
   }
   return times;
+}
+
+/** One page load as a viewer sees it: the first frame, its age, and how long until the picture is live. */
+export interface LiveLoad {
+  /** ms from navigation start to the first decoded frame. */
+  firstFrame: number;
+  /** Glass-to-glass age of the first readable frame, ms. */
+  firstAge: number;
+  /** ms from navigation start to the first frame no more than LIVE_MAX_AGE_MS old; NaN: none within LIVE_TIMEOUT_MS. */
+  live: number;
+  /** [ms since navigation, age ms] of every frame shown in the first EARLY_WINDOW_MS. */
+  early: Array<[number, number]>;
+  marks: ProbeState['marks'];
+}
+
+/** A load whose picture is not live by then counts as never live (NaN: the report says so). */
+export const LIVE_TIMEOUT_MS = 10_000;
+
+/**
+ * `loads` fresh page loads of `url`, each after `beforeLoad` (e.g. wait until the camera is idle) and
+ * a random wait of up to `gopMs` (loads land at random points of the camera's GOP). Each page stays
+ * open until its picture is live and EARLY_WINDOW_MS have passed since navigation.
+ */
+export async function measureLiveLoads(browser: Browser, url: string, loads: number, gopMs: number, beforeLoad?: () => Promise<void>): Promise<LiveLoad[]> {
+  const out: LiveLoad[] = [];
+  for (let i = 0; i < loads; i++) {
+    await beforeLoad?.();
+    await sleep(Math.random() * gopMs);
+    const page = await openProbed(browser, url);
+    try {
+      const firstFrame = await waitFirstFrame(page);
+      const remaining = LIVE_TIMEOUT_MS - (await page.evaluate(() => performance.now()));
+      const live = await waitProbe(page, LIVE_MESSAGE, (s) => s.liveAt, Math.max(1, remaining));
+      const elapsed = await page.evaluate(() => performance.now());
+      if (elapsed < EARLY_WINDOW_MS) await sleep(EARLY_WINDOW_MS - elapsed + 50);
+      const s = await readProbe(page, false);
+      const firstAge = s.samples[0]?.[1] ?? Number.NaN;
+      out.push({ firstFrame, firstAge, live: live ?? Number.NaN, early: s.early, marks: s.marks });
+    } finally {
+      await page.context().close();
+    }
+  }
+  return out;
 }

@@ -18,19 +18,33 @@ export interface ProbeState {
   samples: Array<[number, number]>;
   width: number;
   height: number;
+  /**
+   * [performance.now() of display, age ms] of every readable frame shown in the first
+   * EARLY_WINDOW_MS after navigation: the picture's age while it catches up to live.
+   */
+  early: Array<[number, number]>;
+  /** performance.now() of the first frame no more than LIVE_MAX_AGE_MS old; -1 before it. */
+  liveAt: number;
   /** performance.now() of the steps before the first frame (first occurrence of each). */
   marks: Partial<Record<'peerConnection' | 'offer' | 'answer' | 'connected' | 'track', number>>;
 }
 
 /** What the page logs (console.debug) when its first frame is decoded (installProbe's argument). */
 export const FIRST_FRAME_MESSAGE = 'camrtc-bench:first-frame';
+/** What the page logs when its first live frame (LIVE_MAX_AGE_MS) is shown. */
+export const LIVE_MESSAGE = 'camrtc-bench:live';
+/** A frame is live when shown no more than this long after the camera made it (issue 18). */
+export const LIVE_MAX_AGE_MS = 150;
+/** How long after navigation every frame's age is kept (the age-over-time plot). */
+export const EARLY_WINDOW_MS = 3000;
 
 /** Runs in the page. Self-contained: Playwright sends its source text and the argument. */
-export function installProbe(firstFrameMessage: string): void {
+export function installProbe(args: { firstFrameMessage: string; liveMessage: string; liveMaxAgeMs: number; earlyWindowMs: number }): void {
+  const { firstFrameMessage, liveMessage, liveMaxAgeMs, earlyWindowMs } = args;
   const STAMP_BITS = 48;
   const BLOCK = 16;
   const ROW = 16; // middle of the 32-row stamp
-  const state: ProbeState = { firstFrame: -1, frames: 0, bad: 0, samples: [], width: 0, height: 0, marks: {} };
+  const state: ProbeState = { firstFrame: -1, frames: 0, bad: 0, samples: [], width: 0, height: 0, marks: {}, early: [], liveAt: -1 };
   const mark = (name: keyof ProbeState['marks']): void => {
     state.marks[name] ??= performance.now();
   };
@@ -63,7 +77,13 @@ export function installProbe(firstFrameMessage: string): void {
       const ms = Math.floor(value / 64);
       if (ms % 61 + 1 === value % 64) {
         const shown = performance.timeOrigin + now;
-        state.samples.push([shown, shown - ms]);
+        const age = shown - ms;
+        state.samples.push([shown, age]);
+        if (now <= earlyWindowMs) state.early.push([now, age]);
+        if (state.liveAt < 0 && age <= liveMaxAgeMs) {
+          state.liveAt = now;
+          console.debug(liveMessage);
+        }
       } else {
         state.bad++;
       }

@@ -10,10 +10,12 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from '../test/e2e/support/browser.js';
 import { repoRoot } from '../test/helpers/paths.js';
-import { PageHost, measureFirstFrames, measureLatency, pageUrl, type LatencyRun } from './browserBench.js';
+import { PageHost, measureFirstFrames, measureLatency, measureLiveLoads, pageUrl, type LatencyRun } from './browserBench.js';
+import { EARLY_WINDOW_MS } from './browserProbe.js';
+import { ageOverTime, summarizeLive } from './livePicture.js';
 import { readHotSpots } from './cpuProfile.js';
 import { HELP, parseOptions, type BenchOptions } from './options.js';
-import { FIRST_FRAME_STEPS, writeReport, type BenchResults, type LatencyResult } from './report.js';
+import { FIRST_FRAME_STEPS, writeReport, type BenchResults, type LatencyResult, type LiveResult } from './report.js';
 import { startServer, type BenchServer, type ServerName } from './servers.js';
 import { StampCamera, type StampCameraOptions } from './StampCamera.js';
 import { percentile, sleep, summarize } from './stats.js';
@@ -23,6 +25,12 @@ import { measureSnapshots, measureTranscode } from './transcodeBench.js';
 const CAMERA_720P: StampCameraOptions = { width: 1280, height: 720, fps: 30, gop: 60, kbps: 2000, threads: 1 };
 // One x264 thread cannot encode 1080p30 here while Chromium decodes: two frame threads (one slice).
 const CAMERA_1080P: StampCameraOptions = { width: 1920, height: 1080, fps: 30, gop: 60, kbps: 4000, threads: 2, frameThreads: true };
+/** camrtc's idle timeout in the idle-camera section: short, so each load need not wait the default 10 s. */
+const IDLE_TIMEOUT_MS = 1000;
+/** A first frame later than this prints the server's recent output. */
+const SLOW_LOAD_MS = 3000;
+/** Step of the picture-age curves. */
+const AGE_STEP_MS = 50;
 /** Let a freshly started server settle (camera described, first GOP cached) before measuring. */
 const SETTLE_MS = 3000;
 
@@ -60,6 +68,21 @@ async function withServer<T>(name: ServerName, camera: StampCamera, cameraCount:
   }
 }
 
+/**
+ * Until camrtc's camera is idle (its idle timer ran out) and the camera has no RTSP session left, so
+ * the next page load finds it as a first visitor does.
+ */
+async function untilIdle(server: BenchServer, camera: StampCamera): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const list = (await (await fetch(`${server.apiUrl}/api/cameras`)).json()) as { cameras?: Array<{ name: string; state: string }> } | Array<{ name: string; state: string }>;
+    const cameras = Array.isArray(list) ? list : (list.cameras ?? []);
+    if (cameras.find((c) => c.name === server.cameras[0])?.state === 'idle' && camera.clients === 0) return;
+    if (Date.now() > deadline) throw new Error(`camera not idle after 30 s (camrtc: ${JSON.stringify(cameras)}, RTSP sessions at the camera: ${camera.clients})`);
+    await sleep(100);
+  }
+}
+
 /** Seconds after the first frame from which latency counts as steady (a replayed GOP is shown by then). */
 const STEADY_AFTER_S = 5;
 
@@ -86,13 +109,15 @@ async function main(options: BenchOptions): Promise<void> {
     options,
     latency: {},
     firstFrame: {},
+    live: {},
+    idle: {},
     viewers: { camrtc: [], janus: [] },
     cameras: { camrtc: [], janus: [] },
     drift: {},
   };
   const host = track(await PageHost.start());
   let browser: Browser | undefined;
-  const needsBrowser = options.sections.some((s) => s === 'latency' || s === 'firstframe' || s === 'drift');
+  const needsBrowser = options.sections.some((s) => s === 'latency' || s === 'firstframe' || s === 'live' || s === 'idle' || s === 'drift');
   if (needsBrowser) browser = await launchChromium();
   const cameras = options.video.map((v) => (v === '720p' ? CAMERA_720P : CAMERA_1080P));
   try {
@@ -119,6 +144,42 @@ async function main(options: BenchOptions): Promise<void> {
               log(`  p50 ${percentile(times, 50).toFixed(0)} ms, p95 ${percentile(times, 95).toFixed(0)} ms`);
             }
           });
+        }
+      } finally {
+        await release(camera);
+      }
+    }
+
+    for (const pli of options.pli) {
+      if (!options.sections.includes('live') && !options.sections.includes('idle')) break;
+      const camera = track(await StampCamera.start({ ...CAMERA_720P, ignoreKeyframeRequests: pli === 'ignore' }));
+      const gopMs = (CAMERA_720P.gop / CAMERA_720P.fps) * 1000;
+      const measure = async (server: BenchServer, loads: number, beforeLoad?: () => Promise<void>): Promise<LiveResult> => {
+        const requests = camera.keyframeRequests;
+        const runs = await measureLiveLoads(browser!, pageUrl(server, host, server.cameras[0]), loads, gopMs, beforeLoad);
+        const r: LiveResult = { ...summarizeLive(runs), keyframeRequests: camera.keyframeRequests - requests, ages: ageOverTime(runs, EARLY_WINDOW_MS, AGE_STEP_MS) };
+        log(`  first frame p50 ${r.firstFrame.p50.toFixed(0)} / p95 ${r.firstFrame.p95.toFixed(0)} ms (age p50 ${r.firstAge.p50.toFixed(0)} ms), live picture p50 ${r.live.p50.toFixed(0)} / p95 ${r.live.p95.toFixed(0)} / max ${r.live.max.toFixed(0)} ms, ${r.keyframeRequests} keyframe requests`);
+        log(`  per load [first frame, its age, live] ms: ${JSON.stringify(r.times)}`);
+        // A slow load is a bug to chase: keep what the server said (BENCH_CAMRTC_LOG=debug for more).
+        if (runs.some((l) => l.firstFrame > SLOW_LOAD_MS)) log(`  a load over ${SLOW_LOAD_MS} ms; ${server.name}'s last output:\n${server.output.slice(-60).join('\n')}`);
+        return r;
+      };
+      try {
+        if (options.sections.includes('live')) {
+          for (const name of options.servers) {
+            log(`${name}: time to a live picture, warm camera (${pli} PLI), ${options.liveLoads} page loads`);
+            (results.live[pli] ??= {})[name] = await withServer(name, camera, 1, (server) => measure(server, options.liveLoads));
+          }
+        }
+        if (options.sections.includes('idle') && options.servers.includes('camrtc')) {
+          log(`camrtc: first frame from an idle camera (${pli} PLI), ${options.idleLoads} page loads`);
+          const server = track(await startServer('camrtc', { cameraUrl: camera.url, cameraCount: 1, preload: false, idleTimeoutMs: IDLE_TIMEOUT_MS }));
+          try {
+            await sleep(SETTLE_MS);
+            (results.idle[pli] ??= {}).camrtc = await measure(server, options.idleLoads, () => untilIdle(server, camera));
+          } finally {
+            await release(server);
+          }
         }
       } finally {
         await release(camera);

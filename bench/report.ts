@@ -9,6 +9,9 @@ import type { BenchOptions } from './options.js';
 import type { ServerName } from './servers.js';
 import type { Summary } from './stats.js';
 import { COLORS, lineChart, type Series } from './svg.js';
+import { cpuPercent, liveTargetRows, perCamera, pictureAgeChart, renderLiveSections, rssMiB, type LiveResults } from './reportLive.js';
+
+export type { LiveResult } from './reportLive.js';
 import type { LoadResult } from './viewerLoad.js';
 import type { SnapshotResult, TranscodeResult } from './transcodeBench.js';
 
@@ -30,6 +33,9 @@ export interface BenchResults {
   /** By camera ("720p", "1080p"), then server. */
   latency: Record<string, Partial<Record<ServerName, LatencyResult>>>;
   firstFrame: Record<string, Partial<Record<ServerName, Summary & { times: number[]; steps: Record<string, number> }>>>;
+  /** Time to a live picture (warm camera) and an idle camera's first frame, by camera mode then server. */
+  live: LiveResults;
+  idle: LiveResults;
   viewers: Record<ServerName, LoadResult[]>;
   cameras: Record<ServerName, LoadResult[]>;
   drift: Partial<Record<ServerName, { startP50: number; endP50: number; minutes: number; series: Array<[number, number]> }>>;
@@ -115,6 +121,22 @@ export function renderMarkdown(results: BenchResults, stem: string): string {
     out.push(row([`${maxN} viewers of the 2 Mbit/s camera, no loss`, `${c100.connected} connected, ${num(lossPercent(c100), 2)} % lost`, `${j100.connected} connected, ${num(lossPercent(j100), 2)} % lost`, '', c100.connected === maxN && c100.lost === 0 ? 'yes' : 'no']));
     out.push(row([`RSS ≤ 1 MB per viewer (N = ${maxN})`, `${num(rssPerViewer(c100), 2)} MiB`, `${num(rssPerViewer(j100), 2)} MiB`, ratio(rssPerViewer(c100), rssPerViewer(j100)), rssPerViewer(c100) <= 1 ? 'yes' : 'no']));
   }
+  out.push(...liveTargetRows(results.live ?? {}, results.idle ?? {}));
+  const cams0 = results.cameras;
+  const m30 = cams0.camrtc.some((r) => r.cameras === 30) ? 30 : Math.max(0, ...cams0.camrtc.map((r) => r.cameras));
+  if (m30 > 1 && cams0.janus.some((r) => r.cameras === m30)) {
+    for (const [what, pick, unit] of [['CPU', cpuPercent, '%'], ['RSS', rssMiB, 'MiB']] as const) {
+      const c = perCamera(cams0.camrtc, m30, pick);
+      const j = perCamera(cams0.janus, m30, pick);
+      out.push(row([`${what} per camera ≤ Janus (M = ${m30}, one viewer each)`, `${num(c, 2)} ${unit}`, `${num(j, 2)} ${unit}`, ratio(c, j), c <= j ? 'yes' : 'no']));
+    }
+  }
+  const mMax = Math.max(0, ...cams0.camrtc.map((r) => r.cameras));
+  const cMax = cams0.camrtc.find((r) => r.cameras === mMax);
+  if (cMax && mMax >= 100) {
+    const jMax = cams0.janus.find((r) => r.cameras === mMax);
+    out.push(row([`${mMax} cameras without loss`, `${cMax.connected} connected, ${num(lossPercent(cMax), 2)} % lost`, jMax ? `${jMax.connected} connected, ${num(lossPercent(jMax), 2)} % lost` : 'n/a', '', cMax.connected === mMax && cMax.lost === 0 && cMax.stalled === 0 ? 'yes' : 'no']));
+  }
   const d = results.drift;
   if (d.camrtc) out.push(row([`no latency drift (p50 start → after ${num(d.camrtc.minutes)} min)`, `${num(d.camrtc.startP50)} → ${num(d.camrtc.endP50)} ms`, d.janus ? `${num(d.janus.startP50)} → ${num(d.janus.endP50)} ms` : 'n/a', '', Math.abs(d.camrtc.endP50 - d.camrtc.startP50) <= 20 ? 'yes (within 20 ms)' : 'no']));
   out.push('');
@@ -134,6 +156,7 @@ export function renderMarkdown(results: BenchResults, stem: string): string {
     for (const step of FIRST_FRAME_STEPS) out.push(row([`p50 of: ${STEP_LABELS[step]}`, num(byServer.camrtc?.steps?.[step]), num(byServer.janus?.steps?.[step]), ratio(byServer.camrtc?.steps?.[step], byServer.janus?.steps?.[step])]));
     out.push('');
   }
+  out.push(...renderLiveSections(results.live ?? {}, results.idle ?? {}, stem));
   if (v.camrtc.length || v.janus.length) {
     out.push('## Cost per viewer (720p, 2 Mbit/s; werift viewers in a separate process)', '');
     out.push('CPU in % of one core (user+sys of the server process only); "per viewer" is (CPU with N viewers − CPU with none) / N, and the same for RSS. Loss: packets missing at the viewers during the window (after NACK repair). Drops: datagrams the kernel discarded at full receive buffers during the window, at the server\'s sockets / at the viewers\' sockets (viewer drops mean the viewer processes, not the server, lost them). Viewer CPU: the swarm processes together. "stalled": connected viewers that received nothing during the window; "pkt/s per viewer": packets received per connected viewer per second (the camera sends about 200).', '');
@@ -161,12 +184,17 @@ export function renderMarkdown(results: BenchResults, stem: string): string {
   const cams = results.cameras;
   if (cams.camrtc.length || cams.janus.length) {
     out.push('## Cost per camera (M cameras, one viewer each)', '');
-    out.push(row(['M', 'CPU camrtc', 'CPU Janus', 'ratio', 'RSS camrtc', 'RSS Janus', 'ratio', 'lost camrtc', 'lost Janus']), row(Array(9).fill('---')));
+    out.push('"per camera" is the marginal cost: (value at M − value at M = 1) / (M − 1), the process\'s baseline apart.', '');
+    out.push(row(['M', 'CPU camrtc', 'CPU Janus', 'ratio', 'CPU/camera camrtc', 'CPU/camera Janus', 'ratio', 'RSS camrtc', 'RSS Janus', 'ratio', 'RSS/camera camrtc', 'RSS/camera Janus', 'ratio', 'lost camrtc', 'lost Janus', 'drops c / J']), row(Array(16).fill('---')));
     const ms = [...new Set([...cams.camrtc, ...cams.janus].map((r) => r.cameras))].sort((a, b) => a - b);
+    const lost = (r?: LoadResult): string => (r ? `${num(lossPercent(r), 2)} %${r.failed ? ` (${r.failed} never connected)` : ''}${r.stalled ? ` (${r.stalled} stalled)` : ''}` : 'n/a');
     for (const mm of ms) {
       const c = cams.camrtc.find((r) => r.cameras === mm);
       const j = cams.janus.find((r) => r.cameras === mm);
-      out.push(row([String(mm), `${num(c && c.cpu * 100, 1)} %`, `${num(j && j.cpu * 100, 1)} %`, ratio(c?.cpu, j?.cpu), `${num(c && c.rss / MiB)} MiB`, `${num(j && j.rss / MiB)} MiB`, ratio(c?.rss, j?.rss), `${num(c && lossPercent(c), 2)} %`, `${num(j && lossPercent(j), 2)} %`]));
+      const [cc, jc, cr, jr] = [perCamera(cams.camrtc, mm, cpuPercent), perCamera(cams.janus, mm, cpuPercent), perCamera(cams.camrtc, mm, rssMiB), perCamera(cams.janus, mm, rssMiB)];
+      out.push(row([String(mm), `${num(c && c.cpu * 100, 1)} %`, `${num(j && j.cpu * 100, 1)} %`, ratio(c?.cpu, j?.cpu), `${num(cc, 2)} %`, `${num(jc, 2)} %`, ratio(cc, jc),
+        `${num(c && c.rss / MiB)} MiB`, `${num(j && j.rss / MiB)} MiB`, ratio(c?.rss, j?.rss), `${num(cr, 2)} MiB`, `${num(jr, 2)} MiB`, ratio(cr, jr),
+        lost(c), lost(j), `${c?.serverDrops ?? 'n/a'} / ${j?.serverDrops ?? 'n/a'}`]));
     }
     out.push('');
   }
@@ -233,6 +261,8 @@ export function writeReport(results: BenchResults, dir: string): string {
     const series: Series[] = SERVERS.filter((s) => results.drift[s]).map((s) => ({ name: `${named(s)} (median per 10 s)`, color: COLORS[s], points: bucketed(results.drift[s]!.series, 10) }));
     svg('drift', lineChart(series, { title: 'Glass-to-glass latency over time', xLabel: 'seconds', yLabel: 'ms' }));
   }
+  const age = pictureAgeChart(results.live ?? {});
+  if (age) svg('picture-age', age);
   const md = join(dir, `${stem}.md`);
   writeFileSync(md, renderMarkdown(results, stem) + '\n');
   writeFileSync(join(dir, `${stem}.json`), JSON.stringify(results, (k, val) => (k === 'series' ? undefined : val), 1) + '\n');

@@ -38,6 +38,15 @@ export interface StartOptions {
   rtspTransport?: 'udp' | 'tcp';
   /** Folder for `node --cpu-prof` output (camrtc only). */
   cpuProfDir?: string;
+  /**
+   * camrtc only: false starts every camera idle (no RTSP session until a viewer comes) and stops it
+   * `idleTimeoutMs` after the last viewer left. Default true (--preload). Janus has no such mode: its
+   * streaming plugin keeps every RTSP mountpoint connected.
+   */
+  preload?: boolean;
+  idleTimeoutMs?: number;
+  /** camrtc only: more node flags (e.g. --heapsnapshot-signal=SIGUSR2). */
+  nodeArgs?: string[];
 }
 
 /** A free loopback TCP port (for Janus, which cannot listen on port 0 and report it). */
@@ -52,13 +61,27 @@ export async function freePort(): Promise<number> {
 export async function startCamrtc(options: StartOptions): Promise<BenchServer> {
   const cameras = Array.from({ length: options.cameraCount }, (_, i) => `cam${i + 1}`);
   // The same V8 flag as bin/camrtc.js and `npm start` (why: see bin/camrtc.js).
-  const nodeArgs = ['--max-semi-space-size=4', ...(options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [])];
+  const nodeArgs = ['--max-semi-space-size=4', ...(options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : []), ...(options.nodeArgs ?? [])];
+  const transport = options.rtspTransport ?? 'udp';
+  let cameraArgs = ['--preload', ...cameras.flatMap((c) => ['--camera', `${c}=${options.cameraUrl}`])];
+  let configFile: string | undefined;
+  if (options.preload === false) {
+    // A camera's idle timeout is a setting of the configuration file only (JSON is YAML).
+    configFile = join(repoRoot, 'bench/work', `camrtc-${process.pid}-${Date.now()}.json`);
+    mkdirSync(join(repoRoot, 'bench/work'), { recursive: true });
+    const list = Object.fromEntries(cameras.map((name) => [name, { url: options.cameraUrl, transport, idleTimeoutMs: options.idleTimeoutMs ?? 10_000 }]));
+    writeFileSync(configFile, JSON.stringify({ cameras: list }));
+    cameraArgs = ['--config', configFile];
+  }
   const child = new Child('camrtc', process.execPath, [
     ...nodeArgs, join(distRoot, 'server/src/main.js'),
-    '--port', '0', '--host', '127.0.0.1', '--ice-host', '127.0.0.1', '--webrtc-udp-port', '0', '--no-demo', '--preload',
-    '--rtsp-transport', options.rtspTransport ?? 'udp', '--log-level', 'info',
-    ...cameras.flatMap((c) => ['--camera', `${c}=${options.cameraUrl}`]),
+    '--port', '0', '--host', '127.0.0.1', '--ice-host', '127.0.0.1', '--webrtc-udp-port', '0', '--no-demo',
+    '--rtsp-transport', transport, '--log-level', process.env.BENCH_CAMRTC_LOG ?? 'info', ...cameraArgs,
   ]);
+  const close = async (): Promise<void> => {
+    await child.close();
+    if (configFile) rmSync(configFile, { force: true });
+  };
   try {
     const url = await child.waitForLine((line) => {
       try {
@@ -68,9 +91,9 @@ export async function startCamrtc(options: StartOptions): Promise<BenchServer> {
         return undefined;
       }
     }, READY_TIMEOUT_MS);
-    return { name: 'camrtc', pid: child.pid, cameras, apiUrl: url, iceAddress: '127.0.0.1', output: child.output, close: () => child.close() };
+    return { name: 'camrtc', pid: child.pid, cameras, apiUrl: url, iceAddress: '127.0.0.1', output: child.output, close };
   } catch (err) {
-    await child.close();
+    await close();
     throw err;
   }
 }

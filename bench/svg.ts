@@ -6,6 +6,8 @@ export interface Series {
   name: string;
   points: Array<[number, number]>;
   color: string;
+  /** SVG stroke-dasharray, e.g. "6 4" (a second line of the same server). */
+  dash?: string;
 }
 
 export interface ChartOptions {
@@ -18,6 +20,9 @@ export interface ChartOptions {
   markers?: boolean;
   /** Lower bound of the y axis; default 0. */
   yMin?: number;
+  /** Bounds of the x axis; default the data's. */
+  xMin?: number;
+  xMax?: number;
 }
 
 export const COLORS = { camrtc: '#1f77b4', janus: '#d62728' } as const;
@@ -46,8 +51,8 @@ export function lineChart(series: readonly Series[], options: ChartOptions): str
   const width = options.width ?? 720;
   const height = options.height ?? 360;
   const all = series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
-  const xMin = all.length ? Math.min(...all.map((p) => p[0])) : 0;
-  const xMaxRaw = all.length ? Math.max(...all.map((p) => p[0])) : 1;
+  const xMin = options.xMin ?? (all.length ? Math.min(...all.map((p) => p[0])) : 0);
+  const xMaxRaw = options.xMax ?? (all.length ? Math.max(...all.map((p) => p[0])) : 1);
   const yMin = options.yMin ?? 0;
   const yMaxRaw = all.length ? Math.max(...all.map((p) => p[1])) : 1;
   const xStep = niceStep(xMaxRaw - xMin, TICKS);
@@ -78,11 +83,13 @@ export function lineChart(series: readonly Series[], options: ChartOptions): str
     const pts = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
     if (pts.length) {
       const d = pts.map(([x, y], j) => `${j ? 'L' : 'M'}${sx(x).toFixed(1)} ${sy(Math.min(y, yMax)).toFixed(1)}`).join('');
-      out.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="${options.markers ? 2 : 1}"/>`);
+      out.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="${options.markers ? 2 : 1}"${s.dash ? ` stroke-dasharray="${s.dash}"` : ''}/>`);
       if (options.markers) for (const [x, y] of pts) out.push(`<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3.5" fill="${s.color}"/>`);
     }
     const ly = MARGIN.top + 14 + i * 16;
-    out.push(`<rect x="${MARGIN.left + 10}" y="${ly - 9}" width="12" height="10" fill="${s.color}"/>`);
+    out.push(s.dash
+      ? `<line x1="${MARGIN.left + 10}" x2="${MARGIN.left + 22}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.color}" stroke-width="2" stroke-dasharray="3 2"/>`
+      : `<rect x="${MARGIN.left + 10}" y="${ly - 9}" width="12" height="10" fill="${s.color}"/>`);
     out.push(`<text x="${MARGIN.left + 28}" y="${ly}">${esc(s.name)}</text>`);
   });
   out.push('</svg>');

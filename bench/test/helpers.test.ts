@@ -9,6 +9,8 @@ import { LossCounter } from '../LossCounter.js';
 import { parseOptions } from '../options.js';
 import { parseStatCpuTicks, parseStatusRss, parseUdpDrops } from '../procStat.js';
 import { lossOnset } from '../report.js';
+import { ageOverTime, pictureAge, summarizeLive } from '../livePicture.js';
+import { perCamera } from '../reportLive.js';
 import { percentile, summarize } from '../stats.js';
 import { lineChart, niceStep } from '../svg.js';
 import { lossBetween, type LoadResult } from '../viewerLoad.js';
@@ -114,6 +116,47 @@ describe('statistics and report helpers', () => {
   });
 });
 
+describe('time to a live picture', () => {
+  // A replayed keyframe 1800 ms old shown at 400 ms, the catch-up frame 100 ms old at 600 ms.
+  const replayed = { firstFrame: 400, firstAge: 1800, live: 600, early: [[400, 1800], [600, 100], [633, 60]] as Array<[number, number]> };
+  const waited = { firstFrame: 1200, firstAge: 70, live: 1200, early: [[1200, 70]] as Array<[number, number]> };
+
+  it("the picture's age is the shown frame's age plus the time it stayed on screen", () => {
+    assert.equal(pictureAge(replayed.early, 300), undefined, 'no picture before the first frame');
+    assert.equal(pictureAge(replayed.early, 400), 1800);
+    assert.equal(pictureAge(replayed.early, 550), 1950, 'a frozen picture gets older');
+    assert.equal(pictureAge(replayed.early, 610), 110);
+  });
+
+  it('a load never live counts as infinitely late, not as missing', () => {
+    const never = { firstFrame: 500, firstAge: 2000, live: Number.NaN, early: [[500, 2000]] as Array<[number, number]> };
+    const s = summarizeLive([replayed, waited, never]);
+    assert.equal(s.neverLive, 1);
+    assert.equal(s.live.max, Number.POSITIVE_INFINITY);
+    assert.equal(s.live.p50, 1200);
+    assert.equal(s.firstAge.p50, 1800);
+    assert.deepEqual(s.times[2], [500, 2000, -1]);
+  });
+
+  it('the age curve starts once half of the loads show a picture', () => {
+    const { median, p95 } = ageOverTime([replayed, waited], 1500, 100);
+    // Two loads: the nearest-rank median is the lower one, defined from the first picture on.
+    assert.deepEqual(median[0], [0.4, 1800]);
+    assert.deepEqual(p95[0], [1.2, 627], 'p95 needs both loads: the first shows a frame 60 ms old at 633 ms, aged since');
+    assert.equal(median.find(([t]) => t === 1.2)?.[1], 70);
+  });
+
+  it('cost per camera is the marginal cost past M = 1', () => {
+    const r = (cameras: number, cpu: number, rss: number): LoadResult =>
+      ({ viewers: cameras, cameras, cpu, rss, lost: 0, failed: 0, connected: cameras, idleCpu: 0, idleRss: 0, expected: 1, received: 1, viewersWithLoss: 0, stalled: 0, swarmCpu: 0, swarms: 1, serverDrops: 0, viewerDrops: 0, windowSeconds: 1 });
+    const rows = [r(1, 0.05, 100), r(30, 0.34, 158)];
+    assert.ok(Math.abs(perCamera(rows, 30, (x) => x.cpu * 100) - 1) < 1e-9);
+    assert.equal(perCamera(rows, 30, (x) => x.rss), 2);
+    assert.ok(Number.isNaN(perCamera(rows, 1, (x) => x.rss)));
+    assert.ok(Number.isNaN(perCamera([r(30, 0.3, 1)], 30, (x) => x.rss)), 'no M = 1 row: no baseline');
+  });
+});
+
 describe('bench options', () => {
   it('quick is shorter than full and still meets the issue minimums', () => {
     const quick = parseOptions(['--quick']);
@@ -121,7 +164,9 @@ describe('bench options', () => {
     assert.ok(quick !== 'help' && full !== 'help');
     assert.ok(quick.latencyMs >= 20_000 && quick.firstFrameLoads >= 10);
     assert.deepEqual(full.viewerCounts, [1, 10, 50, 100]);
-    assert.deepEqual(full.cameraCounts, [1, 10, 30]);
+    assert.deepEqual(full.cameraCounts, [1, 10, 30, 100]);
+    assert.deepEqual(full.pli, ['honour', 'ignore']);
+    assert.equal(full.idleLoads, 20, 'the issue asks for 20 idle-camera loads');
     assert.equal(full.driftMs, 600_000);
     assert.equal((parseOptions(['--soak']) as { driftMs: number }).driftMs, 3_600_000);
   });
@@ -129,5 +174,19 @@ describe('bench options', () => {
   it('refuses unknown flags and sections', () => {
     assert.throws(() => parseOptions(['--fast']), /unknown flag/);
     assert.throws(() => parseOptions(['--only=latency,speed']), /unknown value speed/);
+    assert.throws(() => parseOptions(['--pli=sometimes']), /unknown value sometimes/);
+    assert.throws(() => parseOptions(['--cameras=1,ten']), /expected counts/);
+  });
+
+  it('targeted runs: sections, camera modes, counts and loads from flags', () => {
+    const o = parseOptions(['--quick', '--only=live,idle', '--pli=ignore', '--cameras=100', '--viewers=10', '--loads=3']);
+    assert.ok(o !== 'help');
+    assert.deepEqual(o.sections, ['live', 'idle']);
+    assert.deepEqual(o.pli, ['ignore']);
+    assert.deepEqual(o.cameraCounts, [100]);
+    assert.deepEqual(o.viewerCounts, [10]);
+    assert.equal(o.liveLoads, 3);
+    assert.equal(o.idleLoads, 3);
+    assert.equal(o.firstFrameLoads, 3);
   });
 });

@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 /**
  * Fast first frame with a 2 s camera GOP: camrtc keeps the camera's current GOP and replays it to a
- * new viewer with compressed timestamps, so the picture shows right after the peer connection is up
+ * new viewer faster than real time, so the picture shows right after the peer connection is up
  * instead of at the camera's next keyframe (0 to 2 s later), and the live latency stays low.
  */
 import { after, before, describe, it } from 'node:test';

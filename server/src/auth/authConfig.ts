@@ -20,7 +20,7 @@ import { z } from 'zod';
 import { CamrtcError } from '../errors.js';
 import { PermissionsSchema } from './permissions.js';
 import { passwordHashProblem } from './passwordHash.js';
-import { processSecretSources, resolveSecret, type SecretSources } from '../config/secrets.js';
+import { processSecretSources, resolveHeldSecret, type SecretSources } from '../config/secrets.js';
 
 const userName = z.string().regex(/^[A-Za-z0-9_.@-]{1,64}$/, 'user names use letters, digits, _ . @ - (at most 64)');
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name: letters, digits and _');
@@ -114,16 +114,7 @@ export function resolveAuthSecrets(auth: AuthConfig, sources: SecretSources = pr
     ...(auth.jwt ? [{ owner: 'auth.jwt', holder: auth.jwt }] : []),
   ];
   for (const { owner, holder } of holders) {
-    const secret = resolveSecret(
-      {
-        owner,
-        noun: 'key',
-        value: { field: 'secret', value: holder.secret },
-        file: { field: 'secretFile', value: holder.secretFile },
-        env: { field: 'secretEnv', value: holder.secretEnv },
-      },
-      sources,
-    );
+    const secret = resolveHeldSecret(owner, 'key', holder, sources);
     if (secret === undefined) continue;
     if (secret.length < MIN_SECRET_CHARS) {
       throw new CamrtcError('ERR_CONFIG_INVALID', `${owner}: the secret is shorter than ${MIN_SECRET_CHARS} characters (make one with: openssl rand -base64 32)`);

@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { CamrtcError } from '../errors.js';
-import { processSecretSources, resolveSecret, type SecretSources } from '../config/secrets.js';
+import { processSecretSources, resolveHeldSecret, type SecretSources } from '../config/secrets.js';
 
 /** Shortest peer secret accepted (it signs the credentials nodes read each other's restream with). */
 export const MIN_CLUSTER_SECRET_CHARS = 16;
@@ -69,16 +69,7 @@ export type ClusterConfigInput = z.input<typeof ClusterSchema>;
  */
 export function resolveClusterSecret(cluster: ClusterConfig, authEnabled: boolean, sources: SecretSources = processSecretSources): void {
   const owner = 'cluster';
-  const secret = resolveSecret(
-    {
-      owner,
-      noun: 'secret',
-      value: { field: 'secret', value: cluster.secret },
-      file: { field: 'secretFile', value: cluster.secretFile },
-      env: { field: 'secretEnv', value: cluster.secretEnv },
-    },
-    sources,
-  );
+  const secret = resolveHeldSecret(owner, 'secret', cluster, sources);
   if (secret === undefined) {
     if (authEnabled) {
       throw new CamrtcError(

@@ -50,6 +50,27 @@ export interface SecretFields {
   readonly env?: { readonly field: string; readonly value: string | undefined };
 }
 
+/** A configuration section that takes its secret as `secret`, `secretFile` or `secretEnv`. */
+export interface SecretHolder {
+  secret?: string | undefined;
+  secretFile?: string | undefined;
+  secretEnv?: string | undefined;
+}
+
+/** resolveSecret() for the usual `secret` / `secretFile` / `secretEnv` fields of `holder`. */
+export function resolveHeldSecret(owner: string, noun: string, holder: SecretHolder, sources: SecretSources = processSecretSources): string | undefined {
+  return resolveSecret(
+    {
+      owner,
+      noun,
+      value: { field: 'secret', value: holder.secret },
+      file: { field: 'secretFile', value: holder.secretFile },
+      env: { field: 'secretEnv', value: holder.secretEnv },
+    },
+    sources,
+  );
+}
+
 /**
  * The secret given by one of the fields (a value, a file's trimmed content, an environment variable),
  * or undefined when none is given. Throws ERR_CONFIG_INVALID naming the owner and the field.

@@ -16,7 +16,7 @@ import { z } from 'zod';
 import { CamrtcError } from '../errors.js';
 import { ICE_TRANSPORT_POLICIES } from '../../../shared/protocol.js';
 import { DEFAULT_TURN_TTL_SECONDS, TurnRest } from '../webrtc/TurnRest.js';
-import { processSecretSources, resolveSecret, type SecretSources } from './secrets.js';
+import { processSecretSources, resolveHeldSecret, type SecretSources } from './secrets.js';
 
 /** Shortest shared secret accepted: every credential handed out lets its holder guess at it offline. */
 export const MIN_TURN_SECRET_CHARS = 16;
@@ -72,16 +72,7 @@ export function iceServerProblems(servers: readonly IceServerConfig[]): string[]
  */
 export function resolveTurnSecret(turn: TurnConfig, sources: SecretSources = processSecretSources): void {
   const owner = 'webrtc.turn';
-  const secret = resolveSecret(
-    {
-      owner,
-      noun: 'secret',
-      value: { field: 'secret', value: turn.secret },
-      file: { field: 'secretFile', value: turn.secretFile },
-      env: { field: 'secretEnv', value: turn.secretEnv },
-    },
-    sources,
-  );
+  const secret = resolveHeldSecret(owner, 'secret', turn, sources);
   if (secret === undefined) throw new CamrtcError('ERR_CONFIG_INVALID', `${owner}: the TURN server's shared secret is missing: give secretFile, secretEnv or secret`);
   if (secret.length < MIN_TURN_SECRET_CHARS) {
     throw new CamrtcError('ERR_CONFIG_INVALID', `${owner}: the secret is shorter than ${MIN_TURN_SECRET_CHARS} characters (make one with: openssl rand -base64 32)`);

@@ -5,7 +5,7 @@
  * are the last ones of the shared stream, so the next shared packet follows without a gap) and the
  * last frame's timestamp; the frames before it are squeezed REPLAY_SPACING_MS apart, so a player
  * decodes them back to back and is at the live edge from its first picture instead of a whole GOP
- * behind for good (the WebRTC viewers' replay does the same, one tick apart). A millisecond rather
+ * behind for good (the WebRTC viewers' replay is paced 1 ms apart too). A millisecond rather
  * than a tick: NVRs remux into containers that count in milliseconds (Matroska), where frames one
  * tick apart would share a timestamp. Pure.
  */

@@ -19,8 +19,23 @@ import type { RtpOutput } from './RtpOutput.js';
  * One frame interval at 30 fps: the catch-up to live is not noticeably later.
  */
 export const REPLAY_REST_DELAY_MS = 30;
-/** Frames of a GOP's rest sent per event-loop turn (see OutboundTrack#drainBacklog). */
-export const REPLAY_FRAMES_PER_TICK = 8;
+/**
+ * Then one frame of the GOP's rest (and of the live frames queued behind it) every this many ms,
+ * with timestamps as far apart: the browser decodes them as they come (a 2 s GOP in about 60 ms
+ * here, decoding then sets the pace: ~100 ms from first frame to live picture, 2 ms gave ~130 ms;
+ * and a gentler burst than the GOP at once, for a viewer on a slow link). Not a burst with timestamps a tick apart: Chromium maps RTP timestamps to its clock by fitting
+ * them to arrival times (a Kalman filter), and a GOP of 60 frames arriving in a few ms with 60
+ * ticks between first and last made it take 1 tick per ms; the first live frame, 3000 ticks later,
+ * was then due seconds ahead, and the decoder waited (up to the camera's next keyframe) with the
+ * frames in hand: 1 load in 4 took over 800 ms to a live picture (issue 18).
+ */
+export const REPLAY_FRAME_INTERVAL_MS = 1;
+/**
+ * A timer that fires late (a busy machine wakes the process every few ms only) sends the frames
+ * due meanwhile, at most this many: the pace holds without a burst. Later still, the schedule
+ * restarts from now.
+ */
+export const REPLAY_FRAMES_PER_TICK = 4;
 /** The RTP header camrtc writes (no CSRC, no extension): counted in the bytes sent. */
 const RTP_HEADER_BYTES = 12;
 
@@ -53,14 +68,12 @@ export interface OutboundTrackHooks {
   pictureSent(frame: MediaFrame): boolean;
 }
 
-/**
- * The rest of a replayed GOP, still to send, then the live frames that came meanwhile (no timestamp
- * yet: they are rebased when sent).
- */
+/** The rest of a replayed GOP, still to send, then the live frames that came meanwhile. */
 interface Backlog {
   frames: MediaFrame[];
-  timestamps: (number | undefined)[];
-  timer: NodeJS.Timeout | NodeJS.Immediate;
+  /** performance.now() when the next frame is due. */
+  due: number;
+  timer: NodeJS.Timeout;
 }
 
 export class OutboundTrack {
@@ -78,6 +91,10 @@ export class OutboundTrack {
   /** The last frame sent: a replay may already have carried the frame being delivered. */
   #lastFrame: MediaFrame | undefined;
   #backlog: Backlog | undefined;
+  /** performance.now() of the last frame sent out of its camera time (a replay); 0: none. */
+  #replayedAt = 0;
+  /** The next live frame is the first after a replay: its timestamp follows the wall clock. */
+  #afterReplay = false;
   /** This track makes the viewer's picture (video; audio without video) and it is not live yet. */
   #awaitingLivePicture: boolean;
 
@@ -118,10 +135,7 @@ export class OutboundTrack {
     const backlog = this.#backlog;
     if (backlog) {
       // Behind the replay, in order; a frame the replay already carries is not queued twice.
-      if (!backlog.frames.includes(frame)) {
-        backlog.frames.push(frame);
-        backlog.timestamps.push(undefined);
-      }
+      if (!backlog.frames.includes(frame)) backlog.frames.push(frame);
       return;
     }
     this.#forward(frame);
@@ -133,26 +147,29 @@ export class OutboundTrack {
   }
 
   /**
-   * Sends a cached GOP of this track: the keyframe now, the rest after REPLAY_REST_DELAY_MS (live
-   * frames that come meanwhile queue behind it). Returns false when it cannot be used (not a GOP of
-   * this video track, all of one camera session), and the track keeps waiting for the next keyframe.
+   * Sends a cached GOP of this track: the keyframe now, the rest from REPLAY_REST_DELAY_MS on, one
+   * frame every REPLAY_FRAME_INTERVAL_MS (live frames that come meanwhile queue behind it).
+   * Returns false when it cannot be used (not a GOP of this video track, all of one camera
+   * session), and the track keeps waiting for the next keyframe.
    */
   replay(frames: readonly MediaFrame[]): boolean {
     const first = frames[0];
     // By kind, not track index: after a switch to the camera's other stream its video track may
     // have another index than the one this track was made for.
     if (this.kind !== 'video' || !first?.keyframe || frames.some((f) => f.kind !== 'video' || f.generation !== first.generation)) return false;
-    const timestamps = this.#timeline.replay(frames);
     this.#cancelBacklog();
-    this.#send(first, timestamps[0]);
+    const now = performance.now();
+    this.#send(first, this.#timeline.rebaseAfter(first, this.#replayedAt ? now - this.#replayedAt : 0));
+    this.#replayedAt = now;
     if (frames.length > 1) {
       const backlog: Backlog = {
         frames: frames.slice(1),
-        timestamps: timestamps.slice(1),
+        due: now + REPLAY_REST_DELAY_MS,
         timer: setTimeout(() => this.#drainBacklog(backlog), REPLAY_REST_DELAY_MS),
       };
       this.#backlog = backlog;
     }
+    this.#afterReplay = true;
     this.#waitingForKeyframe = false;
     this.#hooks.counters.replays++;
     this.#hooks.counters.framesReplayed += frames.length;
@@ -175,8 +192,11 @@ export class OutboundTrack {
     this.#output?.close();
   }
 
-  /** A live frame: gated on keyframes after a camera restart, then sent. Never throws. */
-  #forward(frame: MediaFrame): void {
+  /**
+   * A live frame: gated on keyframes after a camera restart, then sent. `sentAt`: a frame of a
+   * backlog, sent out of its camera time (its timestamp follows the wall clock). Never throws.
+   */
+  #forward(frame: MediaFrame, sentAt?: number): void {
     try {
       if (this.kind === 'video' && this.#generation !== -1 && this.#generation !== frame.generation && !frame.keyframe && !this.#waitingForKeyframe) {
         // The camera restarted: its new session may use other parameter sets, and the decoder has no
@@ -193,7 +213,16 @@ export class OutboundTrack {
         }
         this.#waitingForKeyframe = false;
       }
-      this.#send(frame, this.#timeline.rebase(frame.timestamp, frame.generation, frame.receivedAt));
+      if (sentAt === undefined && !this.#afterReplay) {
+        this.#send(frame, this.#timeline.rebase(frame.timestamp, frame.generation, frame.receivedAt));
+        return;
+      }
+      // A frame of a replay's backlog, or the first live one after it: timestamps follow the
+      // wall clock there, then the camera's spacing again (see REPLAY_FRAME_INTERVAL_MS).
+      const at = sentAt ?? performance.now();
+      this.#send(frame, this.#timeline.rebaseAfter(frame, at - this.#replayedAt));
+      this.#replayedAt = at;
+      if (sentAt === undefined) this.#afterReplay = false;
     } catch (err) {
       this.#hooks.sendFailed(err);
     }
@@ -223,8 +252,9 @@ export class OutboundTrack {
   }
 
   /**
-   * Sends the backlog REPLAY_FRAMES_PER_TICK frames at a time, yielding between slices so a new
-   * viewer's replay never holds up the packets of the others (a 2 s GOP at 2 Mbit/s is ~400 packets).
+   * Sends the frames of the backlog that are due, one every REPLAY_FRAME_INTERVAL_MS, on a timer, so
+   * a new viewer's replay never holds up the packets of the others (a 2 s GOP at 2 Mbit/s is ~400
+   * packets). A late timer sends what fell due meanwhile, at most REPLAY_FRAMES_PER_TICK.
    */
   #drainBacklog(backlog: Backlog): void {
     if (this.#backlog !== backlog) return;
@@ -233,29 +263,27 @@ export class OutboundTrack {
       this.#backlog = undefined;
       return;
     }
-    const count = Math.min(REPLAY_FRAMES_PER_TICK, backlog.frames.length);
-    const frames = backlog.frames.splice(0, count);
-    const timestamps = backlog.timestamps.splice(0, count);
+    const now = performance.now();
+    const lag = REPLAY_FRAMES_PER_TICK * REPLAY_FRAME_INTERVAL_MS;
+    if (backlog.due < now - lag) backlog.due = now - lag;
     try {
-      for (let i = 0; i < count; i++) {
-        const timestamp = timestamps[i];
-        if (timestamp === undefined) this.#forward(frames[i]);
-        else this.#send(frames[i], timestamp);
+      for (let i = 0; i < REPLAY_FRAMES_PER_TICK && backlog.frames.length > 0 && backlog.due <= now; i++) {
+        this.#forward(backlog.frames.shift()!, backlog.due);
         // A live frame from a restarted camera started another replay: this one is over.
         if (this.#backlog !== backlog) return;
+        backlog.due += REPLAY_FRAME_INTERVAL_MS;
       }
     } catch (err) {
       this.#hooks.sendFailed(err);
     }
     if (backlog.frames.length === 0) this.#backlog = undefined;
-    else backlog.timer = setImmediate(() => this.#drainBacklog(backlog));
+    else backlog.timer = setTimeout(() => this.#drainBacklog(backlog), Math.max(0, backlog.due - performance.now()));
   }
 
   #cancelBacklog(): void {
     const backlog = this.#backlog;
     if (!backlog) return;
     this.#backlog = undefined;
-    clearTimeout(backlog.timer as NodeJS.Timeout);
-    clearImmediate(backlog.timer as NodeJS.Immediate);
+    clearTimeout(backlog.timer);
   }
 }

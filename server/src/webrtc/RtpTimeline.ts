@@ -4,13 +4,6 @@
  * session behind it restarts (new random sequence and timestamp base each time). Pure: time comes in
  * with the frame (`receivedAt`), so tests drive it without a clock.
  */
-/**
- * Clock ticks between frames of a replayed GOP: the browser gets them in a burst and, seeing
- * timestamps this close, decodes them back to back instead of playing them out at camera speed
- * (which would leave it a whole GOP behind live for good).
- */
-export const REPLAY_TICKS_PER_FRAME = 1;
-
 /** Just what the timeline needs from a frame. */
 export interface TimedFrame {
   readonly timestamp: number;
@@ -53,23 +46,23 @@ export class RtpTimeline {
   }
 
   /**
-   * Outbound timestamps for cached frames sent back to back (GOP replay), REPLAY_TICKS_PER_FRAME
-   * apart and after anything sent before. Later frames then continue from the last replayed one with
-   * the camera's own spacing, so the replay costs the live stream no latency.
+   * Outbound timestamp of a frame sent `elapsedMs` after the previous one, whatever its camera
+   * timestamp says (at least one tick later; the first frame gets the initial timestamp). For frames
+   * sent out of their camera time (a replayed GOP and the live frames queued behind it), so that
+   * timestamps follow the arrival times at the browser; later frames keep the camera spacing from
+   * this one on.
    */
-  replay(frames: readonly TimedFrame[]): number[] {
-    if (frames.length === 0) return [];
-    const started = this.#generation !== undefined;
-    const out: number[] = [];
-    for (let i = 0; i < frames.length; i++) {
-      out.push((this.#lastOut + (i + (started ? 1 : 0)) * REPLAY_TICKS_PER_FRAME) >>> 0);
+  rebaseAfter(frame: TimedFrame, elapsedMs: number): number {
+    if (this.#generation === undefined) {
+      this.#offset = this.#lastOut - frame.timestamp;
+    } else {
+      const ticks = Math.max(1, Math.round((Math.max(0, elapsedMs) * this.#clockRate) / 1000));
+      this.#offset = this.#lastOut + ticks - frame.timestamp;
     }
-    const last = frames[frames.length - 1];
-    this.#lastOut = out[out.length - 1];
-    this.#offset = this.#lastOut - last.timestamp;
-    this.#generation = last.generation;
-    this.#lastReceivedAt = last.receivedAt;
-    return out;
+    this.#generation = frame.generation;
+    this.#lastReceivedAt = frame.receivedAt;
+    this.#lastOut = (frame.timestamp + this.#offset) >>> 0;
+    return this.#lastOut;
   }
 
   /** Sequence number for the next packet; never skips, so the browser sees no loss on a camera restart. */

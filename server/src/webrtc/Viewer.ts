@@ -37,7 +37,7 @@ import type { ViewerEvents, ViewerNetworkStats, ViewerOptions, ViewerState, View
 import type { IceMux, IceMuxSession } from './ice/IceMux.js';
 
 export type { ViewerEvents, ViewerNetworkStats, ViewerOptions, ViewerState, ViewerStats } from './ViewerTypes.js';
-export { REPLAY_FRAMES_PER_TICK, REPLAY_REST_DELAY_MS } from './OutboundTrack.js';
+export { REPLAY_FRAME_INTERVAL_MS, REPLAY_FRAMES_PER_TICK, REPLAY_REST_DELAY_MS } from './OutboundTrack.js';
 
 // werift makes one DTLS certificate per process, lazily, inside the first viewer's createOffer
 // (~35 ms, more while the machine is busy): make it while the server starts instead.

@@ -35,7 +35,7 @@ export interface ViewerOptions {
   /**
    * Called when the Viewer needs a keyframe to start or resume (connected, play(), PLI, camera
    * restart); usually CameraSource.requestKeyframe. When it returns the camera's cached GOP
-   * (keyframe first), the Viewer sends it at once with compressed timestamps, so the browser shows
+   * (keyframe first), the Viewer sends it faster than real time (OutboundTrack.replay), so the browser shows
    * the live picture without waiting for the camera's next keyframe.
    */
   requestKeyframe?: () => readonly MediaFrame[] | void;

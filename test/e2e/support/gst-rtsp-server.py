@@ -8,6 +8,7 @@ Prints one JSON line per event on stdout:
                                            with the mount it names (tests assert on them); "require"
                                            holds its Require header when it has one
   {"event": "client-connected"} / {"event": "client-closed"}   for each RTSP connection
+  {"event": "keyframe-request", "honoured": B}   for each keyframe request (RTCP PLI/FIR) from a client
   {"event": "backchannel", ...}            with --backchannel: what the camera's speaker would play (below)
 
 --backchannel pcmu|pcma|aac: an ONVIF camera with an audio backchannel (GstRtspServer.RTSPOnvifServer):
@@ -189,6 +190,9 @@ def main():
                     help="x264 threads; 0 = auto (with tune=zerolatency: one slice per thread), 1 = one slice per picture")
     ap.add_argument("--backchannel", default="none", choices=["none", "pcmu", "pcma", "aac"],
                     help="an ONVIF audio backchannel in this codec, measured as it plays (see above)")
+    ap.add_argument("--ignore-keyframe-requests", action="store_true",
+                    help="drop RTCP PLI/FIR keyframe requests before the encoder, as most IP cameras do "
+                         "(gst-rtsp-server honours them by default: the encoder makes a keyframe at once)")
     ap.add_argument("--frame-threads", action="store_true",
                     help="x264 threads work on whole frames (one slice per picture, one frame more latency) instead of slices")
     args = ap.parse_args()
@@ -317,6 +321,21 @@ def main():
         factory.connect("media-configure", on_silent_configure)
         if sub_factory is not None:
             sub_factory.connect("media-configure", on_silent_configure)
+
+    def on_keyframe_request(_pad, info):
+        # rtpsession turns a client's PLI/FIR into an upstream GstForceKeyUnit event to the encoder.
+        s = info.get_event().get_structure()
+        if s is None or s.get_name() != "GstForceKeyUnit":
+            return Gst.PadProbeReturn.OK
+        emit({"event": "keyframe-request", "honoured": not args.ignore_keyframe_requests})
+        return Gst.PadProbeReturn.DROP if args.ignore_keyframe_requests else Gst.PadProbeReturn.OK
+
+    def on_keyframe_configure(_factory, media):
+        pay = media.get_element().get_by_name(f"pay{vi}")
+        if pay is not None:
+            pay.get_static_pad("src").add_probe(Gst.PadProbeType.EVENT_UPSTREAM, on_keyframe_request)
+
+    factory.connect("media-configure", on_keyframe_configure)
 
     def on_client(_server, client):
         # Connections open now: a client holds its RTSP connection for as long as its session lasts.

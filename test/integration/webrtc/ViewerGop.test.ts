@@ -1,15 +1,16 @@
 /**
  * GOP replay over a real werift peer connection: a viewer that connects while the camera is in the
- * middle of its GOP gets the cached keyframe at once and the rest of the GOP right after it, with
- * timestamps one tick apart; live frames that come meanwhile wait behind the replay, then continue
- * with the camera's spacing; a PLI is answered with the cache again.
+ * middle of its GOP gets the cached keyframe at once and the rest of the GOP right after it, paced,
+ * with timestamps that follow the sending (REPLAY_FRAME_INTERVAL_MS); live frames that come meanwhile
+ * wait behind the replay, then continue with the camera's spacing; a PLI is answered with the cache
+ * again.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { RTCPeerConnection, RTCRtpCodecParameters, type RtpPacket } from 'werift';
 import { silentLogger } from '../../../server/src/log/logger.js';
 import type { MediaFrame } from '../../../server/src/media/MediaFrame.js';
-import { REPLAY_REST_DELAY_MS, Viewer } from '../../../server/src/webrtc/Viewer.js';
+import { REPLAY_FRAME_INTERVAL_MS, REPLAY_REST_DELAY_MS, Viewer } from '../../../server/src/webrtc/Viewer.js';
 import { h264Track } from './helpers/FakeCamera.js';
 import { waitFor } from './helpers/waitFor.js';
 import { LOOPBACK_ICE } from '../../helpers/loopbackPeer.js';
@@ -41,7 +42,7 @@ describe('Viewer: cached GOP replay', () => {
     await browser.close();
   });
 
-  it('on connect: the keyframe at once, the rest of the GOP after it, one tick apart; live frames continue with camera spacing', async () => {
+  it('on connect: the keyframe at once, the rest of the GOP after it, paced; live frames continue with camera spacing', async () => {
     let sentAtConnect = -1;
     viewer.on('state', (state) => {
       if (state === 'connected') queueMicrotask(() => (sentAtConnect = viewer.stats.framesSent));
@@ -61,10 +62,18 @@ describe('Viewer: cached GOP replay', () => {
     await waitFor(() => video.length >= 4, 'replayed and live packets');
     assert.equal(video.length, 4);
     assert.equal(video[0].payload[0] & 0x1f, 5, 'keyframe first');
-    const ts = video.map((p) => p.header.timestamp);
-    assert.equal((ts[1] - ts[0]) >>> 0, 1);
-    assert.equal((ts[2] - ts[1]) >>> 0, 1);
-    assert.equal((ts[3] - ts[2]) >>> 0, 3600, 'live: 40 ms at 90 kHz after the last replayed frame');
+    // Timestamps follow the sending, not the camera's 40 ms (a late timer only spaces them more).
+    const step = (i: number): number => (video[i].header.timestamp - video[i - 1].header.timestamp) >>> 0;
+    assert.ok(step(1) >= REPLAY_REST_DELAY_MS * 90 && step(1) < 90_000, `rest of the GOP ${REPLAY_REST_DELAY_MS} ms after the keyframe (${step(1)} ticks)`);
+    assert.ok(step(2) >= REPLAY_FRAME_INTERVAL_MS * 90 && step(2) < 90_000, `then ${REPLAY_FRAME_INTERVAL_MS} ms apart (${step(2)} ticks)`);
+    assert.ok(step(3) >= REPLAY_FRAME_INTERVAL_MS * 90 && step(3) < 90_000, 'the live frame queued behind the replay too');
+    // Past the backlog: the first live frame follows the wall clock, the next ones the camera again.
+    await new Promise((r) => setTimeout(r, 20));
+    viewer.onFrame(frame(false, 104_400, 160));
+    viewer.onFrame(frame(false, 108_000, 200));
+    await waitFor(() => video.length >= 6, 'live packets');
+    assert.ok(step(4) >= 20 * 90 && step(4) < 90_000, `first live frame: the time since the last replayed one (${step(4)} ticks)`);
+    assert.equal(step(5), 3600, 'then 40 ms at 90 kHz, the camera spacing');
   });
 
   it('a PLI is answered from the cache once, not once per PLI of a burst', async () => {
@@ -73,9 +82,9 @@ describe('Viewer: cached GOP replay', () => {
     await receiver.sendRtcpPLI(video[0].header.ssrc);
     await waitFor(() => viewer.stats.pliReceived >= 2, 'PLIs received');
     assert.equal(viewer.stats.replays, 2);
-    await waitFor(() => video.length >= 7, 'replayed packets');
+    await waitFor(() => video.length >= 9, 'replayed packets');
     const ts = video.map((p) => p.header.timestamp);
-    assert.ok(((ts[4] - ts[3]) >>> 0) > 0 && ((ts[4] - ts[3]) >>> 0) < 0x8000_0000, 'the replay comes after everything sent');
-    assert.equal(video[4].payload[0] & 0x1f, 5);
+    assert.ok(((ts[6] - ts[5]) >>> 0) > 0 && ((ts[6] - ts[5]) >>> 0) < 0x8000_0000, 'the replay comes after everything sent');
+    assert.equal(video[6].payload[0] & 0x1f, 5);
   });
 });

@@ -58,29 +58,31 @@ describe('RtpTimeline', () => {
   });
 });
 
-describe('RtpTimeline.replay: cached GOP with compressed timestamps', () => {
+describe('RtpTimeline.rebaseAfter: frames sent out of their camera time (GOP replay)', () => {
   const f = (timestamp: number, receivedAt: number, generation = 1) => ({ timestamp, receivedAt, generation });
 
-  it('a new viewer: cached frames one tick apart, then live frames keep the camera spacing from the last one', () => {
+  it('a new viewer: the keyframe at the initial timestamp, then the wall time between sends; live frames keep the camera spacing after', () => {
     const t = new RtpTimeline(90000, 0, 1000);
-    const gop = [f(90_000, 0), f(93_600, 40), f(97_200, 80)];
-    assert.deepEqual(t.replay(gop), [1000, 1001, 1002]);
-    assert.equal(t.rebase(100_800, 1, 120), 1002 + 3600, 'live frame: 40 ms after the last cached one');
+    assert.equal(t.rebaseAfter(f(90_000, 0), 0), 1000);
+    assert.equal(t.rebaseAfter(f(93_600, 40), 30), 1000 + 30 * 90, 'sent 30 ms later, whatever the camera spacing (40 ms)');
+    assert.equal(t.rebaseAfter(f(97_200, 80), 2), 1000 + 32 * 90);
+    assert.equal(t.rebase(100_800, 1, 120), 1000 + 32 * 90 + 3600, 'live frame: 40 ms after the last replayed one');
   });
 
-  it('a PLI replay after live frames: after everything sent, and live continues after it', () => {
+  it('a PLI replay after live frames comes after everything sent, at least one tick later', () => {
     const t = new RtpTimeline(90000, 0, 0);
     t.rebase(0, 1, 0);
     const last = t.rebase(3600, 1, 40);
-    const out = t.replay([f(0, 0), f(3600, 40)]);
-    assert.deepEqual(out, [last + 1, last + 2]);
+    assert.equal(t.rebaseAfter(f(0, 0), 0), last + 1, 'no time elapsed: one tick');
+    assert.equal(t.rebaseAfter(f(3600, 40), -5), last + 2, 'a clock going backwards counts as no time');
     assert.equal(t.rebase(7200, 1, 80), last + 2 + 3600);
   });
 
-  it('wraps modulo 2^32 and a replay of another generation re-bases later frames of that generation', () => {
+  it('wraps modulo 2^32 and re-bases later frames of the replayed generation', () => {
     const t = new RtpTimeline(90000, 0, 0xffff_fffe);
-    assert.deepEqual(t.replay([f(5, 0, 2), f(10, 1, 2), f(15, 2, 2)]), [0xffff_fffe, 0xffff_ffff, 0]);
+    assert.equal(t.rebaseAfter(f(5, 0, 2), 0), 0xffff_fffe);
+    assert.equal(t.rebaseAfter(f(10, 1, 2), 1 / 90), 0xffff_ffff);
+    assert.equal(t.rebaseAfter(f(15, 2, 2), 1 / 90), 0);
     assert.equal(t.rebase(20, 2, 3), 5);
-    assert.deepEqual(t.replay([]), []);
   });
 });
